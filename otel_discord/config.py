@@ -1,0 +1,373 @@
+"""Settings: constructor arguments > environment variables > defaults, resolved in one place.
+
+Every environment variable is a constant here with a docstring. Durations are in
+milliseconds, as in OpenTelemetry. Bad explicit arguments raise ``ConfigError``;
+bad numeric environment values warn and fall back to the default; a malformed
+webhook URL or channel ID is always an error that names its variable. No error,
+warning or ``repr`` ever shows a token.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Final, TypeVar
+
+from otel_discord.channels import Channel
+from otel_discord.delivery.destination import (
+    DEFAULT_API_BASE,
+    ChannelDestination,
+    Destination,
+    WebhookDestination,
+)
+from otel_discord.errors import ConfigError
+
+_logger = logging.getLogger("otel_discord.config")
+
+PREFIX: Final = "OTEL_EXPORTER_DISCORD_"
+
+OTEL_EXPORTER_DISCORD_WEBHOOK_URL: Final = PREFIX + "WEBHOOK_URL"
+"""The default webhook for every channel without one of its own."""
+OTEL_EXPORTER_DISCORD_BOT_TOKEN: Final = PREFIX + "BOT_TOKEN"
+"""Bot token for channels given by ID (``..._<CHANNEL>_CHANNEL_ID``)."""
+OTEL_EXPORTER_DISCORD_API_BASE_URL: Final = PREFIX + "API_BASE_URL"
+"""Discord API base for channel-ID destinations (https Discord hosts or loopback)."""
+OTEL_EXPORTER_DISCORD_TIMEOUT: Final = PREFIX + "TIMEOUT"
+"""Per HTTP request, in ms."""
+OTEL_EXPORTER_DISCORD_MAX_QUEUE_SIZE: Final = PREFIX + "MAX_QUEUE_SIZE"
+"""Items per channel held in memory before the least important are dropped (and counted)."""
+OTEL_EXPORTER_DISCORD_USERNAME: Final = PREFIX + "USERNAME"
+"""Name shown as the webhook's author; defaults to the webhook's own name."""
+OTEL_EXPORTER_DISCORD_LOG_LEVEL: Final = PREFIX + "LOG_LEVEL"
+"""Lowest log severity sent to the logs channel (default WARNING)."""
+
+
+def webhook_env(channel: Channel) -> str:
+    """The per-channel webhook variable, e.g. ``OTEL_EXPORTER_DISCORD_LOGS_WEBHOOK_URL``."""
+    return f"{PREFIX}{channel.env_prefix}_WEBHOOK_URL"
+
+
+def channel_id_env(channel: Channel) -> str:
+    """The per-channel channel-ID variable, e.g. ``OTEL_EXPORTER_DISCORD_LOGS_CHANNEL_ID``."""
+    return f"{PREFIX}{channel.env_prefix}_CHANNEL_ID"
+
+
+_LOG_LEVELS: Final = {
+    "DEBUG": 10,
+    "INFO": 20,
+    "WARNING": 30,
+    "WARN": 30,
+    "ERROR": 40,
+    "CRITICAL": 50,
+}
+
+T = TypeVar("T")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw.strip())
+    if value <= 0:
+        msg = "must be a positive integer"
+        raise ValueError(msg)
+    return value
+
+
+def _percent(raw: str) -> float:
+    value = float(raw.strip())
+    if not 0 < value <= 100:
+        msg = "must be a percentage in (0, 100]"
+        raise ValueError(msg)
+    return value
+
+
+def _log_level(raw: str) -> int:
+    name = raw.strip().upper()
+    if name in _LOG_LEVELS:
+        return _LOG_LEVELS[name]
+    msg = f"must be one of {', '.join(sorted(_LOG_LEVELS))}"
+    raise ValueError(msg)
+
+
+@dataclass(frozen=True)
+class _Setting:
+    """One tunable: its field, environment variable, parser and default."""
+
+    attr: str
+    env: str
+    parse: Callable[[str], Any]
+    default: Any
+    doc: str
+
+
+SETTINGS: Final[tuple[_Setting, ...]] = (
+    _Setting(
+        "timeout_ms", OTEL_EXPORTER_DISCORD_TIMEOUT, _positive_int, 10_000, "per HTTP request"
+    ),
+    _Setting(
+        "max_queue_size",
+        OTEL_EXPORTER_DISCORD_MAX_QUEUE_SIZE,
+        _positive_int,
+        1000,
+        "items per channel",
+    ),
+    _Setting(
+        "performance_interval_ms",
+        PREFIX + "PERFORMANCE_INTERVAL",
+        _positive_int,
+        60_000,
+        "process and bot metrics table",
+    ),
+    _Setting(
+        "system_interval_ms",
+        PREFIX + "SYSTEM_INTERVAL",
+        _positive_int,
+        120_000,
+        "full system snapshot",
+    ),
+    _Setting(
+        "analytics_interval_ms",
+        PREFIX + "ANALYTICS_INTERVAL",
+        _positive_int,
+        60_000,
+        "analytics summary",
+    ),
+    _Setting(
+        "flush_interval_ms",
+        PREFIX + "FLUSH_INTERVAL",
+        _positive_int,
+        30_000,
+        "longest anything waits in memory",
+    ),
+    _Setting(
+        "health_interval_ms",
+        PREFIX + "HEALTH_INTERVAL",
+        _positive_int,
+        180_000,
+        "health snapshot to diagnostics",
+    ),
+    _Setting(
+        "alert_interval_ms", PREFIX + "ALERT_INTERVAL", _positive_int, 90_000, "anomaly checks"
+    ),
+    _Setting(
+        "alert_cpu_percent", PREFIX + "ALERT_CPU_PERCENT", _percent, 90.0, "CPU alert threshold"
+    ),
+    _Setting(
+        "alert_memory_percent",
+        PREFIX + "ALERT_MEMORY_PERCENT",
+        _percent,
+        90.0,
+        "memory alert threshold",
+    ),
+    _Setting(
+        "alert_disk_percent",
+        PREFIX + "ALERT_DISK_PERCENT",
+        _percent,
+        90.0,
+        "filesystem space alert threshold",
+    ),
+    _Setting(
+        "alert_latency_ms",
+        PREFIX + "ALERT_LATENCY_MS",
+        _positive_int,
+        1000,
+        "gateway latency alert threshold",
+    ),
+    _Setting(
+        "log_level",
+        OTEL_EXPORTER_DISCORD_LOG_LEVEL,
+        _log_level,
+        logging.WARNING,
+        "lowest severity for the logs channel",
+    ),
+    _Setting("username", OTEL_EXPORTER_DISCORD_USERNAME, str.strip, None, "webhook display name"),
+)
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    """Resolved settings. Build with :meth:`resolve`; direct construction skips the environment."""
+
+    routes: Mapping[Channel, Destination] = field(default_factory=dict)
+    timeout_ms: int = 10_000
+    max_queue_size: int = 1000
+    performance_interval_ms: int = 60_000
+    system_interval_ms: int = 120_000
+    analytics_interval_ms: int = 60_000
+    flush_interval_ms: int = 30_000
+    health_interval_ms: int = 180_000
+    alert_interval_ms: int = 90_000
+    alert_cpu_percent: float = 90.0
+    alert_memory_percent: float = 90.0
+    alert_disk_percent: float = 90.0
+    alert_latency_ms: int = 1000
+    log_level: int = logging.WARNING
+    username: str | None = None
+    notes: tuple[str, ...] = ()
+    """Things worth saying once in diagnostics (channels off, overridden settings)."""
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        webhook_url: str | None = None,
+        webhooks: Mapping[Channel | str, str] | None = None,
+        bot_token: str | None = None,
+        channel_ids: Mapping[Channel | str, str | int] | None = None,
+        api_base_url: str | None = None,
+        env: Mapping[str, str] | None = None,
+        **overrides: Any,
+    ) -> DiscordConfig:
+        """Resolve every setting: argument > environment > default.
+
+        Args:
+            webhook_url: default webhook for every channel.
+            webhooks: per-channel webhooks, keyed by Channel or its name.
+            bot_token: token for channels given by ID.
+            channel_ids: per-channel channel IDs.
+            api_base_url: API base for channel-ID destinations.
+            env: the environment to read (defaults to ``os.environ``).
+            overrides: any scalar field of DiscordConfig (``timeout_ms=5000`` ...).
+        """
+        environ = os.environ if env is None else env
+        known = {s.attr: s for s in SETTINGS}
+        unknown = sorted(set(overrides) - set(known))
+        if unknown:
+            msg = f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            raise ConfigError(msg)
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            values[setting.attr] = _resolve_one(setting, overrides.get(setting.attr), environ)
+        routes, notes = _resolve_routes(
+            webhook_url=webhook_url,
+            webhooks=_by_channel(webhooks, "webhooks"),
+            bot_token=bot_token,
+            channel_ids=_by_channel(channel_ids, "channel_ids"),
+            api_base_url=api_base_url,
+            environ=environ,
+        )
+        return cls(routes=routes, notes=notes, **values)
+
+    def describe(self) -> dict[str, str]:
+        """Every setting with secrets redacted: for start-up notices and ``check``."""
+        out = {ch.value: str(self.routes[ch]) if ch in self.routes else "off" for ch in Channel}
+        for f in fields(self):
+            if f.name not in ("routes", "notes"):
+                out[f.name] = str(getattr(self, f.name))
+        return out
+
+    def __repr__(self) -> str:
+        routes = ", ".join(f"{ch.value}={dest}" for ch, dest in self.routes.items())
+        return f"DiscordConfig(routes={{{routes}}}, timeout_ms={self.timeout_ms}, ...)"
+
+
+def _resolve_one(setting: _Setting, argument: Any, environ: Mapping[str, str]) -> Any:
+    if argument is not None:
+        if isinstance(argument, str):
+            try:
+                return setting.parse(argument)
+            except ValueError as exc:
+                msg = f"{setting.attr}: {exc}"
+                raise ConfigError(msg) from None
+        if isinstance(setting.default, (int, float)) and not isinstance(argument, bool):
+            try:
+                return setting.parse(str(argument))
+            except ValueError as exc:
+                msg = f"{setting.attr}={argument!r}: {exc}"
+                raise ConfigError(msg) from None
+        return argument
+    raw = environ.get(setting.env, "").strip()
+    if not raw:
+        return setting.default
+    try:
+        return setting.parse(raw)
+    except ValueError as exc:
+        _logger.warning("%s=%r %s; using the default %r", setting.env, raw, exc, setting.default)
+        return setting.default
+
+
+def _by_channel(mapping: Mapping[Channel | str, T] | None, name: str) -> dict[Channel, T]:
+    out: dict[Channel, T] = {}
+    for key, value in (mapping or {}).items():
+        try:
+            out[Channel(key.value if isinstance(key, Channel) else str(key).lower())] = value
+        except ValueError:
+            names = ", ".join(c.value for c in Channel)
+            msg = f"{name}: unknown channel {key!r}; channels are {names}"
+            raise ConfigError(msg) from None
+    return out
+
+
+def _resolve_routes(
+    *,
+    webhook_url: str | None,
+    webhooks: Mapping[Channel, str],
+    bot_token: str | None,
+    channel_ids: Mapping[Channel, str | int],
+    api_base_url: str | None,
+    environ: Mapping[str, str],
+) -> tuple[dict[Channel, Destination], tuple[str, ...]]:
+    """Pick each channel's destination; the most specific setting wins.
+
+    Order per channel: its webhook > its channel ID > the default webhook.
+    A webhook and a channel ID both given for one channel: the webhook wins, with a warning.
+    """
+    notes: list[str] = []
+    token_setting = "bot_token" if bot_token is not None else OTEL_EXPORTER_DISCORD_BOT_TOKEN
+    token = bot_token if bot_token is not None else environ.get(OTEL_EXPORTER_DISCORD_BOT_TOKEN, "")
+    base_setting = (
+        "api_base_url" if api_base_url is not None else OTEL_EXPORTER_DISCORD_API_BASE_URL
+    )
+    base = (
+        api_base_url
+        or environ.get(OTEL_EXPORTER_DISCORD_API_BASE_URL, "").strip()
+        or DEFAULT_API_BASE
+    )
+    default_setting = (
+        "webhook_url" if webhook_url is not None else OTEL_EXPORTER_DISCORD_WEBHOOK_URL
+    )
+    default_raw = webhook_url if webhook_url is not None else environ.get(default_setting, "")
+    default = (
+        WebhookDestination.parse(default_raw, setting=default_setting)
+        if default_raw.strip()
+        else None
+    )
+    routes: dict[Channel, Destination] = {}
+    for channel in Channel:
+        hook_setting = (
+            f"webhooks[{channel.value!r}]" if channel in webhooks else webhook_env(channel)
+        )
+        hook_raw = webhooks.get(channel, environ.get(webhook_env(channel), ""))
+        id_setting = (
+            f"channel_ids[{channel.value!r}]" if channel in channel_ids else channel_id_env(channel)
+        )
+        id_raw = str(channel_ids.get(channel, environ.get(channel_id_env(channel), ""))).strip()
+        if hook_raw.strip():
+            routes[channel] = WebhookDestination.parse(hook_raw, setting=hook_setting)
+            if id_raw:
+                note = f"{channel.value}: {hook_setting} and {id_setting} both set: webhook wins"
+                _logger.warning(note)
+                notes.append(note)
+        elif id_raw:
+            if not token.strip():
+                msg = f"{id_setting} is set but no bot token: set {OTEL_EXPORTER_DISCORD_BOT_TOKEN}"
+                raise ConfigError(msg)
+            routes[channel] = ChannelDestination.parse(
+                id_raw,
+                token,
+                api_base=base,
+                setting=id_setting,
+                token_setting=token_setting,
+                base_setting=base_setting,
+            )
+        elif default is not None:
+            routes[channel] = default
+        else:
+            notes.append(f"{channel.value}: no destination configured; this channel is off")
+    if not routes:
+        notes.append(
+            f"no channel has a destination: set {OTEL_EXPORTER_DISCORD_WEBHOOK_URL} "
+            "or per-channel variables"
+        )
+    return routes, tuple(notes)
