@@ -249,6 +249,11 @@ class DiscordConfig:
         )
         return cls(routes=routes, notes=notes, **values)
 
+    def key(self) -> tuple[object, ...]:
+        """A hashable identity: exporters with equal settings share one pipeline."""
+        values = tuple(getattr(self, f.name) for f in fields(self) if f.name != "routes")
+        return (tuple(sorted(self.routes.items(), key=lambda item: item[0].value)), values)
+
     def describe(self) -> dict[str, str]:
         """Every setting with secrets redacted: for start-up notices and ``check``."""
         out = {ch.value: str(self.routes[ch]) if ch in self.routes else "off" for ch in Channel}

@@ -55,3 +55,14 @@ class StaticItem(Item):
 
     def embeds(self) -> list[Embed]:
         return list(self.rendered)
+
+
+@dataclass
+class LatestItem(StaticItem):
+    """A snapshot where only the newest matters: a queued older one is replaced, not added."""
+
+    def absorb(self, other: Item) -> bool:
+        if not isinstance(other, LatestItem) or other.key != self.key:
+            return False
+        self.rendered = other.rendered
+        return True

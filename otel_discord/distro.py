@@ -1,0 +1,98 @@
+"""``opentelemetry-instrument`` integration: a distro and a configurator named ``discord``.
+
+With only Discord variables set (a webhook URL or channel IDs), running
+``opentelemetry-instrument python bot.py`` must stream to Discord. The distro
+makes ``discord`` the default exporter for every signal and turns on the logging
+bridge; explicit ``OTEL_*`` settings always stay in charge (``setdefault``).
+
+The partial-exporter pitfall (DESIGN.md): another distro (opentelemetry-distro)
+defaults unset exporters to ``otlp``; if the OTLP exporter isn't installed the
+whole setup fails and nothing is instrumented. Two defences:
+
+- ``otel_discord_autoselect.pth`` (installed with the wheel) selects this distro and
+  configurator by name before ``opentelemetry-instrument`` picks "the first found";
+- this configurator replaces an ``otlp`` exporter name that cannot be loaded with
+  ``discord`` (with a warning) instead of letting the setup fail.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import MutableMapping
+from importlib.metadata import entry_points
+from typing import Any, Final
+
+from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
+from opentelemetry.sdk._configuration import _initialize_components, _OTelSDKConfigurator
+
+from otel_discord.setup import DEFAULT_METRIC_INTERVAL_MS
+
+_logger = logging.getLogger("otel_discord.distro")
+
+EXPORTER_VARIABLES: Final = {
+    "OTEL_TRACES_EXPORTER": "opentelemetry_traces_exporter",
+    "OTEL_METRICS_EXPORTER": "opentelemetry_metrics_exporter",
+    "OTEL_LOGS_EXPORTER": "opentelemetry_logs_exporter",
+}
+LOGGING_BRIDGE: Final = "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED"
+
+
+def discord_configured(environ: MutableMapping[str, str]) -> bool:
+    """Any Discord destination variable set?"""
+    return any(
+        key.startswith("OTEL_EXPORTER_DISCORD_")
+        and key.endswith(("_WEBHOOK_URL", "_CHANNEL_ID"))
+        and value.strip()
+        for key, value in environ.items()
+    )
+
+
+def apply_defaults(environ: MutableMapping[str, str]) -> None:
+    """Make ``discord`` the default exporter of every signal; never override the user."""
+    if not discord_configured(environ):
+        return
+    for variable in EXPORTER_VARIABLES:
+        environ.setdefault(variable, "discord")
+    environ.setdefault(LOGGING_BRIDGE, "true")
+    environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", str(DEFAULT_METRIC_INTERVAL_MS))
+
+
+def replace_unloadable(environ: MutableMapping[str, str]) -> list[str]:
+    """Swap exporter names with no installed entry point for ``discord``; return what changed."""
+    if not discord_configured(environ):
+        return []
+    changed = []
+    for variable, group in EXPORTER_VARIABLES.items():
+        names = [n.strip() for n in environ.get(variable, "").split(",") if n.strip()]
+        if not names or names == ["none"]:
+            continue
+        available = {ep.name for ep in entry_points(group=group)}
+        kept = [n for n in names if n in available or n == "none"]
+        if len(kept) != len(names):
+            missing = sorted(set(names) - set(kept))
+            changed.append(f"{variable}: {', '.join(missing)} not installed")
+            environ[variable] = ",".join(dict.fromkeys([*kept, "discord"]))
+    return changed
+
+
+class DiscordDistro(BaseDistro):  # type: ignore[misc]
+    """Sets the environment defaults for the Discord path."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        apply_defaults(os.environ)
+
+
+class DiscordConfigurator(_OTelSDKConfigurator):
+    """The SDK configurator, made robust to exporters that were named but aren't installed."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        apply_defaults(os.environ)
+        for change in replace_unloadable(os.environ):
+            _logger.warning("otel-discord: %s; using the discord exporter instead", change)
+        with warnings.catch_warnings():
+            # The SDK's logging bridge warns that it is deprecated in favour of a package we
+            # don't require; it is still the bridge opentelemetry-instrument uses.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            _initialize_components(**kwargs)

@@ -1,0 +1,9 @@
+"""The three OpenTelemetry SDK exporters (entry point name ``discord``)."""
+
+from __future__ import annotations
+
+from otel_discord.exporters.logs import DiscordLogExporter
+from otel_discord.exporters.metrics import DiscordMetricExporter
+from otel_discord.exporters.traces import DiscordSpanExporter
+
+__all__ = ["DiscordLogExporter", "DiscordMetricExporter", "DiscordSpanExporter"]

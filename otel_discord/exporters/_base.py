@@ -1,0 +1,69 @@
+"""What the three exporters share: settings, the shared pipeline, never raising into the SDK."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from otel_discord.config import DiscordConfig
+from otel_discord.pipeline import Pipeline
+from otel_discord.routing import Router, Rule, severity_from_level
+
+_logger = logging.getLogger("otel_discord.exporters")
+
+R = TypeVar("R")
+
+
+class ExporterCore:
+    """Settings, routing and the pipeline handle of one exporter."""
+
+    def __init__(
+        self, config: DiscordConfig | None, rules: Sequence[Rule] | None, settings: dict[str, Any]
+    ) -> None:
+        if config is not None and settings:
+            msg = f"pass either config or settings, not both (got {', '.join(sorted(settings))})"
+            raise TypeError(msg)
+        self.config = config if config is not None else DiscordConfig.resolve(**settings)
+        self.router = Router(
+            rules or (), min_log_severity=severity_from_level(self.config.log_level)
+        )
+        self.pipeline = Pipeline.acquire(self.config)
+        self._shutdown = False
+        self._lock = threading.Lock()
+        self._failures = 0
+
+    @property
+    def is_shutdown(self) -> bool:
+        return self._shutdown
+
+    def guard(self, what: str, work: Callable[[], R], failed: R) -> R:
+        """Run ``work``; any exception is logged (once per kind of exporter) and becomes ``failed``.
+
+        The SDK ignores export results, but an exception must never reach it or the app.
+        """
+        try:
+            return work()
+        except Exception:
+            self._failures += 1
+            if self._failures == 1:
+                _logger.exception("otel-discord %s failed; telemetry may be incomplete", what)
+            return failed
+
+    def shutdown(self, timeout_s: float) -> bool:
+        with self._lock:
+            if self._shutdown:
+                return True
+            self._shutdown = True
+        return self.pipeline.release(timeout_s)
+
+
+def timeout_seconds(timeout_millis: float | None, kwargs: dict[str, Any], default: float) -> float:
+    """The SDK passes ``timeout_millis`` or ``timeout`` (seconds) depending on the version."""
+    if timeout_millis is not None:
+        return max(0.0, float(timeout_millis) / 1000)
+    timeout = kwargs.get("timeout")
+    if isinstance(timeout, (int, float)):
+        return max(0.0, float(timeout))
+    return default

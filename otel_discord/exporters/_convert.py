@@ -1,0 +1,111 @@
+"""OpenTelemetry records to the renderer's plain shapes (Occurrence, EventNotice)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
+
+from otel_discord.render.errors import Occurrence
+from otel_discord.render.events import EventNotice
+
+EXCEPTION_EVENT: Final = "exception"
+
+
+def log_name(record: ReadableLogRecord) -> str:
+    """A log's event name: the record's own field, else the ``event.name`` attribute."""
+    lr = record.log_record
+    name = getattr(lr, "event_name", None) or (lr.attributes or {}).get("event.name")
+    return str(name) if name else ""
+
+
+def log_scope(record: ReadableLogRecord) -> str:
+    return record.instrumentation_scope.name if record.instrumentation_scope else ""
+
+
+def log_severity(record: ReadableLogRecord) -> int:
+    number = record.log_record.severity_number
+    return int(number.value) if number is not None else 0
+
+
+def _ids(trace_id: int | None, span_id: int | None) -> tuple[str | None, str | None]:
+    if not trace_id:
+        return None, None
+    return format_trace_id(trace_id), format_span_id(span_id) if span_id else None
+
+
+def occurrence_from_log(record: ReadableLogRecord, service: str, host: str | None) -> Occurrence:
+    lr = record.log_record
+    attrs: Mapping[str, Any] = lr.attributes or {}
+    trace_id, span_id = _ids(lr.trace_id, lr.span_id)
+    body = lr.body
+    return Occurrence(
+        time_ns=lr.timestamp or lr.observed_timestamp or 0,
+        severity_number=log_severity(record),
+        severity_text=lr.severity_text or "",
+        source=log_scope(record) or "log",
+        message="" if body is None else str(body),
+        service=service,
+        host=host,
+        exc_type=_text(attrs.get("exception.type")),
+        exc_message=_text(attrs.get("exception.message")),
+        stacktrace=_text(attrs.get("exception.stacktrace")),
+        trace_id=trace_id,
+        span_id=span_id if attrs.get("exception.type") else None,
+        context=attrs,
+    )
+
+
+def event_from_log(record: ReadableLogRecord, service: str, host: str | None) -> EventNotice:
+    lr = record.log_record
+    body = lr.body
+    return EventNotice(
+        time_ns=lr.timestamp or lr.observed_timestamp or 0,
+        name=log_name(record),
+        body="" if body is None else str(body),
+        service=service,
+        host=host,
+        attributes=lr.attributes or {},
+    )
+
+
+def span_is_error(span: ReadableSpan) -> bool:
+    return span.status.status_code is StatusCode.ERROR or any(
+        event.name == EXCEPTION_EVENT for event in span.events
+    )
+
+
+def occurrence_from_span(span: ReadableSpan, service: str, host: str | None) -> Occurrence:
+    exc: Mapping[str, Any] = {}
+    for event in span.events:
+        if event.name == EXCEPTION_EVENT:
+            exc = event.attributes or {}
+    context = span.context
+    trace_id, span_id = _ids(
+        context.trace_id if context else None, context.span_id if context else None
+    )
+    scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
+    description = span.status.description or ""
+    return Occurrence(
+        time_ns=span.end_time or span.start_time or 0,
+        severity_number=17,
+        severity_text="ERROR",
+        source=scope or "span",
+        message=f"span {span.name} failed" + (f": {description}" if description else ""),
+        service=service,
+        host=host,
+        exc_type=_text(exc.get("exception.type"))
+        or _text((span.attributes or {}).get("error.type")),
+        exc_message=_text(exc.get("exception.message")) or description or None,
+        stacktrace=_text(exc.get("exception.stacktrace")),
+        trace_id=trace_id,
+        span_id=span_id,
+        context=span.attributes or {},
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,89 @@
+"""``DiscordLogExporter``: grouped warnings and errors to logs; the bot's events to analytics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from opentelemetry.sdk._logs import ReadableLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+
+from otel_discord.channels import Channel
+from otel_discord.config import DiscordConfig
+from otel_discord.exporters._base import ExporterCore
+from otel_discord.exporters._convert import (
+    event_from_log,
+    log_name,
+    log_scope,
+    log_severity,
+    occurrence_from_log,
+)
+from otel_discord.routing import Rule
+
+OWN_SCOPES: Final = ("otel_discord.", "httpx", "httpcore")
+"""Loggers whose records never reach Discord: our own and our HTTP client's.
+
+With logging bridged to OTel, anything we log while exporting would come back as
+a record to export, and so on without end (DESIGN.md). The instrumentation's
+and diagnostics' scopes are data, not our chatter, and pass.
+"""
+PASSING_SCOPES: Final = ("otel_discord.instrumentation", "otel_discord.diagnostics")
+
+
+def is_own_chatter(scope: str) -> bool:
+    """True for log records the package itself (or httpx under it) produced."""
+    return scope.startswith(OWN_SCOPES) and not scope.startswith(PASSING_SCOPES)
+
+
+class DiscordLogExporter(LogRecordExporter):
+    """A log record exporter for Discord. Arguments as for ``DiscordSpanExporter``."""
+
+    def __init__(
+        self,
+        config: DiscordConfig | None = None,
+        *,
+        rules: Sequence[Rule] | None = None,
+        **settings: Any,
+    ) -> None:
+        self._core = ExporterCore(config, rules, settings)
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        if self._core.is_shutdown:
+            return LogRecordExportResult.FAILURE
+        return self._core.guard(
+            "log export", lambda: self._export(batch), LogRecordExportResult.FAILURE
+        )
+
+    def _export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        pipeline = self._core.pipeline
+        pipeline.start()
+        for record in batch:
+            scope = log_scope(record)
+            if is_own_chatter(scope):
+                continue
+            pipeline.learn_resource(record.resource)
+            channel = self._core.router.route(
+                "logs",
+                severity=log_severity(record),
+                scope=scope,
+                name=log_name(record),
+                attributes=record.log_record.attributes,
+            )
+            if channel is None:
+                continue
+            if channel is Channel.ANALYTICS or (log_name(record) and log_severity(record) < 13):
+                pipeline.submit_event(
+                    channel, event_from_log(record, pipeline.service, pipeline.host)
+                )
+            else:
+                occurrence = occurrence_from_log(record, pipeline.service, pipeline.host)
+                pipeline.submit_error(channel, occurrence, from_span=False)
+        return LogRecordExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self._core.guard(
+            "flush", lambda: self._core.pipeline.flush(timeout_millis / 1000), False
+        )
+
+    def shutdown(self) -> None:
+        self._core.guard("shutdown", lambda: self._core.shutdown(5.0), False)

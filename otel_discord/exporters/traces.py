@@ -1,0 +1,68 @@
+"""``DiscordSpanExporter``: error spans to the logs channel at once, every span into analytics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from otel_discord.config import DiscordConfig
+from otel_discord.exporters._base import ExporterCore
+from otel_discord.exporters._convert import occurrence_from_span, span_is_error
+from otel_discord.routing import Rule
+
+
+class DiscordSpanExporter(SpanExporter):
+    """A span exporter for Discord.
+
+    Args:
+        config: resolved settings; if omitted, ``settings`` and the environment are used.
+        rules: routing rules tried before the defaults.
+        settings: keyword settings for :meth:`DiscordConfig.resolve` (``webhook_url=...``).
+    """
+
+    def __init__(
+        self,
+        config: DiscordConfig | None = None,
+        *,
+        rules: Sequence[Rule] | None = None,
+        **settings: Any,
+    ) -> None:
+        self._core = ExporterCore(config, rules, settings)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if self._core.is_shutdown:
+            return SpanExportResult.FAILURE
+        return self._core.guard(
+            "span export", lambda: self._export(spans), SpanExportResult.FAILURE
+        )
+
+    def _export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        pipeline = self._core.pipeline
+        pipeline.start()
+        if spans:
+            pipeline.learn_resource(spans[0].resource)
+        pipeline.add_spans(spans)
+        for span in spans:
+            error = span_is_error(span)
+            scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
+            channel = self._core.router.route(
+                "spans", scope=scope, name=span.name, attributes=span.attributes, is_error=error
+            )
+            if channel is not None:
+                pipeline.submit_error(
+                    channel,
+                    occurrence_from_span(span, pipeline.service, pipeline.host),
+                    from_span=True,
+                )
+        return SpanExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self._core.guard(
+            "flush", lambda: self._core.pipeline.flush(timeout_millis / 1000), False
+        )
+
+    def shutdown(self) -> None:
+        self._core.guard("shutdown", lambda: self._core.shutdown(5.0), False)

@@ -1,0 +1,256 @@
+"""The shared core behind the three exporters: state, schedules and delivery for one config.
+
+Under ``opentelemetry-instrument`` the span, log and metric exporters are built
+separately with no arguments; they find each other here (one pipeline per
+distinct configuration) so that they share one delivery engine, one set of rate
+limits and one view of the bot.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import ClassVar, Final
+
+from opentelemetry.sdk.metrics.export import MetricsData
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan
+
+from otel_discord.channels import Channel
+from otel_discord.config import DiscordConfig
+from otel_discord.delivery import DeliveryEngine, StatusEvent
+from otel_discord.delivery.item import Item, LatestItem, Priority, StaticItem
+from otel_discord.render import style
+from otel_discord.render.analytics import ActivityWindow, render_activity
+from otel_discord.render.errors import ErrorGroup, Occurrence
+from otel_discord.render.events import EventItem, EventNotice, render_notice
+from otel_discord.render.metrics_history import MetricHistory
+from otel_discord.render.performance import render_performance, render_system
+from otel_discord.scheduler import Scheduler
+from otel_discord.version import __version__
+
+_logger = logging.getLogger("otel_discord.pipeline")
+
+REPORTED_SPANS: Final = 4096
+"""Span ids whose error already went out as a log record (so the span doesn't repeat it)."""
+
+
+class Pipeline:
+    """State and schedules for one configuration. Thread-safe; every entry point is cheap."""
+
+    _registry: ClassVar[dict[object, Pipeline]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        config: DiscordConfig,
+        *,
+        engine: DeliveryEngine | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.config = config
+        self._clock_ns = clock_ns
+        self.engine = engine or DeliveryEngine(
+            config.routes,
+            timeout_s=config.timeout_ms / 1000,
+            max_queue_size=config.max_queue_size,
+            username=config.username,
+            on_status=self._on_status,
+        )
+        self.history = MetricHistory()
+        self.activity = ActivityWindow(clock_ns())
+        self.scheduler = Scheduler()
+        self.service = "unknown_service"
+        self.host: str | None = platform.node() or None
+        self.metric_listeners: list[Callable[[MetricsData], None]] = []
+        self._lock = threading.Lock()
+        self._users = 0
+        self._started = False
+        self._closed = False
+        self._reported: OrderedDict[str, None] = OrderedDict()
+        now = clock_ns()
+        self._windows = {"performance": now, "system": now}
+        self.scheduler.every("analytics", config.analytics_interval_ms / 1000, self.send_activity)
+        self.scheduler.every(
+            "performance", config.performance_interval_ms / 1000, self.send_performance
+        )
+        self.scheduler.every("system", config.system_interval_ms / 1000, self.send_system)
+
+    # -- sharing ---------------------------------------------------------------------------
+
+    @classmethod
+    def acquire(cls, config: DiscordConfig) -> Pipeline:
+        """The pipeline for ``config``, created on first use; pair with :meth:`release`."""
+        with cls._registry_lock:
+            pipeline = cls._registry.get(config.key())
+            if pipeline is None or pipeline._closed:
+                pipeline = cls(config)
+                cls._registry[config.key()] = pipeline
+            pipeline._users += 1
+            return pipeline
+
+    def release(self, timeout_s: float = 5.0) -> bool:
+        """Drop one user; the last one flushes and stops everything within ``timeout_s``."""
+        with self._registry_lock:
+            self._users -= 1
+            last = self._users <= 0
+            if last and self._registry.get(self.config.key()) is self:
+                del self._registry[self.config.key()]
+        return self.shutdown(timeout_s) if last else True
+
+    # -- intake (called on the SDK's export threads) ----------------------------------------
+
+    def start(self) -> None:
+        """Start schedules and say hello in diagnostics, once."""
+        with self._lock:
+            if self._started or self._closed:
+                return
+            self._started = True
+        self.scheduler.start()
+        self._submit(Channel.DIAGNOSTICS, StaticItem([self._startup_notice()]))
+
+    def learn_resource(self, resource: Resource) -> None:
+        """Take service and host names from the first resource seen."""
+        attrs = resource.attributes
+        service = attrs.get("service.name")
+        if isinstance(service, str) and service and self.service == "unknown_service":
+            self.service = service
+        host = attrs.get("host.name")
+        if isinstance(host, str) and host:
+            self.host = host
+
+    def submit_error(self, channel: Channel, occurrence: Occurrence, *, from_span: bool) -> None:
+        """Queue a problem; a span's error already reported by a log record is skipped."""
+        span_id = occurrence.span_id
+        if span_id:
+            with self._lock:
+                if span_id in self._reported:
+                    return
+                self._reported[span_id] = None
+                if len(self._reported) > REPORTED_SPANS:
+                    self._reported.popitem(last=False)
+        self._submit(channel, ErrorGroup(occurrence))
+
+    def submit_event(self, channel: Channel, notice: EventNotice) -> None:
+        """Queue an activity event (guild join, members joining, ...)."""
+        self._submit(channel, EventItem(notice))
+
+    def add_spans(self, spans: Iterable[ReadableSpan]) -> None:
+        with self._lock:
+            self.activity.add_spans(spans)
+
+    def add_metrics(self, data: MetricsData) -> None:
+        with self._lock:
+            self.history.ingest(data)
+            self.activity.add_metrics(data)
+        for listener in list(self.metric_listeners):
+            try:
+                listener(data)
+            except Exception:
+                _logger.exception("otel-discord metric listener failed")
+
+    # -- schedules (scheduler thread) -----------------------------------------------------
+
+    def send_activity(self) -> None:
+        """Close the analytics window and send its summary (if anything happened)."""
+        now = self._clock_ns()
+        with self._lock:
+            activity = self.activity.close(now)
+        embeds = render_activity(activity, service=self.service, host=self.host)
+        if embeds:
+            self._submit(Channel.ANALYTICS, StaticItem(embeds))
+
+    def send_performance(self) -> None:
+        self._send_snapshot("performance", render_performance)
+
+    def send_system(self) -> None:
+        self._send_snapshot("system", render_system)
+
+    def _send_snapshot(self, name: str, render: Callable[..., list[dict[str, object]]]) -> None:
+        now = self._clock_ns()
+        with self._lock:
+            window = (self._windows[name], now)
+            self._windows[name] = now
+            embeds = render(self.history, window=window, service=self.service, host=self.host)
+        if embeds:
+            self._submit(Channel.PERFORMANCE, LatestItem(embeds, key=f"snapshot:{name}"))
+
+    # -- delivery ---------------------------------------------------------------------------
+
+    def _submit(self, channel: Channel, item: Item) -> None:
+        if not self._closed:
+            self.engine.submit(channel, item)
+
+    def _on_status(self, event: StatusEvent) -> None:
+        if event.channel is Channel.DIAGNOSTICS and event.kind == "disabled":
+            return
+        colour = style.GREEN if event.kind == "recovered" else style.YELLOW
+        if event.kind in ("disabled", "bad_request"):
+            colour = style.RED
+        title = f"Delivery · {event.channel.value} · {event.kind}"
+        lines = [event.detail]
+        if event.count > 1:
+            lines.append(f"count: {event.count}")
+        embed = render_notice(
+            title,
+            lines,
+            service=self.service,
+            host=self.host,
+            time_ns=self._clock_ns(),
+            colour=colour,
+        )
+        self.engine.submit(Channel.DIAGNOSTICS, StaticItem([embed], priority=Priority.WARNING))
+
+    def _startup_notice(self) -> dict[str, object]:
+        cfg = self.config
+        lines = [f"otel-discord {__version__} · service **{self.service}**"]
+        for channel in Channel:
+            dest = cfg.routes.get(channel)
+            lines.append(f"`{channel.value:<11}` {'on' if dest else 'off'}")
+        lines.append(
+            f"performance every {cfg.performance_interval_ms // 1000} s · system every "
+            f"{cfg.system_interval_ms // 1000} s · analytics every "
+            f"{cfg.analytics_interval_ms // 1000} s"
+        )
+        lines.extend(f"note: {note}" for note in cfg.notes)
+        return render_notice(
+            "🟢 Monitoring started",
+            lines,
+            service=self.service,
+            host=self.host,
+            time_ns=self._clock_ns(),
+            colour=style.GREEN,
+        )
+
+    def flush(self, timeout_s: float) -> bool:
+        """Deliver what is queued within ``timeout_s``."""
+        return self.engine.flush(timeout_s)
+
+    def shutdown(self, timeout_s: float = 5.0) -> bool:
+        """Send the last summary, flush within the deadline, stop threads. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return True
+            was_started = self._started
+        deadline = time.monotonic() + timeout_s
+        self.scheduler.stop(min(1.0, timeout_s))
+        if was_started:
+            try:
+                self.send_activity()
+            except Exception:
+                _logger.exception("otel-discord final summary failed")
+        self._closed = True
+        return self.engine.shutdown(max(0.0, deadline - time.monotonic()))
+
+    @classmethod
+    def shutdown_all(cls, timeout_s: float = 5.0) -> None:
+        """Stop every pipeline (tests, and the CLI on exit)."""
+        with cls._registry_lock:
+            pipelines = list(cls._registry.values())
+            cls._registry.clear()
+        for pipeline in pipelines:
+            pipeline.shutdown(timeout_s)

@@ -1,0 +1,114 @@
+"""Log records that are not problems: the bot's activity events and the package's own notices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from otel_discord.delivery.item import Item, Priority
+from otel_discord.render import limits, style
+from otel_discord.render.text import clip, human_count, neutralise
+from otel_discord.render.types import Embed
+
+_ICONS: Final = {
+    "discord.guild.join": ("🎉", "Joined guild", style.GREEN),
+    "discord.guild.leave": ("👋", "Left guild", style.YELLOW),
+    "discord.member.join": ("➕", "joined", style.GREEN),
+    "discord.member.leave": ("➖", "left", style.GREY),
+}
+MERGED_EVENTS: Final = frozenset({"discord.member.join", "discord.member.leave"})
+"""High-volume events: one embed per guild and kind, with a count, while queued."""
+SHOWN_ATTRIBUTES: Final = 8
+
+
+@dataclass
+class EventNotice:
+    """A log event as the renderer needs it."""
+
+    time_ns: int
+    name: str
+    body: str
+    service: str
+    host: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _guild(attributes: Mapping[str, Any]) -> str:
+    return str(attributes.get("discord.guild.name") or attributes.get("discord.guild.id") or "?")
+
+
+class EventItem(Item):
+    """One activity event, or a run of identical member events merged with a count."""
+
+    def __init__(self, notice: EventNotice) -> None:
+        self.notice = notice
+        self.count = 1
+        self.first_ns = notice.time_ns
+        self.priority = Priority.INFO
+        if notice.name in MERGED_EVENTS:
+            self.key = f"event:{notice.name}:{_guild(notice.attributes)}"
+
+    def absorb(self, other: Item) -> bool:
+        if not isinstance(other, EventItem) or self.key is None or other.key != self.key:
+            return False
+        self.count += other.count
+        self.notice = other.notice
+        return True
+
+    def embeds(self) -> list[Embed]:
+        return [render_event(self.notice, self.count, self.first_ns)]
+
+
+def render_event(notice: EventNotice, count: int = 1, first_ns: int | None = None) -> Embed:
+    """A small embed for one activity event (or ``count`` merged member events)."""
+    attrs = notice.attributes
+    icon, verb, colour = _ICONS.get(notice.name, ("📌", "", style.BLUE))
+    guild = neutralise(_guild(attrs))
+    if notice.name.startswith("discord.guild."):
+        members = attrs.get("discord.guild.member_count")
+        extra = f" — {human_count(float(members))} members" if members is not None else ""
+        title = f"{icon} {verb} {guild}{extra}"
+    elif notice.name in MERGED_EVENTS:
+        who = "member" if count == 1 else "members"
+        title = f"{icon} {human_count(count)} {who} {verb} {guild}"
+    else:
+        title = f"{icon} {notice.name or 'event'}"
+    embed: Embed = {
+        "title": clip(title, limits.EMBED_TITLE),
+        "color": colour,
+        "footer": style.footer(notice.service, notice.host),
+        "timestamp": style.iso(notice.time_ns),
+    }
+    if count > 1 and first_ns is not None:
+        embed["description"] = f"between {style.window_text(first_ns, notice.time_ns)}"
+    elif notice.body and not notice.name.startswith("discord."):
+        embed["description"] = clip(neutralise(notice.body), 1000)
+    return embed
+
+
+def render_notice(
+    title: str, lines: list[str], *, service: str, host: str | None, time_ns: int, colour: int
+) -> Embed:
+    """A diagnostics notice: a title and a few lines of plain facts."""
+    return {
+        "title": clip(title, limits.EMBED_TITLE),
+        "description": clip("\n".join(lines), limits.EMBED_DESCRIPTION) or "—",
+        "color": colour,
+        "footer": style.footer(service, host),
+        "timestamp": style.iso(time_ns),
+    }
+
+
+def attribute_fields(attributes: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A few attributes as inline fields (for generic notices)."""
+    fields = []
+    for key, value in list(attributes.items())[:SHOWN_ATTRIBUTES]:
+        fields.append(
+            {
+                "name": clip(key, 200),
+                "value": clip(neutralise(str(value)), 200) or "—",
+                "inline": True,
+            }
+        )
+    return fields

@@ -1,0 +1,58 @@
+"""Colours, icons and the footer every embed carries."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Final
+
+GREEN: Final = 0x2ECC71
+YELLOW: Final = 0xF1C40F
+RED: Final = 0xE74C3C
+DARK_RED: Final = 0x992D22
+BLUE: Final = 0x3498DB
+GREY: Final = 0x95A5A6
+
+
+def severity_colour(severity_number: int) -> int:
+    """Colour of an OpenTelemetry severity: fatal dark red, error red, warn yellow, else blue."""
+    if severity_number >= 21:
+        return DARK_RED
+    if severity_number >= 17:
+        return RED
+    if severity_number >= 13:
+        return YELLOW
+    return BLUE
+
+
+def severity_icon(severity_number: int) -> str:
+    """An icon that reads as the severity before the words do."""
+    if severity_number >= 17:
+        return "❌"
+    if severity_number >= 13:
+        return "⚠️"
+    return "ℹ️"
+
+
+def iso(time_ns: int) -> str:
+    """ISO 8601 in UTC, as Discord's embed timestamp expects."""
+    return datetime.fromtimestamp(time_ns / 1e9, tz=timezone.utc).isoformat(timespec="seconds")
+
+
+def clock(time_ns: int) -> str:
+    """``14:05:09`` in UTC, for time windows in text."""
+    return datetime.fromtimestamp(time_ns / 1e9, tz=timezone.utc).strftime("%H:%M:%S")
+
+
+def window_text(start_ns: int, end_ns: int) -> str:
+    """``14:00:00–14:05:00 UTC``."""
+    return f"{clock(start_ns)}–{clock(end_ns)} UTC"
+
+
+def footer(service: str, host: str | None, extra: str | None = None) -> dict[str, str]:
+    """Every embed says what service it came from."""
+    parts = [f"service {service}"]
+    if host:
+        parts.append(f"host {host}")
+    if extra:
+        parts.append(extra)
+    return {"text": " · ".join(parts)}

@@ -1,0 +1,146 @@
+"""``configure()``: the whole stack from code in one call.
+
+Sets up the SDK providers with the three Discord exporters, bridges Python
+logging, and turns on the system-metrics and discord.py instrumentations: the
+same result ``opentelemetry-instrument`` gives with only webhook variables set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from opentelemetry import metrics, trace
+from opentelemetry._logs import set_logger_provider
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from otel_discord.config import DiscordConfig
+from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
+from otel_discord.routing import Rule
+
+_logger = logging.getLogger("otel_discord.setup")
+
+DEFAULT_METRIC_INTERVAL_MS: Final = 15_000
+"""Metric export interval when OTEL_METRIC_EXPORT_INTERVAL is unset: 4 samples a minute
+give the sparklines something to draw; the snapshots still go out on their own schedule."""
+
+
+def metric_interval_ms(environ: Mapping[str, str] | None = None) -> int:
+    """OTEL_METRIC_EXPORT_INTERVAL if set and valid, else our default."""
+    raw = (os.environ if environ is None else environ).get("OTEL_METRIC_EXPORT_INTERVAL", "")
+    try:
+        value = int(raw)
+    except ValueError:
+        return DEFAULT_METRIC_INTERVAL_MS
+    return value if value > 0 else DEFAULT_METRIC_INTERVAL_MS
+
+
+@dataclass
+class Telemetry:
+    """What :func:`configure` set up; ``shutdown()`` flushes and stops all of it."""
+
+    config: DiscordConfig
+    tracer_provider: TracerProvider
+    meter_provider: MeterProvider
+    logger_provider: LoggerProvider
+    instrumentors: list[Any] = field(default_factory=list)
+    logging_handler: logging.Handler | None = None
+
+    def shutdown(self) -> None:
+        """Flush everything within the exporters' deadlines and undo the instrumentation."""
+        for instrumentor in reversed(self.instrumentors):
+            try:
+                instrumentor.uninstrument()
+            except Exception:
+                _logger.exception("uninstrumenting %s failed", type(instrumentor).__name__)
+        if self.logging_handler is not None:
+            logging.getLogger().removeHandler(self.logging_handler)
+        self.tracer_provider.shutdown()
+        self.logger_provider.shutdown()
+        self.meter_provider.shutdown()
+
+
+def configure(
+    *,
+    service_name: str | None = None,
+    config: DiscordConfig | None = None,
+    rules: Sequence[Rule] | None = None,
+    resource_attributes: Mapping[str, Any] | None = None,
+    bridge_logging: bool = True,
+    system_metrics: bool = True,
+    instrument_discord: bool = True,
+    set_global: bool = True,
+    **settings: Any,
+) -> Telemetry:
+    """Stream this process's telemetry to Discord.
+
+    Args:
+        service_name: ``service.name`` shown on every embed (else OTEL_SERVICE_NAME).
+        config: resolved settings; else ``settings`` (``webhook_url=...``) and the environment.
+        rules: routing rules tried before the defaults.
+        resource_attributes: extra resource attributes.
+        bridge_logging: send Python logging records (WARNING and up by default) to Discord.
+        system_metrics: enable the OpenTelemetry system-metrics instrumentation.
+        instrument_discord: enable the discord.py instrumentation when discord.py is installed.
+        set_global: install the providers as OpenTelemetry's global ones.
+    """
+    cfg = config if config is not None else DiscordConfig.resolve(**settings)
+    attributes = dict(resource_attributes or {})
+    if service_name:
+        attributes["service.name"] = service_name
+    resource = Resource.create(attributes)
+    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(BatchSpanProcessor(DiscordSpanExporter(cfg, rules=rules)))
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(
+        BatchLogRecordProcessor(DiscordLogExporter(cfg, rules=rules))
+    )
+    reader = PeriodicExportingMetricReader(
+        DiscordMetricExporter(cfg, rules=rules), export_interval_millis=metric_interval_ms()
+    )
+    meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
+    telemetry = Telemetry(cfg, tracer_provider, meter_provider, logger_provider)
+    if set_global:
+        trace.set_tracer_provider(tracer_provider)
+        metrics.set_meter_provider(meter_provider)
+        set_logger_provider(logger_provider)
+    if bridge_logging:
+        telemetry.logging_handler = LoggingHandler(logger_provider=logger_provider)
+        logging.getLogger().addHandler(telemetry.logging_handler)
+    providers = {
+        "tracer_provider": tracer_provider,
+        "meter_provider": meter_provider,
+        "logger_provider": logger_provider,
+    }
+    telemetry.instrumentors.extend(_instrument(providers, system_metrics, instrument_discord))
+    return telemetry
+
+
+def _instrument(providers: dict[str, Any], system: bool, bot: bool) -> list[Any]:
+    done: list[Any] = []
+    if system:
+        from opentelemetry.instrumentation.system_metrics import SystemMetricsInstrumentor
+
+        instrumentor = SystemMetricsInstrumentor()
+        instrumentor.instrument(meter_provider=providers["meter_provider"])
+        done.append(instrumentor)
+    if bot:
+        try:
+            import discord  # noqa: F401  (only to know whether the bot library is there)
+        except ImportError:
+            return done
+        from otel_discord.instrumentation import DiscordInstrumentor
+
+        discord_instrumentor = DiscordInstrumentor()
+        discord_instrumentor.instrument(**providers)
+        done.append(discord_instrumentor)
+    return done

@@ -1,0 +1,98 @@
+"""The analytics summary, from real SDK counters and spans."""
+
+from __future__ import annotations
+
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Status, StatusCode
+
+from otel_discord.render.analytics import ActivityWindow, percentile, render_activity
+
+T0 = 1_700_000_000_000_000_000
+MIN = 60_000_000_000
+
+
+def commands(meter_provider: MeterProvider) -> None:
+    meter = meter_provider.get_meter("otel_discord.instrumentation.discord")
+    counter = meter.create_counter("discord.commands")
+    for name, outcome, n in (
+        ("play", "success", 5),
+        ("play", "failure", 2),
+        ("skip", "success", 3),
+    ):
+        counter.add(
+            n,
+            {
+                "discord.command.name": name,
+                "discord.command.kind": "prefix",
+                "discord.command.outcome": outcome,
+            },
+        )
+    meter.create_counter("discord.messages").add(40, {"discord.channel.type": "text"})
+    meter.create_counter("discord.member.changes").add(4, {"discord.change": "join"})
+    meter.create_counter("discord.member.changes").add(1, {"discord.change": "leave"})
+
+
+class TestWindow:
+    """Cumulative counters become per-window increments."""
+
+    def test_deltas_between_windows(self) -> None:
+        reader = InMemoryMetricReader()
+        provider = MeterProvider(metric_readers=[reader])
+        window = ActivityWindow(T0)
+        commands(provider)
+        window.add_metrics(reader.get_metrics_data())
+        first = window.close(T0 + MIN)
+        assert 10 == first.total("discord.commands")
+        assert {"play": 7, "skip": 3} == first.by("discord.commands", "discord.command.name")
+        commands(provider)  # the same again: cumulative totals double
+        window.add_metrics(reader.get_metrics_data())
+        window.add_metrics(reader.get_metrics_data())  # a repeated export adds nothing
+        second = window.close(T0 + 2 * MIN)
+        assert 10 == second.total("discord.commands")
+        assert (40.0, 40.0) == second.history["discord.messages"]
+
+    def test_spans_counted(self) -> None:
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        tracer = provider.get_tracer("t")
+        for i in range(4):
+            with tracer.start_as_current_span("play") as span:
+                if i == 0:
+                    span.set_status(Status(StatusCode.ERROR))
+        window = ActivityWindow(T0)
+        window.add_spans(exporter.get_finished_spans())
+        activity = window.close(T0 + MIN)
+        assert (4, 1) == (activity.spans["play"].count, activity.spans["play"].errors)
+
+
+class TestRender:
+    """One embed with commands, messages, joins and top commands."""
+
+    def test_summary(self) -> None:
+        reader = InMemoryMetricReader()
+        provider = MeterProvider(metric_readers=[reader])
+        commands(provider)
+        window = ActivityWindow(T0)
+        window.add_metrics(reader.get_metrics_data())
+        [embed] = render_activity(window.close(T0 + MIN), service="astrobot", host="h1")
+        assert "📊 Activity · 22:13:20–22:14:20 UTC" == embed["title"]
+        assert "40 messages · 10 commands" == embed["description"]
+        fields = {f["name"]: f["value"] for f in embed["fields"]}
+        assert "8 ok · 2 failed" == fields["Commands"]
+        assert "members +4 / −1" == fields["Joins · leaves"]
+        assert "1. `play` — 7 (2 failed)\n2. `skip` — 3" == fields["Top commands"]
+        assert {"text": "service astrobot · host h1"} == embed["footer"]
+
+    def test_empty_window_sends_nothing(self) -> None:
+        assert [] == render_activity(ActivityWindow(T0).close(T0 + MIN), service="s", host=None)
+
+    def test_percentile(self) -> None:
+        assert (2.0, 10.0) == (
+            percentile([1.0, 2.0, 3.0, 10.0], 0.5),
+            percentile([1.0, 10.0], 0.95),
+        )

@@ -1,0 +1,175 @@
+"""Settings precedence, validation and redaction."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from otel_discord import Channel, ConfigError, DiscordConfig
+from otel_discord.delivery.destination import ChannelDestination, WebhookDestination
+
+TOKEN = "sEcReT-T0ken_abcdefghijklmnopqrstuvwxyz"
+HOOK = f"https://discord.com/api/webhooks/123456789012345678/{TOKEN}"
+LOCAL = f"http://127.0.0.1:8080/api/webhooks/42/{TOKEN}"
+BOT = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.secretbotpart_xyz"
+
+
+class TestPrecedence:
+    """Constructor argument > environment > default, for every scalar setting."""
+
+    @pytest.mark.parametrize(
+        ("argument", "env", "expected"),
+        [
+            (None, {}, 10_000),
+            (None, {"OTEL_EXPORTER_DISCORD_TIMEOUT": "2500"}, 2500),
+            (700, {"OTEL_EXPORTER_DISCORD_TIMEOUT": "2500"}, 700),
+            ("900", {}, 900),
+        ],
+    )
+    def test_timeout(self, argument: object, env: dict[str, str], expected: int) -> None:
+        config = DiscordConfig.resolve(env=env, timeout_ms=argument)
+        assert expected == config.timeout_ms
+
+    def test_bad_env_warns_and_falls_back(self, caplog: pytest.LogCaptureFixture) -> None:
+        with caplog.at_level(logging.WARNING):
+            config = DiscordConfig.resolve(env={"OTEL_EXPORTER_DISCORD_MAX_QUEUE_SIZE": "-3"})
+        assert 1000 == config.max_queue_size
+        assert "OTEL_EXPORTER_DISCORD_MAX_QUEUE_SIZE" in caplog.text
+
+    def test_bad_argument_raises_naming_it(self) -> None:
+        with pytest.raises(ConfigError, match="alert_cpu_percent"):
+            DiscordConfig.resolve(env={}, alert_cpu_percent=150)
+
+    def test_unknown_setting(self) -> None:
+        with pytest.raises(ConfigError, match="unknown setting"):
+            DiscordConfig.resolve(env={}, timeout=3)
+
+    def test_log_level_names(self) -> None:
+        config = DiscordConfig.resolve(env={"OTEL_EXPORTER_DISCORD_LOG_LEVEL": "error"})
+        assert logging.ERROR == config.log_level
+
+
+class TestRoutes:
+    """Each channel takes its most specific destination; a channel with none is off."""
+
+    def test_default_webhook_for_all(self) -> None:
+        config = DiscordConfig.resolve(env={"OTEL_EXPORTER_DISCORD_WEBHOOK_URL": HOOK})
+        assert set(Channel) == set(config.routes)
+        dest = config.routes[Channel.LOGS]
+        assert isinstance(dest, WebhookDestination)
+        assert "https://discord.com/api/v10/webhooks/123456789012345678/" + TOKEN == dest.url
+
+    def test_per_channel_overrides_and_off(self) -> None:
+        env = {"OTEL_EXPORTER_DISCORD_LOGS_WEBHOOK_URL": LOCAL}
+        config = DiscordConfig.resolve(env=env)
+        assert [Channel.LOGS] == list(config.routes)
+        assert any("analytics: no destination" in note for note in config.notes)
+
+    def test_argument_beats_env(self) -> None:
+        config = DiscordConfig.resolve(
+            webhooks={"logs": HOOK}, env={"OTEL_EXPORTER_DISCORD_LOGS_WEBHOOK_URL": LOCAL}
+        )
+        assert "discord.com" in str(config.routes[Channel.LOGS])
+
+    def test_channel_ids_with_bot_token(self) -> None:
+        env = {
+            "OTEL_EXPORTER_DISCORD_BOT_TOKEN": f"Bot {BOT}",
+            "OTEL_EXPORTER_DISCORD_PERFORMANCE_CHANNEL_ID": "123456789012345678",
+            "OTEL_EXPORTER_DISCORD_WEBHOOK_URL": HOOK,
+        }
+        config = DiscordConfig.resolve(env=env)
+        dest = config.routes[Channel.PERFORMANCE]
+        assert isinstance(dest, ChannelDestination)
+        assert "https://discord.com/api/v10/channels/123456789012345678/messages" == dest.url
+        assert {"Authorization": f"Bot {BOT}"} == dest.headers()
+        assert isinstance(config.routes[Channel.LOGS], WebhookDestination)
+
+    def test_webhook_wins_over_channel_id_with_warning(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        env = {
+            "OTEL_EXPORTER_DISCORD_BOT_TOKEN": BOT,
+            "OTEL_EXPORTER_DISCORD_LOGS_CHANNEL_ID": "123456789012345678",
+            "OTEL_EXPORTER_DISCORD_LOGS_WEBHOOK_URL": HOOK,
+        }
+        with caplog.at_level(logging.WARNING):
+            config = DiscordConfig.resolve(env=env)
+        assert isinstance(config.routes[Channel.LOGS], WebhookDestination)
+        assert "webhook wins" in caplog.text
+        assert BOT not in caplog.text
+
+    def test_channel_id_without_token(self) -> None:
+        with pytest.raises(ConfigError, match="OTEL_EXPORTER_DISCORD_BOT_TOKEN"):
+            DiscordConfig.resolve(
+                env={"OTEL_EXPORTER_DISCORD_LOGS_CHANNEL_ID": "123456789012345678"}
+            )
+
+
+class TestValidation:
+    """Bad destinations are clear errors naming the variable and never showing the token."""
+
+    @pytest.mark.parametrize(
+        ("url", "fragment"),
+        [
+            (f"http://discord.com/api/webhooks/1/{TOKEN}", "https on a Discord host"),
+            (f"https://evil.example/api/webhooks/1/{TOKEN}", "https on a Discord host"),
+            (f"https://discord.com/api/webhooks/abc/{TOKEN}", "numeric id"),
+            ("https://discord.com/api/webhooks/123", "numeric id"),
+            (f"https://discord.com/api/v9/webhooks/1/{TOKEN}", "v9 is not supported"),
+            (f"https://10.0.0.1/api/webhooks/1/{TOKEN}", "loopback"),
+        ],
+    )
+    def test_bad_webhook(self, url: str, fragment: str) -> None:
+        env = {"OTEL_EXPORTER_DISCORD_ANALYTICS_WEBHOOK_URL": url}
+        with pytest.raises(ConfigError) as info:
+            DiscordConfig.resolve(env=env)
+        message = str(info.value)
+        assert message.startswith("OTEL_EXPORTER_DISCORD_ANALYTICS_WEBHOOK_URL:")
+        assert fragment in message
+        assert TOKEN not in message
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            f"https://ptb.discord.com/api/webhooks/1/{TOKEN}",
+            f"https://canary.discordapp.com/api/v10/webhooks/1/{TOKEN}",
+            f"http://localhost:9/api/webhooks/1/{TOKEN}",
+            f"http://[::1]:9/api/webhooks/1/{TOKEN}",
+        ],
+    )
+    def test_good_webhook(self, url: str) -> None:
+        dest = WebhookDestination.parse(url)
+        assert dest.url.endswith(f"/api/v10/webhooks/1/{TOKEN}")
+
+    def test_bad_api_base(self) -> None:
+        with pytest.raises(ConfigError, match="OTEL_EXPORTER_DISCORD_API_BASE_URL"):
+            DiscordConfig.resolve(
+                env={
+                    "OTEL_EXPORTER_DISCORD_BOT_TOKEN": BOT,
+                    "OTEL_EXPORTER_DISCORD_API_BASE_URL": "https://example.org/api",
+                    "OTEL_EXPORTER_DISCORD_LOGS_CHANNEL_ID": "123456789012345678",
+                }
+            )
+
+
+class TestRedaction:
+    """Tokens never appear in reprs, strings or descriptions."""
+
+    def test_everywhere(self) -> None:
+        env = {
+            "OTEL_EXPORTER_DISCORD_WEBHOOK_URL": HOOK,
+            "OTEL_EXPORTER_DISCORD_BOT_TOKEN": BOT,
+            "OTEL_EXPORTER_DISCORD_DIAGNOSTICS_CHANNEL_ID": "123456789012345678",
+        }
+        config = DiscordConfig.resolve(env=env)
+        texts = [repr(config), str(config), str(config.describe())]
+        texts += [repr(d) for d in config.routes.values()] + [
+            str(d) for d in config.routes.values()
+        ]
+        for text in texts:
+            assert TOKEN not in text
+            assert BOT not in text
+        assert "https://discord.com/api/v10/webhooks/123456.../***" == str(
+            config.routes[Channel.LOGS]
+        )
