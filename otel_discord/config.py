@@ -151,6 +151,13 @@ SETTINGS: Final[tuple[_Setting, ...]] = (
         "alert_interval_ms", PREFIX + "ALERT_INTERVAL", _positive_int, 90_000, "anomaly checks"
     ),
     _Setting(
+        "alert_repeat_interval_ms",
+        PREFIX + "ALERT_REPEAT_INTERVAL",
+        _positive_int,
+        1_800_000,
+        "repeat a still-firing alert at most this often",
+    ),
+    _Setting(
         "alert_cpu_percent", PREFIX + "ALERT_CPU_PERCENT", _percent, 90.0, "CPU alert threshold"
     ),
     _Setting(
@@ -198,6 +205,7 @@ class DiscordConfig:
     flush_interval_ms: int = 30_000
     health_interval_ms: int = 180_000
     alert_interval_ms: int = 90_000
+    alert_repeat_interval_ms: int = 1_800_000
     alert_cpu_percent: float = 90.0
     alert_memory_percent: float = 90.0
     alert_disk_percent: float = 90.0

@@ -17,6 +17,7 @@ whole setup fails and nothing is instrumented. Two defences:
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import warnings
@@ -55,7 +56,9 @@ def apply_defaults(environ: MutableMapping[str, str]) -> None:
         return
     for variable in EXPORTER_VARIABLES:
         environ.setdefault(variable, "discord")
-    environ.setdefault(LOGGING_BRIDGE, "true")
+    if importlib.util.find_spec("opentelemetry.instrumentation.logging.handler") is None:
+        # That package brings its own bridge (auto-enabled); two bridges would double every log.
+        environ.setdefault(LOGGING_BRIDGE, "true")
     environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", str(DEFAULT_METRIC_INTERVAL_MS))
 
 

@@ -30,11 +30,14 @@ from otel_discord.render.errors import ErrorGroup, Occurrence
 from otel_discord.render.events import EventItem, EventNotice, render_notice
 from otel_discord.render.metrics_history import MetricHistory
 from otel_discord.render.performance import render_performance, render_system
+from otel_discord.repeat_hold import RepeatHold
 from otel_discord.scheduler import Scheduler
 from otel_discord.version import __version__
 
 _logger = logging.getLogger("otel_discord.pipeline")
 
+REPEAT_HOLD_S: Final = 10.0
+"""Repeats of an error kind are merged for this long (at most) before they go out."""
 REPORTED_SPANS: Final = 4096
 """Span ids whose error already went out as a log record (so the span doesn't repeat it)."""
 
@@ -67,6 +70,8 @@ class Pipeline:
         self.service = "unknown_service"
         self.host: str | None = platform.node() or None
         self.metric_listeners: list[Callable[[MetricsData], None]] = []
+        self.errors_seen = 0
+        """Error-level problems submitted so far (monitors derive error rates from it)."""
         self._lock = threading.Lock()
         self._users = 0
         self._started = False
@@ -74,6 +79,8 @@ class Pipeline:
         self._reported: OrderedDict[str, None] = OrderedDict()
         now = clock_ns()
         self._windows = {"performance": now, "system": now}
+        self.repeats = RepeatHold(min(REPEAT_HOLD_S, config.flush_interval_ms / 1000))
+        self.scheduler.every("repeats", 1.0, self.release_repeats)
         self.scheduler.every("analytics", config.analytics_interval_ms / 1000, self.send_activity)
         self.scheduler.every(
             "performance", config.performance_interval_ms / 1000, self.send_performance
@@ -133,7 +140,16 @@ class Pipeline:
                 self._reported[span_id] = None
                 if len(self._reported) > REPORTED_SPANS:
                     self._reported.popitem(last=False)
-        self._submit(channel, ErrorGroup(occurrence))
+        if occurrence.severity_number >= 17:
+            self.errors_seen += 1
+        group = self.repeats.offer(channel, ErrorGroup(occurrence))
+        if group is not None:
+            self._submit(channel, group)
+
+    def release_repeats(self, *, everything: bool = False) -> None:
+        """Send the merged repeats whose hold has passed (all of them when flushing)."""
+        for channel, group in self.repeats.release(everything=everything):
+            self._submit(channel, group)
 
     def submit_event(self, channel: Channel, notice: EventNotice) -> None:
         """Queue an activity event (guild join, members joining, ...)."""
@@ -181,9 +197,12 @@ class Pipeline:
 
     # -- delivery ---------------------------------------------------------------------------
 
-    def _submit(self, channel: Channel, item: Item) -> None:
+    def submit(self, channel: Channel, item: Item) -> None:
+        """Queue an item for a channel (monitors and notices use this)."""
         if not self._closed:
             self.engine.submit(channel, item)
+
+    _submit = submit
 
     def _on_status(self, event: StatusEvent) -> None:
         if event.channel is Channel.DIAGNOSTICS and event.kind == "disabled":
@@ -227,7 +246,8 @@ class Pipeline:
         )
 
     def flush(self, timeout_s: float) -> bool:
-        """Deliver what is queued within ``timeout_s``."""
+        """Deliver what is queued (held repeats included) within ``timeout_s``."""
+        self.release_repeats(everything=True)
         return self.engine.flush(timeout_s)
 
     def shutdown(self, timeout_s: float = 5.0) -> bool:
@@ -238,6 +258,7 @@ class Pipeline:
             was_started = self._started
         deadline = time.monotonic() + timeout_s
         self.scheduler.stop(min(1.0, timeout_s))
+        self.release_repeats(everything=True)
         if was_started:
             try:
                 self.send_activity()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -114,7 +115,11 @@ def configure(
         metrics.set_meter_provider(meter_provider)
         set_logger_provider(logger_provider)
     if bridge_logging:
-        telemetry.logging_handler = LoggingHandler(logger_provider=logger_provider)
+        with warnings.catch_warnings():
+            # Deprecated in favour of opentelemetry-instrumentation-logging, which we don't
+            # require; the SDK's handler is the one opentelemetry-instrument installs too.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            telemetry.logging_handler = LoggingHandler(logger_provider=logger_provider)
         logging.getLogger().addHandler(telemetry.logging_handler)
     providers = {
         "tracer_provider": tracer_provider,

@@ -1,0 +1,69 @@
+"""Storm control: the first error of a kind goes out at once; its repeats wait and merge.
+
+Without this, a storm sends one embed per kind per export batch. With it, each
+kind produces at most one follow-up embed (with an exact count) per hold period,
+however many times it recurs: 10,000 errors of 20 kinds become about 20 alerts
+plus 20 follow-ups, not thousands of messages.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Final
+
+from otel_discord.channels import Channel
+from otel_discord.render.errors import ErrorGroup
+
+MAX_KINDS: Final = 1000
+"""Kinds remembered at once; past this, repeats are sent unheld (still merged by the outbox)."""
+
+
+class RepeatHold:
+    """Decides per error kind whether to send now or hold for merging. Thread-safe."""
+
+    def __init__(self, hold_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.hold_s = hold_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last_sent: dict[tuple[Channel, str], float] = {}
+        self._held: dict[tuple[Channel, str], ErrorGroup] = {}
+
+    def offer(self, channel: Channel, group: ErrorGroup) -> ErrorGroup | None:
+        """The group to send now, or None when it was held (merged into a pending one)."""
+        key = (channel, group.key or "")
+        now = self._clock()
+        with self._lock:
+            held = self._held.get(key)
+            if held is not None:
+                held.absorb(group)
+                return None
+            last = self._last_sent.get(key)
+            if last is not None and now - last < self.hold_s:
+                self._held[key] = group
+                return None
+            if last is None and len(self._last_sent) >= MAX_KINDS:
+                self._forget_older_than(now - self.hold_s)
+                if len(self._last_sent) >= MAX_KINDS:
+                    return group
+            self._last_sent[key] = now
+            return group
+
+    def release(self, *, everything: bool = False) -> list[tuple[Channel, ErrorGroup]]:
+        """Held groups whose hold has passed (or all of them), to send now."""
+        now = self._clock()
+        out = []
+        with self._lock:
+            for key, group in list(self._held.items()):
+                if everything or now - self._last_sent.get(key, 0.0) >= self.hold_s:
+                    del self._held[key]
+                    self._last_sent[key] = now
+                    out.append((key[0], group))
+            self._forget_older_than(now - 2 * self.hold_s)
+        return out
+
+    def _forget_older_than(self, cutoff: float) -> None:
+        for key, sent in list(self._last_sent.items()):
+            if sent < cutoff and key not in self._held:
+                del self._last_sent[key]
