@@ -59,6 +59,16 @@ def _stop_pipelines() -> Iterator[None]:
     Pipeline.shutdown_all(2.0)
 
 
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's own Discord settings (or sends to them)."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("OTEL_EXPORTER_DISCORD_", "OTEL_PYTHON_DISTRO", "OTEL_PYTHON_CONFIG")):
+            monkeypatch.delenv(name)
+
+
 @dataclass
 class WriteAudit:
     """Files opened for writing by package code while armed (a sys.addaudithook)."""
