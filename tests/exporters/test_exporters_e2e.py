@@ -22,10 +22,28 @@ from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, Di
 from otel_discord.pipeline import Pipeline
 
 RESOURCE = Resource.create({"service.name": "astrobot", "host.name": "prod-1"})
-KINDS = (
-    "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike"
-    " november oscar papa quebec romeo sierra tango"
-).split()
+KINDS = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+    "quebec",
+    "romeo",
+    "sierra",
+    "tango",
+]
 COUNT = re.compile(r"\*\*([\d,]+) occurrences\*\*")
 
 
