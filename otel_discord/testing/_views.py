@@ -1,0 +1,82 @@
+"""What the local Discord shows: the message object it returns and the ``/_local`` read API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from otel_discord.testing import _routes as r
+from otel_discord.testing._model import Message, Stats, Violation
+from otel_discord.testing._routes import Reply
+
+
+def message_object(message: Message, author_id: str, webhook_id: str | None) -> dict[str, Any]:
+    """The message object Discord answers a create with (``?wait=true`` or the bot route)."""
+    payload = message.payload
+    stamp = datetime.fromtimestamp(message.received_at, tz=timezone.utc).isoformat()
+    obj: dict[str, Any] = {
+        "id": message.id,
+        "type": 0,
+        "content": payload.get("content") or "",
+        "channel_id": message.channel_id,
+        "author": {
+            "id": author_id,
+            "username": message.author,
+            "avatar": None,
+            "discriminator": "0000",
+            "global_name": None,
+            "bot": True,
+        },
+        "attachments": [],
+        "embeds": [
+            {k: v for k, v in {**e, "type": e.get("type") or "rich"}.items() if v is not None}
+            for e in payload.get("embeds") or []
+        ],
+        "mentions": [],
+        "mention_roles": [],
+        "mention_everyone": False,
+        "pinned": False,
+        "tts": bool(payload.get("tts")),
+        "timestamp": stamp,
+        "edited_timestamp": None,
+        "flags": payload.get("flags") or 0,
+        "components": [],
+    }
+    if webhook_id is not None:
+        obj["webhook_id"] = webhook_id
+    return obj
+
+
+def local_view(
+    path: str,
+    query: dict[str, list[str]],
+    *,
+    messages: list[Message],
+    violations: list[Violation],
+    stats: Stats,
+    channels: list[dict[str, Any]],
+) -> Reply:
+    """Answer ``GET /_local/...``; nothing here ever holds a token."""
+    nocache = {"Cache-Control": "no-store"}
+    views: dict[str, Callable[[], object]] = {
+        "/_local/channels": lambda: {"channels": channels},
+        "/_local/violations": lambda: {
+            "violations": [
+                {"kind": v.kind.value, "detail": v.detail, "route": v.route} for v in violations
+            ]
+        },
+        "/_local/stats": stats.to_json,
+    }
+    if path == "/_local/messages":
+        channel = query.get("channel", [None])[-1]
+        after = query.get("after", ["0"])[-1]
+        if not after.isdigit():
+            return r.error(400, 0, "after must be a message id", nocache)
+        found = [
+            m.to_json() for m in messages if int(m.id) > int(after) and channel in (None, m.channel)
+        ]
+        return r.json_reply(200, {"messages": found}, nocache)
+    if path in views:
+        return r.json_reply(200, views[path](), nocache)
+    return r.error(*r.NOT_FOUND)
