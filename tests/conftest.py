@@ -15,8 +15,6 @@ from otel_discord import Channel, DiscordConfig
 from otel_discord.pipeline import Pipeline
 from otel_discord.testing import DiscordServer
 
-pytest_plugins = ["otel_discord.testing.pytest_plugin"]
-
 QUIET_INTERVALS = {
     "performance_interval_ms": 3_600_000,
     "system_interval_ms": 3_600_000,
