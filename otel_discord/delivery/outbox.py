@@ -1,0 +1,137 @@
+"""A bounded, in-memory queue of items for one channel.
+
+Identical items (same ``key``) merge into the one already queued; when the
+queue is full the oldest item of the lowest priority goes first, and the
+loss is remembered so the next message can say so.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass
+
+from otel_discord.delivery.item import Item, Priority
+
+
+@dataclass
+class Entry:
+    """One queued item and how many submissions it stands for."""
+
+    item: Item
+    seq: int
+    enqueued_at: float
+    weight: int = 1
+
+
+class Outbox:
+    """FIFO per priority, merged by key, bounded; guarded by the engine's lock."""
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max(1, max_size)
+        self._queues: dict[Priority, deque[Entry]] = {p: deque() for p in Priority}
+        self._by_key: dict[str, Entry] = {}
+        self._size = 0
+        self._urgent = 0
+        self._last_seq = 0
+        self.unreported: Counter[Priority] = Counter()
+        """Drops not yet announced in a message."""
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def last_seq(self) -> int:
+        """Sequence number of the newest entry ever queued."""
+        return self._last_seq
+
+    def put(self, item: Item, now: float) -> list[Entry]:
+        """Queue or merge ``item``; return the entries dropped to make room."""
+        key = item.key
+        if key is not None:
+            queued = self._by_key.get(key)
+            if queued is not None and queued.item.absorb(item):
+                queued.weight += 1
+                return []
+        self._last_seq += 1
+        entry = Entry(item, self._last_seq, now)
+        dropped: list[Entry] = []
+        if self._size >= self.max_size:
+            victim_priority = min((p for p, q in self._queues.items() if q), default=None)
+            if victim_priority is None or item.priority < victim_priority:
+                dropped.append(entry)
+                self._note_dropped(dropped)
+                return dropped
+            dropped.append(self._pop(victim_priority))
+        self._queues[item.priority].append(entry)
+        self._size += 1
+        self._urgent += item.urgent
+        if key is not None:
+            self._by_key.setdefault(key, entry)
+        self._note_dropped(dropped)
+        return dropped
+
+    def _note_dropped(self, dropped: list[Entry]) -> None:
+        for entry in dropped:
+            self.unreported[entry.item.priority] += entry.weight
+
+    def _pop(self, priority: Priority) -> Entry:
+        entry = self._queues[priority].popleft()
+        self._size -= 1
+        self._urgent -= entry.item.urgent
+        key = entry.item.key
+        if key is not None and self._by_key.get(key) is entry:
+            del self._by_key[key]
+        return entry
+
+    def _oldest_priority(self) -> Priority | None:
+        heads = [(q[0].seq, p) for p, q in self._queues.items() if q]
+        return min(heads)[1] if heads else None
+
+    def oldest(self) -> Entry | None:
+        """The entry queued first (whatever its priority)."""
+        priority = self._oldest_priority()
+        return None if priority is None else self._queues[priority][0]
+
+    def take(self, n: int) -> list[Entry]:
+        """Remove up to ``n`` entries in the order they were queued.
+
+        Once taken, an entry no longer absorbs newcomers: it may be rendering.
+        """
+        taken: list[Entry] = []
+        while len(taken) < n:
+            priority = self._oldest_priority()
+            if priority is None:
+                break
+            taken.append(self._pop(priority))
+        return taken
+
+    def peek(self) -> list[Entry]:
+        """Every queued entry, without removing any (order not guaranteed)."""
+        return [entry for queue in self._queues.values() for entry in queue]
+
+    def put_back(self, entries: list[Entry]) -> None:
+        """Return entries taken but not sent, at the front, in their order."""
+        for entry in reversed(entries):
+            self._queues[entry.item.priority].appendleft(entry)
+            self._size += 1
+            self._urgent += entry.item.urgent
+            key = entry.item.key
+            if key is not None:
+                self._by_key.setdefault(key, entry)
+
+    def has_urgent(self) -> bool:
+        return self._urgent > 0
+
+    def lowest_seq(self) -> int | None:
+        """The oldest sequence number still waiting, for flush bookkeeping."""
+        oldest = self.oldest()
+        return None if oldest is None else oldest.seq
+
+    def clear(self) -> list[Entry]:
+        """Remove everything (the destination is gone); return what was queued."""
+        return self.take(self._size)
+
+    def take_unreported(self) -> Counter[Priority]:
+        """Drops to announce in the next message; resets the tally."""
+        tally, self.unreported = self.unreported, Counter()
+        return tally

@@ -1,0 +1,117 @@
+"""The bounded per-channel queue: order, merging and overflow."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from otel_discord.delivery.item import Priority
+from otel_discord.delivery.outbox import Outbox
+
+from .items import Note
+
+
+def titles(outbox: Outbox) -> list[str]:
+    return [e.item.title for e in outbox.take(len(outbox))]  # type: ignore[attr-defined]
+
+
+class TestOrder:
+    """Entries come out in the order they went in, whatever their priority."""
+
+    def test_fifo_across_priorities(self) -> None:
+        outbox = Outbox(10)
+        for title, priority in [("a", Priority.INFO), ("b", Priority.ERROR), ("c", Priority.LOW)]:
+            outbox.put(Note(title, priority), 0.0)
+        assert ["a", "b", "c"] == titles(outbox)
+
+    def test_put_back_restores_the_front(self) -> None:
+        outbox = Outbox(10)
+        for title in "abcd":
+            outbox.put(Note(title), 0.0)
+        taken = outbox.take(3)
+        outbox.put(Note("e"), 0.0)
+        outbox.put_back(taken[1:])
+        assert ["b", "c", "d", "e"] == titles(outbox)
+
+    def test_lowest_seq_and_last_seq(self) -> None:
+        outbox = Outbox(10)
+        outbox.put(Note("a"), 0.0)
+        outbox.put(Note("b"), 0.0)
+        outbox.take(1)
+        assert 2 == outbox.lowest_seq()
+        assert 2 == outbox.last_seq
+
+
+class TestMerge:
+    """Identical items merge into the queued one instead of piling up."""
+
+    def test_same_key_merges(self) -> None:
+        outbox = Outbox(10)
+        first = Note("boom", key="k")
+        outbox.put(first, 0.0)
+        assert [] == outbox.put(Note("boom", key="k"), 0.0)
+        assert 1 == len(outbox)
+        assert 2 == first.count
+        assert 2 == outbox.take(1)[0].weight
+
+    def test_taken_items_absorb_nothing(self) -> None:
+        outbox = Outbox(10)
+        outbox.put(Note("boom", key="k"), 0.0)
+        outbox.take(1)
+        outbox.put(Note("boom", key="k"), 0.0)
+        assert 1 == len(outbox)
+
+    def test_merge_even_when_full(self) -> None:
+        outbox = Outbox(1)
+        outbox.put(Note("boom", key="k"), 0.0)
+        assert [] == outbox.put(Note("boom", key="k"), 0.0)
+        assert not outbox.unreported
+
+
+class TestOverflow:
+    """A full queue drops the oldest of the lowest priority and remembers it."""
+
+    def test_drops_lowest_priority_oldest(self) -> None:
+        outbox = Outbox(3)
+        outbox.put(Note("err", Priority.ERROR), 0.0)
+        outbox.put(Note("info1"), 0.0)
+        outbox.put(Note("info2"), 0.0)
+        dropped = outbox.put(Note("warn", Priority.WARNING), 0.0)
+        assert ["info1"] == [e.item.title for e in dropped]  # type: ignore[attr-defined]
+        assert ["err", "info2", "warn"] == titles(outbox)
+
+    def test_new_item_below_everything_is_dropped_itself(self) -> None:
+        outbox = Outbox(1)
+        outbox.put(Note("err", Priority.ERROR), 0.0)
+        dropped = outbox.put(Note("low", Priority.LOW), 0.0)
+        assert ["low"] == [e.item.title for e in dropped]  # type: ignore[attr-defined]
+        assert ["err"] == titles(outbox)
+
+    def test_unreported_tally_is_taken_once(self) -> None:
+        outbox = Outbox(1)
+        outbox.put(Note("a"), 0.0)
+        outbox.put(Note("b"), 0.0)
+        outbox.put(Note("c", Priority.LOW), 0.0)
+        assert Counter({Priority.INFO: 1, Priority.LOW: 1}) == outbox.take_unreported()
+        assert not outbox.take_unreported()
+
+    def test_dropped_keyed_item_no_longer_merges(self) -> None:
+        outbox = Outbox(1)
+        outbox.put(Note("a", key="k"), 0.0)
+        outbox.put(Note("b", Priority.ERROR), 0.0)
+        outbox.put(Note("a", Priority.ERROR, key="k"), 0.0)
+        assert 1 == len(outbox)
+
+
+class TestUrgent:
+    """The outbox knows whether an urgent item waits."""
+
+    def test_tracks_urgent_items(self) -> None:
+        outbox = Outbox(5)
+        outbox.put(Note("a"), 0.0)
+        assert not outbox.has_urgent()
+        outbox.put(Note("b", urgent=True), 0.0)
+        assert outbox.has_urgent()
+        taken = outbox.take(2)
+        assert not outbox.has_urgent()
+        outbox.put_back(taken)
+        assert outbox.has_urgent()

@@ -1,0 +1,53 @@
+"""The shared HTTP client's identity and the log redaction guarding it."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import sys
+
+from otel_discord.delivery.redaction import SecretRedactor
+from otel_discord.delivery.transport import PROJECT_URL, user_agent
+
+
+class TestUserAgent:
+    """Discord asks for ``DiscordBot (url, version)``."""
+
+    def test_format(self) -> None:
+        version = importlib.metadata.version("otel-discord")
+        assert f"DiscordBot ({PROJECT_URL}, {version})" == user_agent()
+
+
+class TestSecretRedactor:
+    """Registered secrets never reach a handler."""
+
+    def record(self, msg: str, args: tuple[object, ...], exc: bool = False) -> logging.LogRecord:
+        exc_info = None
+        if exc:
+            try:
+                raise ValueError("token s3cret in an exception")
+            except ValueError:
+                exc_info = sys.exc_info()
+        return logging.LogRecord("httpx", logging.INFO, __file__, 1, msg, args, exc_info)
+
+    def test_scrubs_formatted_message(self) -> None:
+        redactor = SecretRedactor()
+        redactor.add("s3cret")
+        record = self.record("HTTP Request: POST %s", ("http://h/webhooks/1/s3cret",))
+        assert redactor.filter(record)
+        assert "HTTP Request: POST http://h/webhooks/1/***" == record.getMessage()
+
+    def test_scrubs_exception_text(self) -> None:
+        redactor = SecretRedactor()
+        redactor.add("s3cret")
+        record = self.record("failed", (), exc=True)
+        redactor.filter(record)
+        assert record.exc_text is not None
+        assert "s3cret" not in logging.Formatter().format(record)
+
+    def test_leaves_other_records_alone(self) -> None:
+        redactor = SecretRedactor()
+        redactor.add("s3cret")
+        record = self.record("value %d", (3,))
+        redactor.filter(record)
+        assert ("value %d", (3,)) == (record.msg, record.args)
