@@ -1,9 +1,32 @@
-"""otel-discord: OpenTelemetry telemetry streamed as readable embeds into Discord channels."""
+"""otel-discord: OpenTelemetry telemetry streamed as readable embeds into Discord channels.
+
+Three ways in:
+
+- ``otel_discord.configure()`` sets up everything from code;
+- ``DiscordSpanExporter`` / ``DiscordLogExporter`` / ``DiscordMetricExporter`` plug into
+  an SDK setup of your own (or are chosen by name: ``OTEL_TRACES_EXPORTER=discord``);
+- ``opentelemetry-instrument python bot.py`` with only webhook variables set.
+"""
 
 from __future__ import annotations
 
 from otel_discord.channels import Channel
 from otel_discord.config import DiscordConfig
 from otel_discord.errors import ConfigError
+from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
+from otel_discord.routing import Rule
+from otel_discord.setup import Telemetry, configure
+from otel_discord.version import __version__
 
-__all__ = ["Channel", "ConfigError", "DiscordConfig"]
+__all__ = [
+    "Channel",
+    "ConfigError",
+    "DiscordConfig",
+    "DiscordLogExporter",
+    "DiscordMetricExporter",
+    "DiscordSpanExporter",
+    "Rule",
+    "Telemetry",
+    "__version__",
+    "configure",
+]

@@ -32,7 +32,6 @@ from otel_discord.render.metrics_history import MetricHistory
 from otel_discord.render.performance import render_performance, render_system
 from otel_discord.repeat_hold import RepeatHold
 from otel_discord.scheduler import Scheduler
-from otel_discord.version import __version__
 
 _logger = logging.getLogger("otel_discord.pipeline")
 
@@ -86,6 +85,9 @@ class Pipeline:
             "performance", config.performance_interval_ms / 1000, self.send_performance
         )
         self.scheduler.every("system", config.system_interval_ms / 1000, self.send_system)
+        from otel_discord.monitors import install_monitors
+
+        self.monitors = install_monitors(self)
 
     # -- sharing ---------------------------------------------------------------------------
 
@@ -225,25 +227,7 @@ class Pipeline:
         self.engine.submit(Channel.DIAGNOSTICS, StaticItem([embed], priority=Priority.WARNING))
 
     def _startup_notice(self) -> dict[str, object]:
-        cfg = self.config
-        lines = [f"otel-discord {__version__} · service **{self.service}**"]
-        for channel in Channel:
-            dest = cfg.routes.get(channel)
-            lines.append(f"`{channel.value:<11}` {'on' if dest else 'off'}")
-        lines.append(
-            f"performance every {cfg.performance_interval_ms // 1000} s · system every "
-            f"{cfg.system_interval_ms // 1000} s · analytics every "
-            f"{cfg.analytics_interval_ms // 1000} s"
-        )
-        lines.extend(f"note: {note}" for note in cfg.notes)
-        return render_notice(
-            "🟢 Monitoring started",
-            lines,
-            service=self.service,
-            host=self.host,
-            time_ns=self._clock_ns(),
-            colour=style.GREEN,
-        )
+        return self.monitors.startup_embed()
 
     def flush(self, timeout_s: float) -> bool:
         """Deliver what is queued (held repeats included) within ``timeout_s``."""
@@ -260,10 +244,12 @@ class Pipeline:
         self.scheduler.stop(min(1.0, timeout_s))
         self.release_repeats(everything=True)
         if was_started:
-            try:
-                self.send_activity()
-            except Exception:
-                _logger.exception("otel-discord final summary failed")
+            # The last word of a process: what happened since the last summary, and its state.
+            for final in (self.send_activity, self.send_performance):
+                try:
+                    final()
+                except Exception:
+                    _logger.exception("otel-discord final summary failed")
         self._closed = True
         return self.engine.shutdown(max(0.0, deadline - time.monotonic()))
 
