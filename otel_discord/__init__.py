@@ -14,11 +14,13 @@ from otel_discord.channels import Channel
 from otel_discord.config import DiscordConfig
 from otel_discord.errors import ConfigError
 from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
+from otel_discord.monitors import AlertRule
 from otel_discord.routing import Rule
 from otel_discord.setup import Telemetry, configure
 from otel_discord.version import __version__
 
 __all__ = [
+    "AlertRule",
     "Channel",
     "ConfigError",
     "DiscordConfig",

@@ -99,3 +99,8 @@ class DiscordConfigurator(_OTelSDKConfigurator):
             # don't require; it is still the bridge opentelemetry-instrument uses.
             warnings.simplefilter("ignore", DeprecationWarning)
             _initialize_components(**kwargs)
+        if discord_configured(os.environ):
+            # Disk-full alerts need filesystem space, which system metrics don't report.
+            from otel_discord.monitors import register_filesystem_gauges
+
+            register_filesystem_gauges()

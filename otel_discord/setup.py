@@ -26,6 +26,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from otel_discord.config import DiscordConfig
 from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
+from otel_discord.monitors import AlertRule, register_filesystem_gauges
 from otel_discord.routing import Rule
 
 _logger = logging.getLogger("otel_discord.setup")
@@ -80,6 +81,7 @@ def configure(
     system_metrics: bool = True,
     instrument_discord: bool = True,
     set_global: bool = True,
+    alert_rules: Sequence[AlertRule] | None = None,
     **settings: Any,
 ) -> Telemetry:
     """Stream this process's telemetry to Discord.
@@ -93,6 +95,7 @@ def configure(
         system_metrics: enable the OpenTelemetry system-metrics instrumentation.
         instrument_discord: enable the discord.py instrumentation when discord.py is installed.
         set_global: install the providers as OpenTelemetry's global ones.
+        alert_rules: alert rules replacing the defaults (``otel_discord.monitors.default_rules``).
     """
     cfg = config if config is not None else DiscordConfig.resolve(**settings)
     attributes = dict(resource_attributes or {})
@@ -105,8 +108,11 @@ def configure(
     logger_provider.add_log_record_processor(
         BatchLogRecordProcessor(DiscordLogExporter(cfg, rules=rules))
     )
+    metric_exporter = DiscordMetricExporter(cfg, rules=rules)
+    if alert_rules is not None:
+        metric_exporter.pipeline.monitors.set_rules(alert_rules)
     reader = PeriodicExportingMetricReader(
-        DiscordMetricExporter(cfg, rules=rules), export_interval_millis=metric_interval_ms()
+        metric_exporter, export_interval_millis=metric_interval_ms()
     )
     meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
     telemetry = Telemetry(cfg, tracer_provider, meter_provider, logger_provider)
@@ -138,6 +144,8 @@ def _instrument(providers: dict[str, Any], system: bool, bot: bool) -> list[Any]
         instrumentor = SystemMetricsInstrumentor()
         instrumentor.instrument(meter_provider=providers["meter_provider"])
         done.append(instrumentor)
+        # Disk-full alerts need filesystem space, which system metrics don't report.
+        register_filesystem_gauges(providers["meter_provider"])
     if bot:
         try:
             import discord  # noqa: F401  (only to know whether the bot library is there)

@@ -20,6 +20,7 @@ from opentelemetry.sdk.metrics.view import Aggregation
 
 from otel_discord.config import DiscordConfig
 from otel_discord.exporters._base import ExporterCore, timeout_seconds
+from otel_discord.pipeline import Pipeline
 from otel_discord.routing import Rule
 
 
@@ -40,6 +41,11 @@ class DiscordMetricExporter(MetricExporter):
             preferred_aggregation=preferred_aggregation,
         )
         self._core = ExporterCore(config, rules, settings)
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The shared pipeline this exporter feeds (its monitors, history, delivery stats)."""
+        return self._core.pipeline
 
     def export(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any

@@ -37,7 +37,13 @@ _SAMPLE_TIMES: Final = 1024
 
 _NS_PER_S: Final = 1e9
 
-_STATE: Final = ("state", "system.cpu.state", "system.memory.state", "system.paging.state")
+_STATE: Final = (
+    "state",
+    "system.cpu.state",
+    "system.memory.state",
+    "system.paging.state",
+    "system.filesystem.state",
+)
 _CPU: Final = ("cpu", "system.cpu.logical_number")
 _DEVICE: Final = ("device", "system.device")
 _DIRECTION: Final = ("direction", "disk.io.direction", "network.io.direction")

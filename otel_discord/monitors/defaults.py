@@ -1,0 +1,112 @@
+"""The default alert rules, with thresholds from the configuration, and derived reading keys.
+
+Most rules read keys of ``MetricHistory``; two read values the monitors derive
+themselves: the error rate (from the pipeline's count of error-level problems)
+and how many shards are disconnected (shards minus connected shards).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from otel_discord.config import DiscordConfig
+from otel_discord.monitors.rules import AlertRule
+
+CPU: Final = "system.cpu.percent"
+MEMORY: Final = "system.memory.percent"
+DISK: Final = "system.filesystem.percent"
+LATENCY: Final = "discord.latency_ms"
+LOOP_LAG: Final = "discord.event_loop.lag_ms"
+PROCESS_CPU: Final = "process.cpu.percent"
+RSS: Final = "process.memory.rss_bytes"
+CONNECTED: Final = "discord.connected"
+SHARDS: Final = "discord.shards"
+ERRORS_PER_MIN: Final = "errors.per_min"
+"""Derived: error-level problems per minute over the last ``ERROR_RATE_WINDOW_S``."""
+DISCONNECTED: Final = "discord.disconnected_shards"
+"""Derived: shards not connected to the gateway (0 when all are)."""
+
+LOOP_LAG_ALERT_MS: Final = 250.0
+"""Event-loop lag that makes a bot feel slow (heartbeats and commands wait behind it)."""
+ERROR_RATE_FLOOR_PER_MIN: Final = 10.0
+ERROR_SPIKE_FACTOR: Final = 3.0
+ERROR_RATE_WINDOW_S: Final = 60.0
+DISCONNECTED_FOR_S: Final = 60.0
+
+
+def default_rules(config: DiscordConfig) -> list[AlertRule]:
+    """CPU, memory, disk, latency, event-loop lag, error spikes and disconnection."""
+    return [
+        AlertRule(
+            "cpu",
+            "CPU usage",
+            CPU,
+            config.alert_cpu_percent,
+            unit="%",
+            for_s=180.0,
+            hysteresis=5.0,
+            hint="Sustained CPU starves the event loop; see the health check for the top user.",
+        ),
+        AlertRule(
+            "memory",
+            "Memory usage",
+            MEMORY,
+            config.alert_memory_percent,
+            unit="%",
+            for_s=180.0,
+            hysteresis=3.0,
+            hint="Near the limit the OOM killer picks a process; check the bot's RSS trend.",
+        ),
+        AlertRule(
+            "disk",
+            "Disk space",
+            DISK,
+            config.alert_disk_percent,
+            unit="%",
+            for_s=120.0,
+            hysteresis=2.0,
+            hint="The fullest filesystem; free space (logs, caches) before writes fail.",
+        ),
+        AlertRule(
+            "latency",
+            "Gateway latency",
+            LATENCY,
+            float(config.alert_latency_ms),
+            unit="ms",
+            for_s=120.0,
+            hysteresis=config.alert_latency_ms * 0.2,
+            hint="Heartbeat ACKs are slow: network trouble, an overloaded host or a busy loop.",
+        ),
+        AlertRule(
+            "event_loop_lag",
+            "Event-loop lag",
+            LOOP_LAG,
+            LOOP_LAG_ALERT_MS,
+            unit="ms",
+            for_s=60.0,
+            hysteresis=50.0,
+            hint="A blocking call in a handler (sync I/O, time.sleep, heavy CPU).",
+        ),
+        AlertRule(
+            "error_rate",
+            "Error-rate spike",
+            ERRORS_PER_MIN,
+            ERROR_RATE_FLOOR_PER_MIN,
+            unit="/min",
+            for_s=0.0,
+            hysteresis=2.0,
+            clear_for_s=300.0,
+            spike_factor=ERROR_SPIKE_FACTOR,
+            hint="See the grouped errors above in this channel.",
+        ),
+        AlertRule(
+            "disconnected",
+            "Bot disconnected",
+            DISCONNECTED,
+            0.0,
+            unit="shards",
+            for_s=DISCONNECTED_FOR_S,
+            clear_for_s=0.0,
+            hint="discord.py reconnects on its own; if it does not, check the token and network.",
+        ),
+    ]
