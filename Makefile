@@ -16,8 +16,8 @@ demo: $(STAMP)
 	$(BIN)/otel-discord demo $(DEMO_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check otel_discord tests examples benchmarks
-	$(BIN)/ruff format --check otel_discord tests examples benchmarks
+	$(BIN)/ruff check otel_discord tests examples benchmarks docs
+	$(BIN)/ruff format --check otel_discord tests examples benchmarks docs
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

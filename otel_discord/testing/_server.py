@@ -9,7 +9,7 @@ import socketserver
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, cast
@@ -91,7 +91,8 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(body, Reply):
             self._send(body)
             return
-        self._send(api.handle(method, self.path, headers, body))
+        page = self.owner._page(method, self.path)
+        self._send(page if page is not None else api.handle(method, self.path, headers, body))
 
     def _read_body(self, headers: dict[str, str], cap: int) -> bytes | Reply | None:
         """The body; None when it is over ``cap`` (left unread, the connection closes)."""
@@ -153,6 +154,8 @@ class DiscordServer:
         channel_limit: (messages, window seconds) per channel across all its posters.
         global_limit: (requests, window seconds) for the whole server.
         clock: Monotonic clock the rate limits run on.
+        pages: Extra static files served on ``GET`` beside the API (e.g. a preview page):
+            path -> (content type, body). Paths under ``/api`` and ``/_local`` are refused.
     """
 
     def __init__(
@@ -164,7 +167,9 @@ class DiscordServer:
         channel_limit: Limit = (30, 60.0),
         global_limit: Limit = (50, 1.0),
         clock: Callable[[], float] = time.monotonic,
+        pages: Mapping[str, tuple[str, bytes]] | None = None,
     ) -> None:
+        self._pages = _checked_pages(pages or {})
         self._host = host
         self._port = port
         self._api = LocalDiscord(
@@ -232,6 +237,19 @@ class DiscordServer:
             for conn in open_now:
                 with contextlib.suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
+
+    def _page(self, method: str, target: str) -> Reply | None:
+        """The static page at ``target``, if one was given; never counted as an API request."""
+        page = self._pages.get(urlsplit(target).path) if method == "GET" else None
+        if page is None:
+            return None
+        content_type, body = page
+        headers = {
+            "Content-Type": content_type,
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        }
+        return Reply(200, body, headers)
 
     def _track(self, conn: socket.socket, *, add: bool) -> None:
         with self._connections_lock:
@@ -383,6 +401,14 @@ class DiscordServer:
         """Forget messages, violations and stats; webhooks, bots, buckets and faults stay."""
         with self._api.lock:
             self._api.clear()
+
+
+def _checked_pages(pages: Mapping[str, tuple[str, bytes]]) -> dict[str, tuple[str, bytes]]:
+    for path in pages:
+        if not path.startswith("/") or path.split("/")[1] in ("api", "_local"):
+            msg = f"page path {path!r} must start with / and stay outside /api and /_local"
+            raise ValueError(msg)
+    return dict(pages)
 
 
 def _webhook_id(url: str) -> str:
