@@ -1,0 +1,121 @@
+"""Application commands: a SERVER span, counters and duration around ``CommandTree._call``.
+
+A failing app command never raises out of ``_call``: discord.py runs the command's
+handlers and then ``tree.on_error``. Rather than wrap ``on_error`` (which a user may
+replace with ``@tree.error`` at any time, or override in a subclass), the
+exception is noted where it starts: ``Command._invoke_with_namespace`` and
+``ContextMenu._invoke`` (and the ``command_error`` event for hybrid commands).
+Errors that escape ``_call`` itself (unknown command, signature mismatch) are
+seen directly. ``tree.on_error`` and every user handler run untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, Final
+
+from opentelemetry.trace import SpanKind
+from opentelemetry.util.types import AttributeValue
+
+from otel_discord.instrumentation import _names as n
+from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._probe import CommandProbe, note_error, observe_command
+from otel_discord.instrumentation._safety import swallow
+from otel_discord.instrumentation._telemetry import Telemetry
+
+_APPLICATION_COMMAND: Final = 2
+"""``InteractionType.application_command``; autocomplete (4) is not a command run."""
+
+_KINDS: Final = {1: n.KIND_SLASH, 2: n.KIND_USER, 3: n.KIND_MESSAGE}
+_SUBCOMMAND_TYPES: Final = (1, 2)
+
+AsyncMethod = Callable[..., Coroutine[Any, Any, Any]]
+
+
+def qualified_name(data: Mapping[str, Any]) -> str:
+    """The command path Discord sent: ``"tag create"`` for a subcommand."""
+    parts = [str(data.get("name", "?"))]
+    options = data.get("options") or []
+    while True:
+        sub = next((o for o in options if o.get("type") in _SUBCOMMAND_TYPES), None)
+        if sub is None:
+            return " ".join(parts)
+        parts.append(str(sub.get("name", "?")))
+        options = sub.get("options") or []
+
+
+def start_app_command(telemetry: Telemetry, interaction: Any) -> CommandProbe | None:
+    """Open the span for an application-command interaction (None for autocomplete)."""
+    if getattr(interaction.type, "value", None) != _APPLICATION_COMMAND:
+        return None
+    data = interaction.data or {}
+    kind = _KINDS.get(data.get("type", 1), n.KIND_SLASH)
+    name = qualified_name(data)
+    options = telemetry.options
+    attributes: dict[str, AttributeValue] = {
+        n.ATTR_RPC_SYSTEM: n.SYSTEM_DISCORD,
+        n.ATTR_RPC_SERVICE: n.RPC_SERVICE_APP_COMMANDS,
+        n.ATTR_RPC_METHOD: name,
+        n.ATTR_COMMAND_NAME: name,
+        n.ATTR_COMMAND_KIND: kind,
+    }
+    guild_id = interaction.guild_id
+    if options.guild_ids_as_attributes:
+        if guild_id is not None:
+            attributes[n.ATTR_GUILD_ID] = str(guild_id)
+        if interaction.channel_id is not None:
+            attributes[n.ATTR_CHANNEL_ID] = str(interaction.channel_id)
+    if options.user_ids_as_attributes:
+        attributes[n.ATTR_USER_ID] = str(interaction.user.id)
+    span_name = f"/{name}" if kind == n.KIND_SLASH else name
+    span = telemetry.tracer.start_span(span_name, kind=SpanKind.SERVER, attributes=attributes)
+    return CommandProbe(
+        interaction,
+        name=name,
+        kind=kind,
+        source=n.SOURCE_APP_COMMAND,
+        span=span,
+        guild_id=guild_id,
+    )
+
+
+def _app_command_failed(interaction: Any, probe: CommandProbe) -> bool:
+    failed = bool(getattr(interaction, "command_failed", False))
+    if failed and probe.error is None:
+        probe.failure_hint = n.ERROR_TYPE_INTERACTION_CHECK
+    return failed
+
+
+def make_call(original: AsyncMethod) -> AsyncMethod:
+    """Wrap ``CommandTree._call``."""
+
+    async def _call(self: Any, interaction: Any) -> None:
+        telemetry = _state.current
+        if telemetry is None:
+            return await original(self, interaction)  # type: ignore[no-any-return]
+        return await observe_command(
+            telemetry,
+            lambda: start_app_command(telemetry, interaction),
+            lambda: original(self, interaction),
+            lambda probe: _app_command_failed(interaction, probe),
+            "app command",
+        )
+
+    return _call
+
+
+def make_error_origin(original: AsyncMethod) -> AsyncMethod:
+    """Wrap an app-command invoker so the error it raises reaches the probe."""
+
+    async def invoker(self: Any, interaction: Any, /, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(self, interaction, *args, **kwargs)
+        except Exception as exc:
+            if _state.current is not None:
+                try:
+                    note_error(interaction, exc)
+                except Exception as failure:
+                    swallow("app command error", failure)
+            raise
+
+    return invoker

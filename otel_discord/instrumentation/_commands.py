@@ -1,0 +1,72 @@
+"""Prefix commands: a CONSUMER span, counters and duration around ``Bot.invoke``.
+
+``Bot.invoke`` handles command errors itself (local handler, cog handler, then the
+``command_error`` event), so the wrapper never sees them raise: the dispatch hook
+hands the exception to the probe instead. Nothing here adds an
+``on_command_error`` listener, which would silence discord.py's default print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from opentelemetry.trace import SpanKind
+from opentelemetry.util.types import AttributeValue
+
+from otel_discord.instrumentation import _names as n
+from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._probe import CommandProbe, observe_command
+from otel_discord.instrumentation._telemetry import Telemetry
+
+Invoke = Callable[[Any, Any], Coroutine[Any, Any, None]]
+
+
+def start_prefix_command(telemetry: Telemetry, ctx: Any) -> CommandProbe | None:
+    """Open the span for ``ctx``; count and return None for an unknown command."""
+    command = ctx.command
+    if command is None:
+        if ctx.invoked_with:
+            telemetry.count_unknown_command(n.KIND_PREFIX)
+        return None
+    name = command.qualified_name
+    options = telemetry.options
+    attributes: dict[str, AttributeValue] = {
+        n.ATTR_MESSAGING_SYSTEM: n.SYSTEM_DISCORD,
+        n.ATTR_MESSAGING_OPERATION_TYPE: n.OPERATION_PROCESS,
+        n.ATTR_MESSAGING_OPERATION_NAME: n.OPERATION_PROCESS,
+        n.ATTR_COMMAND_NAME: name,
+        n.ATTR_COMMAND_KIND: n.KIND_PREFIX,
+    }
+    guild = ctx.guild
+    guild_id = guild.id if guild is not None else None
+    if options.guild_ids_as_attributes:
+        if guild_id is not None:
+            attributes[n.ATTR_GUILD_ID] = str(guild_id)
+        attributes[n.ATTR_CHANNEL_ID] = str(ctx.channel.id)
+    if options.user_ids_as_attributes:
+        attributes[n.ATTR_USER_ID] = str(ctx.author.id)
+    if options.capture_message_content:
+        attributes[n.ATTR_MESSAGE_CONTENT] = ctx.message.content
+    span = telemetry.tracer.start_span(name, kind=SpanKind.CONSUMER, attributes=attributes)
+    return CommandProbe(
+        ctx, name=name, kind=n.KIND_PREFIX, source=n.SOURCE_COMMAND, span=span, guild_id=guild_id
+    )
+
+
+def make_invoke(original: Invoke) -> Invoke:
+    """Wrap ``BotBase.invoke``."""
+
+    async def invoke(self: Any, ctx: Any, /) -> None:
+        telemetry = _state.current
+        if telemetry is None:
+            return await original(self, ctx)
+        return await observe_command(
+            telemetry,
+            lambda: start_prefix_command(telemetry, ctx),
+            lambda: original(self, ctx),
+            lambda _: bool(getattr(ctx, "command_failed", False)),
+            "prefix command",
+        )
+
+    return invoke

@@ -1,0 +1,61 @@
+"""Install wrappers on classes/modules and put the originals back exactly.
+
+Each wrapper carries a marker and ``__wrapped__``; a second ``instrument()`` finds
+the marker and skips, so nothing is wrapped twice. ``restore`` only puts the
+original back where our wrapper is still the attribute: if a third party patched
+over us, their wrapper stays (ours inside it falls through once instrumentation
+is off).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from otel_discord.instrumentation._safety import swallow
+
+MARKER: Final = "__otel_discord_wrapper__"
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """One replaced attribute."""
+
+    owner: Any
+    attribute: str
+    original: Any
+    wrapper: Any
+
+
+class Patcher:
+    """Applies patches and undoes them in reverse order."""
+
+    def __init__(self) -> None:
+        self.applied: list[Patch] = []
+
+    def wrap(self, owner: Any, attribute: str, factory: Callable[[Any], Any]) -> bool:
+        """Replace ``owner.attribute`` (defined on ``owner`` itself) with ``factory(original)``."""
+        original = vars(owner).get(attribute)
+        if original is None or not callable(original) or getattr(original, MARKER, False):
+            return False
+        wrapper = factory(original)
+        setattr(wrapper, MARKER, True)
+        wrapper.__wrapped__ = original
+        for name in ("__name__", "__qualname__", "__doc__", "__module__"):
+            with contextlib.suppress(AttributeError, TypeError):
+                setattr(wrapper, name, getattr(original, name))
+        setattr(owner, attribute, wrapper)
+        self.applied.append(Patch(owner, attribute, original, wrapper))
+        return True
+
+    def restore(self) -> None:
+        """Put every original back (identity preserved)."""
+        while self.applied:
+            patch = self.applied.pop()
+            try:
+                if vars(patch.owner).get(patch.attribute) is patch.wrapper:
+                    setattr(patch.owner, patch.attribute, patch.original)
+            except Exception as exc:
+                swallow(f"restore {patch.attribute}", exc)

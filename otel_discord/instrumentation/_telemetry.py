@@ -1,0 +1,176 @@
+"""The instruments, tracer and logger one ``instrument()`` call creates.
+
+Attribute mappings for the hot paths are built once here and reused, so counting
+a dispatched event allocates nothing of ours beyond the SDK's own bookkeeping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from opentelemetry import _logs, metrics, trace
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.context import Context
+from opentelemetry.util.types import AttributeValue
+
+from otel_discord.instrumentation import _names as n
+from otel_discord.instrumentation._errors import ErrorKinds, error_type, stacktrace
+from otel_discord.instrumentation._gauges import ClientRegistry, slot_for
+from otel_discord.instrumentation._options import Options
+from otel_discord.instrumentation._tally import Tally
+from otel_discord.instrumentation.version import __version__
+
+Attrs = Mapping[str, AttributeValue]
+
+_ROWS: Final = {row.name: row for row in n.NAMES}
+_MAX_EVENT_NAMES: Final = 512
+"""Distinct event names kept as attribute values; later ones count as ``_OTHER``."""
+
+_NOT_COUNTED: Final = frozenset({"socket_event_type", "socket_raw_receive", "socket_raw_send"})
+"""Meta events about raw payloads; counting them would double ``discord.gateway.events``."""
+
+_OTHER: Final = "_OTHER"
+
+
+class Telemetry:
+    """Everything the patched callables record through."""
+
+    def __init__(
+        self,
+        options: Options,
+        error_kinds: ErrorKinds,
+        *,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+        logger_provider: _logs.LoggerProvider | None = None,
+    ) -> None:
+        self.options = options
+        self.error_kinds = error_kinds
+        self.tracer = trace.get_tracer(n.SCOPE, __version__, tracer_provider)
+        self.meter = metrics.get_meter(n.SCOPE, __version__, meter_provider)
+        self.logger = _logs.get_logger(n.SCOPE, __version__, logger_provider=logger_provider)
+        self.clients = ClientRegistry(options.event_loop_lag_interval)
+        self._slot = slot_for(meter_provider or metrics.get_meter_provider(), self.meter)
+        self._slot.registry = self.clients
+        self._events = self._slot.events
+        self._payloads = self._slot.payloads
+        self._messages = self._slot.messages
+        self.reactions = self._slot.reactions
+        self.voice_changes = self._slot.voice_changes
+        self.commands = self._counter(n.COMMANDS)
+        self.commands_unknown = self._counter(n.COMMANDS_UNKNOWN)
+        self.command_duration = self.meter.create_histogram(
+            n.COMMAND_DURATION, unit="s", description=_ROWS[n.COMMAND_DURATION].meaning
+        )
+        self.guild_changes = self._counter(n.GUILD_CHANGES)
+        self.member_changes = self._counter(n.MEMBER_CHANGES)
+        self.errors = self._counter(n.ERRORS)
+        self.reconnects = self._counter(n.GATEWAY_RECONNECTS)
+        self.ratelimit_hits = self._counter(n.RATELIMIT_HITS)
+        self.change_attrs: dict[str, Attrs] = {
+            change: {n.ATTR_CHANGE: change}
+            for change in (*n.VOICE_CHANGE_VALUES, n.CHANGE_ADD, n.CHANGE_REMOVE)
+        }
+        self.gateway_kind_attrs: dict[str, Attrs] = {
+            kind: {n.ATTR_GATEWAY_KIND: kind} for kind in (n.GATEWAY_RESUME, n.GATEWAY_RECONNECT)
+        }
+        self._unknown_attrs: dict[str, Attrs] = {}
+
+    def close(self) -> None:
+        """Stop background probes; gauges report nothing from now on."""
+        self.clients.close()
+        if self._slot.registry is self.clients:
+            self._slot.registry = None
+
+    def _counter(self, name: str) -> metrics.Counter:
+        row = _ROWS[name]
+        return self.meter.create_counter(name, unit=row.unit, description=row.meaning)
+
+    def count_event(self, event: str) -> None:
+        """Count one dispatched event (meta ``socket_*`` events excluded)."""
+        counts = self._events.counts
+        if event in counts:
+            counts[event] += 1
+        elif event not in _NOT_COUNTED:
+            key = event if len(counts) < _MAX_EVENT_NAMES else _OTHER
+            self._events.add(key, {n.ATTR_EVENT: key})
+
+    def count_payload(self, event_type: str) -> None:
+        """Count one raw gateway payload by its type (``MESSAGE_CREATE``...)."""
+        counts = self._payloads.counts
+        if event_type in counts:
+            counts[event_type] += 1
+        else:
+            key = event_type if len(counts) < _MAX_EVENT_NAMES else _OTHER
+            self._payloads.add(key, {n.ATTR_GATEWAY_EVENT_TYPE: key})
+
+    def count_message(self, channel_type: str, in_guild: bool, guild_id: int | None) -> None:
+        """Count one message by channel type and guild presence (and guild id if configured)."""
+        if not self.options.guild_ids_as_attributes:
+            guild_id = None
+        key = (channel_type, in_guild, guild_id)
+        counts = self._messages.counts
+        if key in counts:
+            counts[key] += 1
+            return
+        attrs: dict[str, AttributeValue] = {
+            n.ATTR_CHANNEL_TYPE: channel_type,
+            n.ATTR_GUILD_PRESENT: in_guild,
+        }
+        if guild_id is not None:
+            attrs[n.ATTR_GUILD_ID] = str(guild_id)
+        self._messages.add(key, attrs)
+
+    def count_change(self, tally: Tally, change: str) -> None:
+        """Count one voice change or reaction."""
+        counts = tally.counts
+        if change in counts:
+            counts[change] += 1
+        else:
+            tally.add(change, self.change_attrs[change])
+
+    def count_unknown_command(self, kind: str) -> None:
+        """Count an invocation of a command the bot does not have."""
+        attrs = self._unknown_attrs.get(kind)
+        if attrs is None:
+            attrs = self._unknown_attrs[kind] = {n.ATTR_COMMAND_KIND: kind}
+        self.commands_unknown.add(1, attrs)
+
+    def emit_event(self, event_name: str, body: str, attributes: dict[str, AttributeValue]) -> None:
+        """Emit an INFO log event (``event.name`` routes it to the analytics channel)."""
+        attributes[n.ATTR_EVENT_NAME] = event_name
+        self.logger.emit(
+            severity_number=SeverityNumber.INFO,
+            severity_text="INFO",
+            body=body,
+            attributes=attributes,
+            event_name=event_name,
+        )
+
+    def report_error(
+        self,
+        exc: BaseException,
+        *,
+        source: str,
+        where: str,
+        attributes: Mapping[str, Any],
+        context: Context | None = None,
+    ) -> None:
+        """Count a bug in the bot's code and emit it as an ERROR log with the traceback."""
+        kind = error_type(exc)
+        self.errors.add(1, {n.ATTR_ERROR_TYPE: kind, n.ATTR_ERROR_SOURCE: source})
+        self.logger.emit(
+            severity_number=SeverityNumber.ERROR,
+            severity_text="ERROR",
+            body=f"Unhandled exception in {where}",
+            attributes={
+                **attributes,
+                n.ATTR_EXCEPTION_TYPE: kind,
+                n.ATTR_EXCEPTION_MESSAGE: str(exc),
+                n.ATTR_EXCEPTION_STACKTRACE: stacktrace(exc),
+                n.ATTR_ERROR_TYPE: kind,
+                n.ATTR_ERROR_SOURCE: source,
+            },
+            context=context,
+        )
