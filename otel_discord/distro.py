@@ -28,7 +28,7 @@ from typing import Any, Final
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 from opentelemetry.sdk._configuration import _initialize_components, _OTelSDKConfigurator
 
-from otel_discord.setup import DEFAULT_METRIC_INTERVAL_MS
+from otel_discord.setup import DEFAULT_METRIC_INTERVAL_MS, keep_default_output
 
 _logger = logging.getLogger("otel_discord.distro")
 
@@ -104,3 +104,4 @@ class DiscordConfigurator(_OTelSDKConfigurator):
             from otel_discord.monitors import register_filesystem_gauges
 
             register_filesystem_gauges()
+            keep_default_output()

@@ -157,6 +157,14 @@ class Pipeline:
         """Queue an activity event (guild join, members joining, ...)."""
         self._submit(channel, EventItem(notice))
 
+    def add_member_event(self, notice: EventNotice) -> None:
+        """Count a member join/leave per guild for the next analytics summary."""
+        guild = notice.attributes.get("discord.guild.name") or notice.attributes.get(
+            "discord.guild.id", "?"
+        )
+        with self._lock:
+            self.activity.add_member_change(str(guild), notice.name.endswith(".join"))
+
     def add_spans(self, spans: Iterable[ReadableSpan]) -> None:
         with self._lock:
             self.activity.add_spans(spans)

@@ -56,6 +56,7 @@ class Telemetry:
     logger_provider: LoggerProvider
     instrumentors: list[Any] = field(default_factory=list)
     logging_handler: logging.Handler | None = None
+    default_output: logging.Handler | None = None
 
     def shutdown(self) -> None:
         """Flush everything within the exporters' deadlines and undo the instrumentation."""
@@ -64,11 +65,29 @@ class Telemetry:
                 instrumentor.uninstrument()
             except Exception:
                 _logger.exception("uninstrumenting %s failed", type(instrumentor).__name__)
-        if self.logging_handler is not None:
-            logging.getLogger().removeHandler(self.logging_handler)
+        for handler in (self.logging_handler, self.default_output):
+            if handler is not None:
+                logging.getLogger().removeHandler(handler)
         self.tracer_provider.shutdown()
         self.logger_provider.shutdown()
         self.meter_provider.shutdown()
+
+
+def keep_default_output() -> logging.Handler | None:
+    """Keep Python's default stderr output of warnings and errors when we add the bridge.
+
+    With no handler configured, Python prints WARNING and up to stderr through
+    ``logging.lastResort``, but only while no handler at all is found. Adding the
+    OpenTelemetry bridge to the root logger would silently end that output (the
+    bot's tracebacks included); adding ``lastResort`` explicitly keeps it as it was.
+    """
+    root = logging.getLogger()
+    if any(not isinstance(h, LoggingHandler) for h in root.handlers) or logging.lastResort is None:
+        return None
+    if logging.lastResort in root.handlers:
+        return None
+    root.addHandler(logging.lastResort)
+    return logging.lastResort
 
 
 def configure(
@@ -121,6 +140,7 @@ def configure(
         metrics.set_meter_provider(meter_provider)
         set_logger_provider(logger_provider)
     if bridge_logging:
+        telemetry.default_output = keep_default_output()
         with warnings.catch_warnings():
             # Deprecated in favour of opentelemetry-instrumentation-logging, which we don't
             # require; the SDK's handler is the one opentelemetry-instrument installs too.

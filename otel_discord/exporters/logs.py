@@ -18,6 +18,7 @@ from otel_discord.exporters._convert import (
     log_severity,
     occurrence_from_log,
 )
+from otel_discord.render.events import SUMMARISED_EVENTS
 from otel_discord.routing import Rule
 
 OWN_SCOPES: Final = ("otel_discord.", "httpx", "httpcore")
@@ -56,6 +57,8 @@ class DiscordLogExporter(LogRecordExporter):
 
     def _export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         pipeline = self._core.pipeline
+        if batch:
+            pipeline.learn_resource(batch[0].resource)
         pipeline.start()
         for record in batch:
             scope = log_scope(record)
@@ -72,9 +75,11 @@ class DiscordLogExporter(LogRecordExporter):
             if channel is None:
                 continue
             if channel is Channel.ANALYTICS or (log_name(record) and log_severity(record) < 13):
-                pipeline.submit_event(
-                    channel, event_from_log(record, pipeline.service, pipeline.host)
-                )
+                notice = event_from_log(record, pipeline.service, pipeline.host)
+                if channel is Channel.ANALYTICS and notice.name in SUMMARISED_EVENTS:
+                    pipeline.add_member_event(notice)  # one line in the summary, not an embed each
+                else:
+                    pipeline.submit_event(channel, notice)
             else:
                 occurrence = occurrence_from_log(record, pipeline.service, pipeline.host)
                 pipeline.submit_error(channel, occurrence, from_span=False)

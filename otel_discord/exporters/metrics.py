@@ -58,9 +58,9 @@ class DiscordMetricExporter(MetricExporter):
 
     def _export(self, data: MetricsData) -> MetricExportResult:
         pipeline = self._core.pipeline
-        pipeline.start()
         if data.resource_metrics:
             pipeline.learn_resource(data.resource_metrics[0].resource)
+        pipeline.start()
         pipeline.add_metrics(self._filtered(data))
         return MetricExportResult.SUCCESS
 

@@ -41,9 +41,9 @@ class DiscordSpanExporter(SpanExporter):
 
     def _export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         pipeline = self._core.pipeline
-        pipeline.start()
         if spans:
             pipeline.learn_resource(spans[0].resource)
+        pipeline.start()
         pipeline.add_spans(spans)
         for span in spans:
             error = span_is_error(span)

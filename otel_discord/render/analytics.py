@@ -6,6 +6,7 @@ memory; ``render_activity`` turns a closed window into an embed (pure).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -77,6 +78,8 @@ class Activity:
     counters: Mapping[tuple[str, tuple[tuple[str, Any], ...]], float]
     spans: Mapping[str, SpanStats]
     history: Mapping[str, tuple[float, ...]]
+    member_changes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    """Joins and leaves per guild name, from the instrumentation's log events."""
 
     def total(self, metric: str, **attrs: Any) -> float:
         """Sum of a counter over series whose attributes include ``attrs``."""
@@ -98,7 +101,7 @@ class Activity:
 
     @property
     def empty(self) -> bool:
-        return not any(self.counters.values()) and not self.spans
+        return not any(self.counters.values()) and not self.spans and not self.member_changes
 
 
 class ActivityWindow:
@@ -110,6 +113,15 @@ class ActivityWindow:
         self._last: dict[tuple[str, tuple[tuple[str, Any], ...]], float] = {}
         self._spans: dict[str, SpanStats] = {}
         self._history: dict[str, deque[float]] = {}
+        self._members: dict[str, list[int]] = {}
+
+    def add_member_change(self, guild: str, joined: bool) -> None:
+        counts = self._members.get(guild)
+        if counts is None:
+            if len(self._members) >= MAX_SPAN_NAMES:
+                guild = "(other guilds)"
+            counts = self._members.setdefault(guild, [0, 0])
+        counts[0 if joined else 1] += 1
 
     def add_spans(self, spans: Iterable[ReadableSpan]) -> None:
         for span in spans:
@@ -150,14 +162,16 @@ class ActivityWindow:
 
     def close(self, end_ns: int) -> Activity:
         """Hand out this window and start the next one (counter baselines carry over)."""
-        activity = Activity(self.start_ns, end_ns, dict(self._counters), self._spans, {})
+        members = {guild: (joins, leaves) for guild, (joins, leaves) in self._members.items()}
+        activity = Activity(self.start_ns, end_ns, dict(self._counters), self._spans, {}, members)
         for metric in ("discord.messages", COMMANDS, "discord.gateway.events"):
             self._history.setdefault(metric, deque(maxlen=HISTORY)).append(activity.total(metric))
         history = {name: tuple(values) for name, values in self._history.items()}
         self._counters = {}
         self._spans = {}
+        self._members = {}
         self.start_ns = end_ns
-        return Activity(activity.start_ns, end_ns, activity.counters, activity.spans, history)
+        return dataclasses.replace(activity, history=history)
 
 
 def render_activity(activity: Activity, *, service: str, host: str | None) -> list[Embed]:
@@ -180,10 +194,11 @@ def render_activity(activity: Activity, *, service: str, host: str | None) -> li
     ]
     members = activity.by("discord.member.changes", "discord.change")
     guilds = activity.by("discord.guild.changes", "discord.change")
-    if members or guilds:
+    if members or guilds or activity.member_changes:
         lines = []
         if members:
             lines.append(f"members +{_n(members, 'join')} / −{_n(members, 'leave')}")
+        lines.extend(_member_lines(activity.member_changes))
         if guilds:
             lines.append(f"guilds +{_n(guilds, 'join')} / −{_n(guilds, 'leave')}")
         fields.append({"name": "Joins · leaves", "value": "\n".join(lines), "inline": True})
@@ -214,6 +229,18 @@ def render_activity(activity: Activity, *, service: str, host: str | None) -> li
             "timestamp": style.iso(activity.end_ns),
         }
     ]
+
+
+def _member_lines(changes: Mapping[str, tuple[int, int]]) -> list[str]:
+    """The busiest guilds' joins and leaves, e.g. ``Lo-Fi Lounge +12 / −3``."""
+    ranked = sorted(changes.items(), key=lambda item: (-sum(item[1]), item[0]))
+    lines = [
+        f"{clip(neutralise(guild), 40)} +{joins} / −{leaves}"
+        for guild, (joins, leaves) in ranked[:3]
+    ]
+    if len(ranked) > 3:
+        lines.append(f"… {len(ranked) - 3} more guilds")
+    return lines
 
 
 def _n(counts: Mapping[str, float], key: str) -> str:

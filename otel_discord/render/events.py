@@ -19,6 +19,8 @@ _ICONS: Final = {
 }
 MERGED_EVENTS: Final = frozenset({"discord.member.join", "discord.member.leave"})
 """High-volume events: one embed per guild and kind, with a count, while queued."""
+SUMMARISED_EVENTS: Final = MERGED_EVENTS
+"""In the analytics channel these become per-guild counts in the summary, not embeds."""
 SHOWN_ATTRIBUTES: Final = 8
 
 

@@ -1,17 +1,13 @@
-"""A real discord.py bot in a small world, and in-memory OTel to read what it emitted.
+"""In-memory OTel to read what the instrumented bot emitted.
 
-Only the network peer is faked: ``FakeRest`` stands in for Discord's REST API behind
-``bot.http.request``. Everything else is the real discord.py and the real OTel SDK.
+The bot itself comes from ``otel_discord.testing.offline`` (a real discord.py bot fed
+raw gateway payloads); only Discord's REST API is faked there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import discord
-from discord.ext import commands
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
@@ -21,7 +17,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tests.instrumentation import gateway as g
+from otel_discord.testing.offline import FakeRest, World, make_bot, start
 
 Point = tuple[dict[str, Any], Any]
 
@@ -107,114 +103,4 @@ class Otel:
         return matches[0]
 
 
-@dataclass
-class FakeRest:
-    """Discord's REST API as far as the test commands use it: sending messages."""
-
-    bot_user: dict[str, Any]
-    calls: list[tuple[str, str, Any]] = field(default_factory=list)
-
-    async def request(self, route: Any, **kwargs: Any) -> Any:
-        """Record the call and answer like Discord does."""
-        self.calls.append((route.method, route.path, kwargs.get("json")))
-        if route.method == "POST" and route.path == "/channels/{channel_id}/messages":
-            payload = kwargs.get("json") or {}
-            return g.message_create(
-                str(route.channel_id), self.bot_user, payload.get("content", "")
-            )
-        msg = f"FakeRest has no answer for {route.method} {route.path}"
-        raise AssertionError(msg)
-
-    def sent(self) -> list[str]:
-        """Contents of the messages the bot sent."""
-        return [json["content"] for method, _, json in self.calls if method == "POST" and json]
-
-
-@dataclass
-class World:
-    """A bot that is logged in, with one guild, two members and two channels."""
-
-    bot: commands.Bot
-    rest: FakeRest
-    bot_user: dict[str, Any]
-    application_id: str
-    guild_id: str
-    text_id: str
-    voice_id: str
-    alice: dict[str, Any]
-
-    def feed(self, event: str, payload: dict[str, Any]) -> None:
-        """Deliver one gateway event to the bot."""
-        g.feed(self.bot, event, payload)
-
-    def say(self, content: str, author: dict[str, Any] | None = None) -> None:
-        """Alice (or ``author``) writes ``content`` in the text channel."""
-        self.feed(
-            "MESSAGE_CREATE",
-            g.message_create(self.text_id, author or self.alice, content, guild_id=self.guild_id),
-        )
-
-    def slash(self, name: str, **kwargs: Any) -> None:
-        """Alice runs an application command."""
-        self.feed(
-            "INTERACTION_CREATE",
-            g.interaction_create(
-                self.application_id,
-                name,
-                guild_id=self.guild_id,
-                channel_id=self.text_id,
-                invoker=self.alice,
-                **kwargs,
-            ),
-        )
-
-
-def make_bot(**options: Any) -> commands.Bot:
-    """A prefix ``!`` bot with the intents these tests need; it never connects."""
-    intents = discord.Intents.default()
-    intents.members = True
-    intents.message_content = True
-    return commands.Bot(
-        command_prefix="!",
-        intents=intents,
-        guild_ready_timeout=0,
-        chunk_guilds_at_startup=False,
-        **options,
-    )
-
-
-async def start(bot: commands.Bot, setup: Callable[[commands.Bot], None] | None = None) -> World:
-    """Run setup, then READY and a GUILD_CREATE (the bot joins a guild) and wait for handlers."""
-    if setup is not None:
-        setup(bot)
-    await bot._async_setup_hook()
-    bot_user = g.user(name="testbot", bot=True)
-    rest = FakeRest(bot_user)
-    bot.http.request = rest.request  # type: ignore[method-assign]
-    world = World(
-        bot=bot,
-        rest=rest,
-        bot_user=bot_user,
-        application_id=bot_user["id"],
-        guild_id=g.snowflake(),
-        text_id=g.snowflake(),
-        voice_id=g.snowflake(),
-        alice=g.user(name="alice"),
-    )
-    world.feed("READY", g.ready(bot_user, world.application_id))
-    await g.settle()
-    world.feed(
-        "GUILD_CREATE",
-        g.guild_create(
-            world.guild_id,
-            "Test Guild",
-            world.alice["id"],
-            channels=[
-                g.channel(world.text_id, world.guild_id),
-                g.channel(world.voice_id, world.guild_id, "voice", g.VOICE_CHANNEL),
-            ],
-            members=[g.member(world.alice), g.member(bot_user)],
-        ),
-    )
-    await g.settle()
-    return world
+__all__ = ["FakeRest", "Otel", "World", "make_bot", "start"]
