@@ -50,13 +50,21 @@ def discord_configured(environ: MutableMapping[str, str]) -> bool:
     )
 
 
+def _has_logging_instrumentation() -> bool:
+    """Is opentelemetry-instrumentation-logging (with its own log bridge) installed?"""
+    try:
+        return importlib.util.find_spec("opentelemetry.instrumentation.logging.handler") is not None
+    except ImportError:  # the parent package is missing
+        return False
+
+
 def apply_defaults(environ: MutableMapping[str, str]) -> None:
     """Make ``discord`` the default exporter of every signal; never override the user."""
     if not discord_configured(environ):
         return
     for variable in EXPORTER_VARIABLES:
         environ.setdefault(variable, "discord")
-    if importlib.util.find_spec("opentelemetry.instrumentation.logging.handler") is None:
+    if not _has_logging_instrumentation():
         # That package brings its own bridge (auto-enabled); two bridges would double every log.
         environ.setdefault(LOGGING_BRIDGE, "true")
     environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", str(DEFAULT_METRIC_INTERVAL_MS))

@@ -8,6 +8,7 @@ limits and one view of the bot.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import platform
 import threading
@@ -269,3 +270,29 @@ class Pipeline:
             cls._registry.clear()
         for pipeline in pipelines:
             pipeline.shutdown(timeout_s)
+
+
+def _flush_at_exit() -> None:
+    """At interpreter exit: drain the SDK's queues into us, then send everything we hold.
+
+    Registered after the delivery engine's own hook (this module imports it), so it
+    runs before it whatever order the user created providers and exporters in.
+    """
+    from opentelemetry import metrics, trace
+    from opentelemetry._logs import get_logger_provider
+
+    for provider in (
+        trace.get_tracer_provider(),
+        get_logger_provider(),
+        metrics.get_meter_provider(),
+    ):
+        flush = getattr(provider, "force_flush", None)
+        if callable(flush):
+            try:
+                flush(2000)
+            except Exception:
+                _logger.debug("force_flush at exit failed", exc_info=True)
+    Pipeline.shutdown_all(5.0)
+
+
+atexit.register(_flush_at_exit)

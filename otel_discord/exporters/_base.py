@@ -59,11 +59,17 @@ class ExporterCore:
         return self.pipeline.release(timeout_s)
 
 
+MAX_SHUTDOWN_S = 5.0
+"""However long the SDK offers, shutting down never holds the process longer than this."""
+
+
 def timeout_seconds(timeout_millis: float | None, kwargs: dict[str, Any], default: float) -> float:
-    """The SDK passes ``timeout_millis`` or ``timeout`` (seconds) depending on the version."""
-    if timeout_millis is not None:
-        return max(0.0, float(timeout_millis) / 1000)
-    timeout = kwargs.get("timeout")
-    if isinstance(timeout, (int, float)):
-        return max(0.0, float(timeout))
+    """The shutdown deadline in seconds, capped at ``MAX_SHUTDOWN_S``.
+
+    The SDK's periodic reader passes ``timeout=`` in milliseconds (despite the name);
+    direct callers pass ``timeout_millis=``.
+    """
+    millis = timeout_millis if timeout_millis is not None else kwargs.get("timeout")
+    if isinstance(millis, (int, float)):
+        return min(MAX_SHUTDOWN_S, max(0.0, float(millis) / 1000))
     return default

@@ -235,3 +235,25 @@ class TestEntryPoints:
 
 def test_pipeline_registry_is_clean() -> None:
     assert {} == Pipeline._registry
+
+
+class TestShutdownDeadline:
+    """The reader's ``timeout=`` is in milliseconds; shutdown is bounded even with Discord down."""
+
+    def test_bounded_when_unreachable(self) -> None:
+        import time
+
+        from otel_discord import DiscordConfig
+
+        config = DiscordConfig.resolve(
+            webhook_url="http://127.0.0.1:9/api/webhooks/1/token", env={}
+        )
+        exporter = DiscordLogExporter(config)
+        provider = LoggerProvider(resource=RESOURCE)
+        provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+        provider.get_logger("t").emit(body="x", severity_number=None)
+        metrics = DiscordMetricExporter(config)
+        began = time.monotonic()
+        metrics.shutdown(timeout=1500)  # milliseconds, as PeriodicExportingMetricReader passes
+        provider.shutdown()
+        assert time.monotonic() - began < 15.0

@@ -1,0 +1,92 @@
+"""``opentelemetry-instrument python bot.py`` with only webhook variables set.
+
+A real discord.py bot script (no telemetry code) runs under the wrapper, in a
+subprocess, pointing at the strict local Discord; all four channels must fill.
+The second case adds opentelemetry-distro, whose defaults name the OTLP exporter
+(not installed here): the partial-exporter pitfall our distro must survive.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from otel_discord import Channel
+from otel_discord.config import webhook_env
+
+BOT = Path(__file__).with_name("offline_bot.py")
+WRAPPER = Path(sys.executable).with_name("opentelemetry-instrument")
+
+pytestmark = pytest.mark.skipif(not WRAPPER.exists(), reason="opentelemetry-instrument missing")
+
+
+@pytest.fixture
+def webhooks(discord_server) -> dict[str, str]:
+    """One webhook per channel, set the way a user would: environment variables only."""
+    return {webhook_env(c): discord_server.create_webhook(c.value) for c in Channel}
+
+
+def run_instrumented(variables: dict[str, str], extra_path: str | None = None):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(variables)
+    env["PATH"] = f"{WRAPPER.parent}{os.pathsep}{env.get('PATH', '')}"
+    if extra_path:
+        env["PYTHONPATH"] = extra_path
+    return subprocess.run(
+        [str(WRAPPER), sys.executable, str(BOT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_all_channels(server, result, variables: dict[str, str]) -> None:
+    assert 0 == result.returncode, result.stderr[-3000:]
+    titles = {c: [e.get("title", "") for e in server.embeds(c.value)] for c in Channel}
+    assert all(titles.values()), (titles, result.stderr[-3000:])
+    assert any(t.startswith("❌ ValueError: invalid literal") for t in titles[Channel.LOGS])
+    assert any(t.startswith("📊 Activity") for t in titles[Channel.ANALYTICS])
+    assert any(t.startswith("⚡ Performance snapshot") for t in titles[Channel.PERFORMANCE])
+    assert any(t.startswith("🟢 Monitoring started") for t in titles[Channel.DIAGNOSTICS])
+    for url in variables.values():
+        assert url.rsplit("/", 1)[-1] not in result.stdout + result.stderr
+    assert [] == server.violations
+
+
+class TestZeroCode:
+    """The wrapper finds our distro, exporters and instrumentors by entry point."""
+
+    def test_only_webhook_variables(self, discord_server, webhooks) -> None:
+        result = run_instrumented(webhooks)
+        assert_all_channels(discord_server, result, webhooks)
+        # the bot's own default error output is still printed
+        assert "Ignoring exception in command timeout" in result.stderr
+
+    def test_beside_opentelemetry_distro(self, discord_server, webhooks, tmp_path) -> None:
+        target = tmp_path / "distro"
+        install = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--target",
+                str(target),
+                "opentelemetry-distro",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert 0 == install.returncode, install.stderr[-1000:]
+        result = run_instrumented(webhooks, extra_path=str(target))
+        assert_all_channels(discord_server, result, webhooks)
