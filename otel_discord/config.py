@@ -364,8 +364,10 @@ def _resolve_routes(
                 notes.append(note)
         elif id_raw:
             if not token.strip():
-                msg = f"{id_setting} is set but no bot token: set {OTEL_EXPORTER_DISCORD_BOT_TOKEN}"
-                raise ConfigError(msg)
+                notes.append(
+                    f"{channel.value}: {id_setting} without {OTEL_EXPORTER_DISCORD_BOT_TOKEN}: "
+                    "posting with the instrumented bot's own token once it connects"
+                )
             routes[channel] = ChannelDestination.parse(
                 id_raw,
                 token,

@@ -99,10 +99,23 @@ class TestRoutes:
         assert "webhook wins" in caplog.text
         assert BOT not in caplog.text
 
-    def test_channel_id_without_token(self) -> None:
+    def test_channel_id_without_token_borrows_the_bots(self) -> None:
+        config = DiscordConfig.resolve(
+            env={"OTEL_EXPORTER_DISCORD_LOGS_CHANNEL_ID": "123456789012345678"}
+        )
+        dest = config.routes[Channel.LOGS]
+        assert isinstance(dest, ChannelDestination)
+        assert "" == dest.token
+        assert "(bot token from the running bot)" in str(dest)
+        assert any("instrumented bot's own token" in note for note in config.notes)
+
+    def test_bad_token_shape(self) -> None:
         with pytest.raises(ConfigError, match="OTEL_EXPORTER_DISCORD_BOT_TOKEN"):
             DiscordConfig.resolve(
-                env={"OTEL_EXPORTER_DISCORD_LOGS_CHANNEL_ID": "123456789012345678"}
+                env={
+                    "OTEL_EXPORTER_DISCORD_BOT_TOKEN": "not a token!",
+                    "OTEL_EXPORTER_DISCORD_LOGS_CHANNEL_ID": "123456789012345678",
+                }
             )
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from otel_discord.delivery.bot_token import current_bot_token
 from otel_discord.errors import ConfigError
 
 DISCORD_HOSTS = frozenset(
@@ -115,6 +116,10 @@ class WebhookDestination:
         """Per-request headers beyond the client's defaults."""
         return {}
 
+    def ready(self) -> bool:
+        """Whether a request can be made now (always, for a webhook)."""
+        return True
+
 
 @dataclass(frozen=True)
 class ChannelDestination:
@@ -123,6 +128,7 @@ class ChannelDestination:
     base: str
     channel_id: str
     token: str = field(repr=False)
+    """Empty: borrow the running bot's token (``offer_bot_token``) once it connects."""
 
     @classmethod
     def parse(
@@ -143,7 +149,7 @@ class ChannelDestination:
         tok = token.strip()
         if tok.lower().startswith("bot "):
             tok = tok[4:].strip()
-        if not tok or not _TOKEN_SHAPE.match(tok):
+        if tok and not _TOKEN_SHAPE.match(tok):
             msg = f"{token_setting}: not a Discord bot token"
             raise ConfigError(msg)
         scheme, netloc, host = _host_of(api_base, base_setting)
@@ -161,7 +167,8 @@ class ChannelDestination:
     @property
     def redacted(self) -> str:
         """A form safe for logs."""
-        return f"{self.base}/channels/{self.channel_id}/messages (bot token ***)"
+        source = "***" if self.token else "from the running bot"
+        return f"{self.base}/channels/{self.channel_id}/messages (bot token {source})"
 
     @property
     def bucket_hint(self) -> str:
@@ -173,7 +180,11 @@ class ChannelDestination:
 
     def headers(self) -> dict[str, str]:
         """The bot authorisation header; contains the secret."""
-        return {"Authorization": f"Bot {self.token}"}
+        return {"Authorization": f"Bot {self.token or current_bot_token() or ''}"}
+
+    def ready(self) -> bool:
+        """False while the token is to be borrowed from a bot that hasn't connected yet."""
+        return bool(self.token or current_bot_token())
 
 
 Destination = WebhookDestination | ChannelDestination

@@ -31,6 +31,8 @@ from otel_discord.render import limits
 
 _logger = logging.getLogger("otel_discord.delivery")
 _IDLE_WAIT_S = 5.0
+TOKEN_WAIT_S = 0.5
+"""How often a destination waiting for the bot's token looks again."""
 
 
 def _json(response: httpx.Response) -> Any:
@@ -161,6 +163,10 @@ class Sender:
     # -- sending -------------------------------------------------------------------
 
     def _attempt(self, batch: Batch) -> None:
+        if not self.destination.ready():
+            # A channel destination borrowing the bot's token: wait for the bot to connect.
+            self.core.stop.wait(TOKEN_WAIT_S)
+            return
         now = time.monotonic()
         wait = self.limiter.delay(now)
         if wait <= 0:

@@ -109,13 +109,22 @@ def _session_started(telemetry: Telemetry, client: Any, shard_id: int) -> None:
         seen.add(shard_id)
 
 
+def _lend_token(client: Any) -> None:
+    """Channel-ID destinations without a configured token post with this bot's own."""
+    from otel_discord.delivery.bot_token import offer_bot_token
+
+    offer_bot_token(getattr(getattr(client, "http", None), "token", None))
+
+
 def _on_connect(telemetry: Telemetry, client: Any, _: tuple[Any, ...]) -> None:
+    _lend_token(client)
     if isinstance(getattr(client, "shards", None), dict):
         return  # sharded clients also dispatch shard_connect with the shard id
     _session_started(telemetry, client, _UNSHARDED)
 
 
 def _on_shard_connect(telemetry: Telemetry, client: Any, args: tuple[Any, ...]) -> None:
+    _lend_token(client)
     _session_started(telemetry, client, args[0])
 
 
