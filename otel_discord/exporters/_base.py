@@ -59,6 +59,34 @@ class ExporterCore:
         return self.pipeline.release(timeout_s)
 
 
+class DiscordExporterBase:
+    """What the span, log and metric exporters have in common beyond their ``export``."""
+
+    _core: ExporterCore
+
+    def __init__(
+        self,
+        config: DiscordConfig | None = None,
+        *,
+        rules: Sequence[Rule] | None = None,
+        **settings: Any,
+    ) -> None:
+        self._core = ExporterCore(config, rules, settings)
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The shared pipeline this exporter feeds (monitors, history, delivery stats)."""
+        return self._core.pipeline
+
+    def force_flush(self, timeout_millis: float = 30_000) -> bool:
+        return self._core.guard(
+            "flush", lambda: self._core.pipeline.flush(timeout_millis / 1000), False
+        )
+
+    def shutdown(self) -> None:
+        self._core.guard("shutdown", lambda: self._core.shutdown(MAX_SHUTDOWN_S), False)
+
+
 MAX_SHUTDOWN_S = 5.0
 """However long the SDK offers, shutting down never holds the process longer than this."""
 

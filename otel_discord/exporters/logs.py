@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 
 from otel_discord.channels import Channel
-from otel_discord.config import DiscordConfig
-from otel_discord.exporters._base import ExporterCore
+from otel_discord.exporters._base import DiscordExporterBase
 from otel_discord.exporters._convert import (
     event_from_log,
     log_name,
@@ -19,7 +18,6 @@ from otel_discord.exporters._convert import (
     occurrence_from_log,
 )
 from otel_discord.render.events import SUMMARISED_EVENTS
-from otel_discord.routing import Rule
 
 OWN_SCOPES: Final = ("otel_discord.", "httpx", "httpcore")
 """Loggers whose records never reach Discord: our own and our HTTP client's.
@@ -36,17 +34,8 @@ def is_own_chatter(scope: str) -> bool:
     return scope.startswith(OWN_SCOPES) and not scope.startswith(PASSING_SCOPES)
 
 
-class DiscordLogExporter(LogRecordExporter):
+class DiscordLogExporter(DiscordExporterBase, LogRecordExporter):
     """A log record exporter for Discord. Arguments as for ``DiscordSpanExporter``."""
-
-    def __init__(
-        self,
-        config: DiscordConfig | None = None,
-        *,
-        rules: Sequence[Rule] | None = None,
-        **settings: Any,
-    ) -> None:
-        self._core = ExporterCore(config, rules, settings)
 
     def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
         if self._core.is_shutdown:
@@ -84,11 +73,3 @@ class DiscordLogExporter(LogRecordExporter):
                 occurrence = occurrence_from_log(record, pipeline.service, pipeline.host)
                 pipeline.submit_error(channel, occurrence, from_span=False)
         return LogRecordExportResult.SUCCESS
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return self._core.guard(
-            "flush", lambda: self._core.pipeline.flush(timeout_millis / 1000), False
-        )
-
-    def shutdown(self) -> None:
-        self._core.guard("shutdown", lambda: self._core.shutdown(5.0), False)

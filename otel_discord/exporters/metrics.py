@@ -19,12 +19,11 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.metrics.view import Aggregation
 
 from otel_discord.config import DiscordConfig
-from otel_discord.exporters._base import ExporterCore, timeout_seconds
-from otel_discord.pipeline import Pipeline
+from otel_discord.exporters._base import DiscordExporterBase, timeout_seconds
 from otel_discord.routing import Rule
 
 
-class DiscordMetricExporter(MetricExporter):
+class DiscordMetricExporter(DiscordExporterBase, MetricExporter):
     """A metric exporter for Discord. Arguments as for ``DiscordSpanExporter``."""
 
     def __init__(
@@ -36,16 +35,12 @@ class DiscordMetricExporter(MetricExporter):
         preferred_aggregation: dict[type, Aggregation] | None = None,
         **settings: Any,
     ) -> None:
-        super().__init__(
+        MetricExporter.__init__(
+            self,
             preferred_temporality=preferred_temporality,
             preferred_aggregation=preferred_aggregation,
         )
-        self._core = ExporterCore(config, rules, settings)
-
-    @property
-    def pipeline(self) -> Pipeline:
-        """The shared pipeline this exporter feeds (its monitors, history, delivery stats)."""
-        return self._core.pipeline
+        DiscordExporterBase.__init__(self, config, rules=rules, **settings)
 
     def export(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
@@ -92,11 +87,6 @@ class DiscordMetricExporter(MetricExporter):
                 )
                 for rm in data.resource_metrics
             ]
-        )
-
-    def force_flush(self, timeout_millis: float = 10_000) -> bool:
-        return self._core.guard(
-            "flush", lambda: self._core.pipeline.flush(timeout_millis / 1000), False
         )
 
     def shutdown(self, timeout_millis: float | None = None, **kwargs: Any) -> None:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from otel_discord.config import DiscordConfig
-from otel_discord.exporters._base import ExporterCore
+from otel_discord.exporters._base import DiscordExporterBase
 from otel_discord.exporters._convert import occurrence_from_span, span_is_error
-from otel_discord.routing import Rule
 
 
-class DiscordSpanExporter(SpanExporter):
+class DiscordSpanExporter(DiscordExporterBase, SpanExporter):
     """A span exporter for Discord.
 
     Args:
@@ -22,15 +19,6 @@ class DiscordSpanExporter(SpanExporter):
         rules: routing rules tried before the defaults.
         settings: keyword settings for :meth:`DiscordConfig.resolve` (``webhook_url=...``).
     """
-
-    def __init__(
-        self,
-        config: DiscordConfig | None = None,
-        *,
-        rules: Sequence[Rule] | None = None,
-        **settings: Any,
-    ) -> None:
-        self._core = ExporterCore(config, rules, settings)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._core.is_shutdown:
@@ -58,11 +46,3 @@ class DiscordSpanExporter(SpanExporter):
                     from_span=True,
                 )
         return SpanExportResult.SUCCESS
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        return self._core.guard(
-            "flush", lambda: self._core.pipeline.flush(timeout_millis / 1000), False
-        )
-
-    def shutdown(self) -> None:
-        self._core.guard("shutdown", lambda: self._core.shutdown(5.0), False)

@@ -16,12 +16,10 @@ from typing import Final
 
 from otel_discord.render import limits
 from otel_discord.render.metrics_history import MetricHistory, Reading
+from otel_discord.render.style import GREEN, RED, YELLOW
 from otel_discord.render.text import clip, code_block, human_count, sparkline
 from otel_discord.render.types import Embed
 
-GREEN: Final = 0x2ECC71
-YELLOW: Final = 0xF1C40F
-RED: Final = 0xE74C3C
 
 PERFORMANCE_TITLE: Final = "⚡ Performance snapshot"
 SYSTEM_TITLE: Final = "🖥️ System snapshot"
