@@ -10,6 +10,6 @@ two-minute run shows every kind of message.
 
 from __future__ import annotations
 
-from otel_discord.demo._run import DEMO_SETTINGS, run_demo
+from otel_discord.demo._run import DEMO_SETTINGS, run_demo, simulate
 
-__all__ = ["DEMO_SETTINGS", "run_demo"]
+__all__ = ["DEMO_SETTINGS", "run_demo", "simulate"]

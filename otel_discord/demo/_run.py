@@ -13,7 +13,7 @@ import time
 from typing import Any, Final
 
 from otel_discord.monitors import default_rules
-from otel_discord.preview import start_preview
+from otel_discord.preview import Preview, start_preview
 from otel_discord.setup import configure
 
 DEMO_SETTINGS: Final[dict[str, Any]] = {
@@ -40,25 +40,9 @@ def run_demo(
     seed: int = 7,
 ) -> int:
     """Start the preview, run the simulated bot for ``duration_s``, keep the page up on a TTY."""
-    duration = 120.0 if duration_s is None else duration_s
-    os.environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", METRIC_INTERVAL_MS)
-    # The demo's storm would flood the terminal through Python's default stderr output.
-    logging.getLogger().addHandler(logging.NullHandler())
     with start_preview(host, port) as preview:
         print(f"otel-discord demo: open {preview.page_url} to watch the four channels", flush=True)
-        telemetry = configure(
-            service_name="astrobot-demo", webhooks=dict(preview.urls), env={}, **DEMO_SETTINGS
-        )
-        rules = [
-            dataclasses.replace(rule, for_s=DEMO_RULE_SECONDS, clear_for_s=DEMO_RULE_SECONDS)
-            for rule in default_rules(telemetry.config)
-        ]
-        pipeline = _pipeline(telemetry)
-        pipeline.monitors.set_rules(rules)
-        try:
-            asyncio.run(_simulate(duration, random.Random(seed)))
-        finally:
-            telemetry.shutdown()
+        simulate(preview, 120.0 if duration_s is None else duration_s, seed=seed)
         counts = {ch.value: len(preview.server.messages(ch.value)) for ch in preview.urls}
         violations = len(preview.server.violations)
         print(
@@ -74,6 +58,25 @@ def run_demo(
             except KeyboardInterrupt:
                 pass
     return 0
+
+
+def simulate(preview: Preview, duration_s: float, *, seed: int = 7) -> None:
+    """Run the instrumented offline bot against ``preview`` for ``duration_s``, then flush."""
+    os.environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", METRIC_INTERVAL_MS)
+    # The demo's storm would flood the terminal through Python's default stderr output.
+    logging.getLogger().addHandler(logging.NullHandler())
+    telemetry = configure(
+        service_name="astrobot-demo", webhooks=dict(preview.urls), env={}, **DEMO_SETTINGS
+    )
+    rules = [
+        dataclasses.replace(rule, for_s=DEMO_RULE_SECONDS, clear_for_s=DEMO_RULE_SECONDS)
+        for rule in default_rules(telemetry.config)
+    ]
+    _pipeline(telemetry).monitors.set_rules(rules)
+    try:
+        asyncio.run(_simulate(duration_s, random.Random(seed)))
+    finally:
+        telemetry.shutdown()
 
 
 def _pipeline(telemetry: Any) -> Any:

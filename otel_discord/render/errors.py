@@ -17,6 +17,8 @@ from otel_discord.render import limits, style
 from otel_discord.render.text import clip, code_block, human_count, neutralise
 from otel_discord.render.types import Embed
 
+_CARETS: Final = re.compile(r"^\s*[\^~]+\s*$")
+"""Python 3.11+ underlines the failing expression; in a narrow embed it is only noise."""
 _FRAME: Final = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<func>.+)$')
 _LIBRARY_MARKERS: Final = (
     "site-packages",
@@ -37,7 +39,7 @@ CONTEXT_ATTRIBUTES: Final = (
     ("discord.command.name", "Command"),
     ("discord.guild.name", "Guild"),
     ("discord.event", "Event"),
-    ("discord.error.source", "Source"),
+    ("discord.error.source", "Raised in"),
 )
 
 
@@ -65,7 +67,7 @@ def crash_location(stacktrace: str | None) -> str:
 
 def trim_stacktrace(stacktrace: str) -> str:
     """Keep the user's own frames and the innermost one; fold library frames into a count."""
-    lines = stacktrace.rstrip().splitlines()
+    lines = [line for line in stacktrace.rstrip().splitlines() if not _CARETS.match(line)]
     out: list[str] = []
     folded = 0
     index = 0
@@ -170,7 +172,7 @@ def render_error(occ: Occurrence, count: int, first_ns: int, last_ns: int) -> Em
             )
         )
     fields: list[dict[str, Any]] = [
-        {"name": "Source", "value": clip(neutralise(occ.source), 200), "inline": True}
+        {"name": "Logger", "value": clip(neutralise(occ.source), 200), "inline": True}
     ]
     for key, label in CONTEXT_ATTRIBUTES:
         value = occ.context.get(key)
