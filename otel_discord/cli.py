@@ -1,4 +1,4 @@
-"""The ``otel-discord`` command: check, preview and demo. Thin: the library does the work."""
+"""The ``otel-discord`` command: check, preview, demo, gateway. Thin: the library does the work."""
 
 from __future__ import annotations
 
@@ -40,6 +40,40 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(host=args.host, port=args.port, duration_s=args.duration, open_page=False)
 
 
+def _gateway(args: argparse.Namespace) -> int:
+    from otel_discord.gateway import GatewaySettings, run_gateway
+
+    settings = GatewaySettings.resolve(
+        host=args.host, port=args.port, token=args.token, merge_interval_s=args.merge_interval
+    )
+    return run_gateway(settings)
+
+
+def _add_gateway(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    text = "receive OTLP/HTTP from many processes and post one merged view to Discord"
+    sub = commands.add_parser(
+        "gateway",
+        help=text,
+        description=text[0].upper() + text[1:] + ". Destinations come from the usual "
+        "OTEL_EXPORTER_DISCORD_* variables. Prints 'listening on URL' once bound.",
+    )
+    sub.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sub.add_argument("--port", type=int, default=4318, help="port (default 4318; 0 = any)")
+    sub.add_argument(
+        "--token",
+        default=None,
+        help="bearer token senders must present (default: $OTEL_DISCORD_GATEWAY_TOKEN); "
+        "required unless bound to loopback",
+    )
+    sub.add_argument(
+        "--merge-interval",
+        type=float,
+        default=15.0,
+        help="seconds between merges of the fleet's metrics (default 15)",
+    )
+    sub.set_defaults(run=_gateway)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="otel-discord",
@@ -71,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
             else "seconds to run (default 120)",
         )
         sub.set_defaults(run=run)
+    _add_gateway(commands)
     return parser
 
 

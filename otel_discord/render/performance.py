@@ -20,7 +20,6 @@ from otel_discord.render.style import GREEN, RED, YELLOW
 from otel_discord.render.text import clip, code_block, human_count, sparkline
 from otel_discord.render.types import Embed
 
-
 PERFORMANCE_TITLE: Final = "⚡ Performance snapshot"
 SYSTEM_TITLE: Final = "🖥️ System snapshot"
 PROCESS_TITLE: Final = "⚙️ Process and bot"

@@ -1,0 +1,103 @@
+"""The gateway's own settings (listening address, limits, auth); Discord settings stay in config."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from otel_discord.errors import ConfigError
+
+TOKEN_ENV: Final = "OTEL_DISCORD_GATEWAY_TOKEN"  # noqa: S105 - a variable name, not a secret
+"""Bearer token senders must present (``Authorization: Bearer <token>``)."""
+
+DEFAULT_PORT: Final = 4318
+"""The OTLP/HTTP port every exporter and Collector uses by default."""
+DEFAULT_MAX_BODY_BYTES: Final = 8 * 1024 * 1024
+"""Request body limit, compressed and decompressed: larger bodies get 413."""
+DEFAULT_QUEUE_ITEMS: Final = 200_000
+"""Spans, log records and data points waiting for the pipeline before senders get 429."""
+DEFAULT_REQUEST_TIMEOUT_S: Final = 10.0
+DEFAULT_MERGE_INTERVAL_S: Final = 15.0
+DEFAULT_SILENCE_AFTER_S: Final = 90.0
+DEFAULT_MAX_CONNECTIONS: Final = 128
+DEFAULT_MAX_SENDERS: Final = 1024
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` only accepts connections from this machine."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """How the receiver listens and what it accepts.
+
+    Args:
+        host: Interface to bind. Anything but loopback requires a token.
+        port: TCP port; 0 picks a free one (the CLI prints it).
+        token: Bearer token senders must present; None means no authentication.
+        max_body_bytes: Body limit before and after decompression (413 above it).
+        queue_items: Items waiting for the pipeline before senders are told to back off (429).
+        request_timeout_s: Longest wait for a request's next bytes (and for the whole body).
+        merge_interval_s: How often the merged fleet metrics feed snapshots and monitors.
+        silence_after_s: A sender quiet this long (or three of its export intervals) is silent.
+        max_connections: Concurrent connections; more are answered 503 at once.
+        max_senders: Distinct processes tracked; metrics of more are rejected.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    token: str | None = field(default=None, repr=False)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    queue_items: int = DEFAULT_QUEUE_ITEMS
+    request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
+    merge_interval_s: float = DEFAULT_MERGE_INTERVAL_S
+    silence_after_s: float = DEFAULT_SILENCE_AFTER_S
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    max_senders: int = DEFAULT_MAX_SENDERS
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            msg = f"gateway port must be 0..65535, got {self.port}"
+            raise ConfigError(msg)
+        for name in ("max_body_bytes", "queue_items", "max_connections", "max_senders"):
+            if getattr(self, name) < 1:
+                msg = f"gateway {name} must be at least 1, got {getattr(self, name)}"
+                raise ConfigError(msg)
+        for name in ("request_timeout_s", "merge_interval_s", "silence_after_s"):
+            if not getattr(self, name) > 0:
+                msg = f"gateway {name} must be positive, got {getattr(self, name)}"
+                raise ConfigError(msg)
+        if self.token is not None and (
+            not self.token.strip() or any(c.isspace() for c in self.token)
+        ):
+            msg = "gateway token must be non-empty and contain no whitespace"
+            raise ConfigError(msg)
+        if self.token is None and not is_loopback(self.host):
+            msg = (
+                f"binding the gateway to {self.host!r} (not loopback) requires a token: "
+                f"pass --token or set {TOKEN_ENV}"
+            )
+            raise ConfigError(msg)
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        token: str | None = None,
+        env: Mapping[str, str] | None = None,
+        **settings: object,
+    ) -> GatewaySettings:
+        """Settings from arguments; the token falls back to ``OTEL_DISCORD_GATEWAY_TOKEN``."""
+        environ = os.environ if env is None else env
+        if token is None:
+            token = environ.get(TOKEN_ENV, "").strip() or None
+        return cls(token=token, **settings)  # type: ignore[arg-type]
