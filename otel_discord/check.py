@@ -14,6 +14,7 @@ import httpx
 from otel_discord.channels import Channel
 from otel_discord.config import DiscordConfig
 from otel_discord.delivery.discord_errors import describe_response, why_unusable
+from otel_discord.delivery.redaction import REDACTOR, guard_loggers
 from otel_discord.delivery.transport import Transport, package_version
 from otel_discord.render import pack_messages, style
 from otel_discord.render.types import Embed
@@ -56,6 +57,11 @@ def run_check(
     on_result: Callable[[CheckResult], None] | None = None,
 ) -> list[CheckResult]:
     """Post one test embed per configured channel (a shared destination gets one per channel)."""
+    # httpx logs every request URL at INFO, and a webhook URL holds its token: the same
+    # redaction as the delivery engine's, even when no engine was ever built.
+    guard_loggers()
+    for route in config.routes.values():
+        REDACTOR.add(route.token)
     client = Transport(config.timeout_ms / 1000, transport)
     results = []
     try:

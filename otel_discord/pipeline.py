@@ -77,6 +77,8 @@ class Pipeline:
         self._started = False
         self._closed = False
         self._reported: OrderedDict[str, None] = OrderedDict()
+        self._notices = 0
+        """Status notices queued for diagnostics so far (flush waits for new ones too)."""
         now = clock_ns()
         self._windows = {"performance": now, "system": now}
         self.repeats = RepeatHold(min(REPEAT_HOLD_S, config.flush_interval_ms / 1000))
@@ -233,7 +235,8 @@ class Pipeline:
             time_ns=self._clock_ns(),
             colour=colour,
         )
-        self.engine.submit(Channel.DIAGNOSTICS, StaticItem([embed], priority=Priority.WARNING))
+        if self.engine.submit(Channel.DIAGNOSTICS, StaticItem([embed], priority=Priority.WARNING)):
+            self._notices += 1
 
     def _startup_notice(self) -> dict[str, object]:
         return self.monitors.startup_embed()
@@ -241,7 +244,20 @@ class Pipeline:
     def flush(self, timeout_s: float) -> bool:
         """Deliver what is queued (held repeats included) within ``timeout_s``."""
         self.release_repeats(everything=True)
-        return self.engine.flush(timeout_s)
+        return self._flush_engine(time.monotonic() + timeout_s)
+
+    def _flush_engine(self, deadline: float) -> bool:
+        """Flush the engine, and again while delivering raised new status notices.
+
+        Delivering is what reveals a recovery, a loss or a refusal, and the notice
+        about it is queued for diagnostics after the flush took its snapshot; without
+        another round it would not be out when flush returns (or would be lost at exit).
+        """
+        while True:
+            notices = self._notices
+            settled = self.engine.flush(max(0.0, deadline - time.monotonic()))
+            if not settled or self._notices == notices:
+                return settled
 
     def shutdown(self, timeout_s: float = 5.0) -> bool:
         """Send the last summary, flush within the deadline, stop threads. Idempotent."""
@@ -260,6 +276,7 @@ class Pipeline:
                 except Exception:
                     _logger.exception("otel-discord final summary failed")
         self._closed = True
+        self._flush_engine(deadline)
         return self.engine.shutdown(max(0.0, deadline - time.monotonic()))
 
     @classmethod
