@@ -276,7 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=65.0,
         help="length of each storm (over 60 s shows the per-minute channel ceiling)",
     )
+    parser.add_argument(
+        "--quick", action="store_true", help="short runs (2 s ingest, 15 s storms) for make bench"
+    )
     args = parser.parse_args(args_in)
+    if args.quick:
+        args.seconds, args.ceiling_seconds = 2.0, 15.0
     print(f"python {platform.python_version()} · {os.cpu_count()} CPUs · {platform.machine()}")
     print(
         _table(
