@@ -1,0 +1,77 @@
+"""Zero local storage: a whole run of the stack opens no file for writing from package code.
+
+Logs, spans, metrics, system metrics and an instrumented discord.py bot, through faults
+(an outage, 5xx, 429s, a deleted webhook) and shutdown, under an audit hook that sees
+every ``open`` for writing made while package code is on the stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from discord.ext import commands
+
+from otel_discord import Channel
+from otel_discord.testing import Fault
+from otel_discord.testing import gateway as g
+from otel_discord.testing.offline import make_bot, start
+
+from .stack import Stack, wait_until
+
+
+def bot_commands(bot: commands.Bot) -> None:
+    @bot.command()
+    async def ping(ctx: commands.Context[Any]) -> None:
+        await ctx.send("pong")
+
+    @bot.command()
+    async def boom(ctx: commands.Context[Any]) -> None:
+        raise ValueError("kaboom")
+
+
+def run_bot(rounds: int) -> list[str]:
+    async def main() -> list[str]:
+        bot = make_bot()
+        world = await start(bot, bot_commands)
+        for _ in range(rounds):
+            for text in ("!ping", "!boom"):
+                world.say(text)
+                await g.settle()
+        await bot.close()
+        return world.rest.sent()
+
+    return asyncio.run(main())
+
+
+class TestZeroStorage:
+    """Nothing is written to disk, whatever happens on the way."""
+
+    def test_full_run(self, make_stack: Callable[..., Stack], write_audit: Any) -> None:
+        stack = make_stack(system_metrics=True, instrument_discord=True)
+        srv = stack.server
+        tracer = stack.telemetry.tracer_provider.get_tracer("reliabot.jobs")
+
+        assert ["pong"] * 3 == run_bot(3)
+        srv.down()
+        with tracer.start_as_current_span("sync"):
+            stack.app.error("database unreachable")
+        stack.export()
+        assert wait_until(lambda: stack.engine.stats()[Channel.LOGS].state == "retrying")
+        srv.inject(Fault.SERVER_ERROR, count=2)
+        srv.inject(Fault.RATE_LIMIT_USER, count=2)
+        srv.up()
+        srv.delete_webhook(stack.urls[Channel.PERFORMANCE])
+        assert ["pong"] * 2 == run_bot(2)
+        stack.telemetry.meter_provider.force_flush()
+        for job in ("analytics", "performance", "system", "health", "alerts"):
+            stack.pipeline.scheduler.run_now(job)
+        assert stack.flush(10.0)
+        stack.telemetry.shutdown()
+
+        assert [] == write_audit.opened
+        for channel in (Channel.LOGS, Channel.ANALYTICS, Channel.DIAGNOSTICS):
+            assert stack.embeds(channel), channel
+        assert 404 in srv.stats().by_status
+        assert [] == srv.violations
