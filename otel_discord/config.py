@@ -82,6 +82,16 @@ def _percent(raw: str) -> float:
     return value
 
 
+def _boolean(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off"):
+        return False
+    msg = "must be true or false"
+    raise ValueError(msg)
+
+
 def _log_level(raw: str) -> int:
     name = raw.strip().upper()
     if name in _LOG_LEVELS:
@@ -189,6 +199,13 @@ SETTINGS: Final[tuple[_Setting, ...]] = (
         "lowest severity for the logs channel",
     ),
     _Setting("username", OTEL_EXPORTER_DISCORD_USERNAME, str.strip, None, "webhook display name"),
+    _Setting(
+        "flush_on_sigterm",
+        PREFIX + "FLUSH_ON_SIGTERM",
+        _boolean,
+        False,
+        "turn SIGTERM into a normal exit so queued telemetry is flushed",
+    ),
 )
 
 
@@ -212,6 +229,7 @@ class DiscordConfig:
     alert_latency_ms: int = 1000
     log_level: int = logging.WARNING
     username: str | None = None
+    flush_on_sigterm: bool = False
     notes: tuple[str, ...] = ()
     """Things worth saying once in diagnostics (channels off, overridden settings)."""
 

@@ -28,7 +28,8 @@ from typing import Any, Final
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 from opentelemetry.sdk._configuration import _initialize_components, _OTelSDKConfigurator
 
-from otel_discord.setup import DEFAULT_METRIC_INTERVAL_MS, keep_default_output
+from otel_discord.config import DiscordConfig
+from otel_discord.setup import DEFAULT_METRIC_INTERVAL_MS, flush_on_sigterm, keep_default_output
 
 _logger = logging.getLogger("otel_discord.distro")
 
@@ -113,3 +114,5 @@ class DiscordConfigurator(_OTelSDKConfigurator):
 
             register_filesystem_gauges()
             keep_default_output()
+            if DiscordConfig.resolve().flush_on_sigterm:
+                flush_on_sigterm()

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +74,27 @@ class Telemetry:
         self.tracer_provider.shutdown()
         self.logger_provider.shutdown()
         self.meter_provider.shutdown()
+
+
+def flush_on_sigterm() -> bool:
+    """Make SIGTERM a normal exit (``SystemExit(143)``), so atexit flushes queued telemetry.
+
+    Python's default SIGTERM ends the process at once, skipping ``atexit``: whatever
+    the last seconds held (often the error that led to the stop) is lost. Opt-in
+    (``OTEL_EXPORTER_DISCORD_FLUSH_ON_SIGTERM``), and only when SIGTERM still has its
+    default disposition and we are on the main thread: an app's own handler is never
+    replaced. Returns whether the handler was installed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return False
+
+    def _exit(signum: int, _frame: object) -> None:
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
+    return True
 
 
 def keep_default_output() -> logging.Handler | None:
@@ -153,6 +177,8 @@ def configure(
         "logger_provider": logger_provider,
     }
     telemetry.instrumentors.extend(_instrument(providers, system_metrics, instrument_discord))
+    if cfg.flush_on_sigterm:
+        flush_on_sigterm()
     return telemetry
 
 

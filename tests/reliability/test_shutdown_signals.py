@@ -37,7 +37,7 @@ TOTAL = len(KINDS) * REPEATS
 EXIT_BOUND_S = 30.0
 """Far above the 5 s exit deadline plus interpreter start, far below a hang."""
 SIGNAL_BOUND_S = 5.0
-MODES = ("return", "exit", "down", "sigterm", "sigterm-exit")
+MODES = ("return", "exit", "down", "sigterm", "sigterm-exit", "sigterm-opt-in")
 
 
 @dataclass
@@ -80,7 +80,7 @@ def runs() -> Iterator[dict[str, Run]]:
             for mode, url in urls.items()
         }
         try:
-            for mode in ("sigterm", "sigterm-exit"):
+            for mode in ("sigterm", "sigterm-exit", "sigterm-opt-in"):
                 proc = procs[mode]
                 assert proc.stdout is not None
                 assert "ready" == proc.stdout.readline().strip()
@@ -127,8 +127,10 @@ class TestSigterm:
         # Repeats are held for merging when SIGTERM lands; only atexit would have sent them.
         assert run.delivered < TOTAL
 
-    def test_systemexit_recipe_flushes(self, runs: dict[str, Run]) -> None:
-        run = runs["sigterm-exit"]
+    @pytest.mark.parametrize("mode", ["sigterm-exit", "sigterm-opt-in"])
+    def test_systemexit_flushes(self, runs: dict[str, Run], mode: str) -> None:
+        """The one-line recipe, or OTEL_EXPORTER_DISCORD_FLUSH_ON_SIGTERM=true, flushes."""
+        run = runs[mode]
         assert 128 + signal.SIGTERM == run.returncode, run.stderr[-2000:]
         assert TOTAL == run.delivered
 

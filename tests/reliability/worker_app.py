@@ -3,13 +3,15 @@
 Usage: ``python worker_app.py MODE`` with ``OTEL_EXPORTER_DISCORD_WEBHOOK_URL`` set.
 MODE is ``return`` (falls off the end), ``exit`` (``sys.exit(3)``), ``sigterm`` (waits
 for SIGTERM with Python's default disposition) or ``sigterm-exit`` (waits for SIGTERM
-with the recommended one-line recipe: turn it into ``SystemExit`` so ``atexit`` runs).
+with the recommended one-line recipe: turn it into ``SystemExit`` so ``atexit`` runs) or
+``sigterm-opt-in`` (the package does the same with OTEL_EXPORTER_DISCORD_FLUSH_ON_SIGTERM).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import os
 import signal
 import sys
 import time
@@ -24,6 +26,8 @@ REPEATS = 10
 def main(mode: str) -> int:
     if mode == "sigterm-exit":
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if mode == "sigterm-opt-in":
+        os.environ["OTEL_EXPORTER_DISCORD_FLUSH_ON_SIGTERM"] = "true"
     otel_discord.configure(service_name="worker", system_metrics=False, instrument_discord=False)
     log = logging.getLogger("worker")
     for attempt in range(REPEATS):
