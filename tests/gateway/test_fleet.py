@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import pytest
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
     Gauge,
@@ -190,16 +191,26 @@ class TestInstanceAlerts:
         assert (["firing"], []) == ([e.kind for e in slow], fast)
 
 
+@pytest.fixture
+def closing():
+    """Shut down the pipelines a test built directly (they are not in the shared registry)."""
+    pipelines: list[FleetPipeline] = []
+    yield pipelines.append
+    for pipeline in pipelines:
+        pipeline.shutdown(2.0)
+
+
 class TestFleetPipeline:
     """The pipeline around the fleet: system snapshot per shard, silence notices."""
 
     def test_snapshot_shows_every_shard_and_silence_is_announced(
-        self, four_channels: FourChannels
+        self, four_channels: FourChannels, closing
     ) -> None:
         """Shards of all processes get rows; a silent process is named in the logs channel."""
         clock = Clock()
         settings = GatewaySettings(silence_after_s=30)
         pipeline = FleetPipeline(four_channels.config(), settings, clock=clock)
+        closing(pipeline)
         pipeline.start()
         for pid, shards in ((1, (0, 1)), (2, (2, 3))):
             points = [({"discord.shard.id": s}, 0.05 * (s + 1)) for s in shards]
@@ -221,10 +232,11 @@ class TestFleetPipeline:
             titles
         )
 
-    def test_alerts_name_the_process(self, four_channels: FourChannels) -> None:
+    def test_alerts_name_the_process(self, four_channels: FourChannels, closing) -> None:
         """A default rule firing for one process says which process in its footer."""
         now = [T0]
         pipeline = FleetPipeline(four_channels.config(), GatewaySettings(), clock_ns=lambda: now[0])
+        closing(pipeline)
         pipeline.start()
         state = pipeline.fleet.sender(_resource(7, "edge"))
         assert state is not None
@@ -238,10 +250,11 @@ class TestFleetPipeline:
         assert "host edge · pid 7" in alert["footer"]["text"]
 
     def test_roster_lists_processes_and_names_disconnected_shards(
-        self, four_channels: FourChannels
+        self, four_channels: FourChannels, closing
     ) -> None:
         """The diagnostics roster has a row per process and names shards that are down."""
         pipeline = FleetPipeline(four_channels.config(), GatewaySettings())
+        closing(pipeline)
         pipeline.start()
         for pid, up in ((1, 1), (2, 0)):
             state = pipeline.fleet.sender(_resource(pid))
