@@ -339,31 +339,14 @@ async def log_in(bot: Any, *, gateway: bool = False) -> BenchBot:
     ``gateway=True`` also makes the bot look connected (``FakeGateway``).
     """
     from otel_discord.testing import gateway as g
-    from otel_discord.testing.offline import FakeGateway, FakeRest, World
+    from otel_discord.testing.offline import FakeGateway, guild_payload, new_world
 
     await bot._async_setup_hook()
-    bot_user = g.user(name="benchbot", bot=True)
-    rest = FakeRest(bot_user)
-    bot.http.request = rest.request
+    world = new_world(bot, "benchbot")
     if gateway:
         bot.ws = FakeGateway(latency=0.05)
-    world = World(
-        bot=bot,
-        rest=rest,
-        bot_user=bot_user,
-        application_id=bot_user["id"],
-        guild_id=g.snowflake(),
-        text_id=g.snowflake(),
-        voice_id=g.snowflake(),
-        alice=g.user(name="alice"),
-    )
-    guild = g.guild_create(
-        world.guild_id,
-        "Bench Guild",
-        world.alice["id"],
-        channels=[g.channel(world.text_id, world.guild_id)],
-        members=[g.member(world.alice), g.member(bot_user)],
-    )
+    bot_user = world.bot_user
+    guild = guild_payload(world, "Bench Guild")
     for event, payload in (
         ("READY", g.ready(bot_user, world.application_id)),
         ("GUILD_CREATE", guild),

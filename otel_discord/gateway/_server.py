@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-import socketserver
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import urlsplit
 
+from otel_discord._http_server import QuietThreadingHTTPServer
 from otel_discord.gateway._decode import (
     SIGNALS,
     Answer,
@@ -42,9 +42,7 @@ _BUSY_REPLY: Final = (
 )
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _HTTPServer(QuietThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], gateway: Gateway) -> None:
@@ -53,14 +51,6 @@ class _HTTPServer(ThreadingHTTPServer):
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.address_family = family
         super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        """Bind without HTTPServer's reverse DNS lookup of the host (slow on some systems)."""
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = (
-            str(self.server_address[0]),
-            int(self.server_address[1]),
-        )
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):

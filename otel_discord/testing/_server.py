@@ -5,16 +5,16 @@ from __future__ import annotations
 import contextlib
 import secrets
 import socket
-import socketserver
 import struct
 import threading
 import time
 from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from otel_discord._http_server import QuietThreadingHTTPServer
 from otel_discord.testing._api import PERMISSIONS, Limit, LocalDiscord
 from otel_discord.testing._model import Fault, Message, Stats, Violation
 from otel_discord.testing._routes import Reply, match_route
@@ -23,21 +23,10 @@ _DRAIN_LIMIT = 64 * 1024 * 1024
 """Refused bodies up to this size are read and thrown away before answering 413."""
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _HTTPServer(QuietThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], owner: DiscordServer) -> None:
         self.owner = owner
         super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        """Bind without HTTPServer's reverse DNS lookup of the host (slow on some systems)."""
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = (
-            str(self.server_address[0]),
-            int(self.server_address[1]),
-        )
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Silenced: a client dropping its connection is normal here, not worth a traceback."""

@@ -118,15 +118,15 @@ def make_bot(**options: Any) -> commands.Bot:
     )
 
 
-async def start(bot: commands.Bot, setup: Callable[[commands.Bot], None] | None = None) -> World:
-    """Run setup, then READY and a GUILD_CREATE (the bot joins a guild) and wait for handlers."""
-    if setup is not None:
-        setup(bot)
-    await bot._async_setup_hook()
-    bot_user = g.user(name="testbot", bot=True)
+def new_world(bot: commands.Bot, bot_name: str = "testbot") -> World:
+    """A world around ``bot``: fresh ids, Alice, and ``FakeRest`` answering its REST calls.
+
+    Nothing is fed yet; :func:`start` logs the bot in and joins the guild.
+    """
+    bot_user = g.user(name=bot_name, bot=True)
     rest = FakeRest(bot_user)
     bot.http.request = rest.request
-    world = World(
+    return World(
         bot=bot,
         rest=rest,
         bot_user=bot_user,
@@ -136,20 +136,30 @@ async def start(bot: commands.Bot, setup: Callable[[commands.Bot], None] | None 
         voice_id=g.snowflake(),
         alice=g.user(name="alice"),
     )
-    world.feed("READY", g.ready(bot_user, world.application_id))
-    await g.settle()
-    world.feed(
-        "GUILD_CREATE",
-        g.guild_create(
-            world.guild_id,
-            "Test Guild",
-            world.alice["id"],
-            channels=[
-                g.channel(world.text_id, world.guild_id),
-                g.channel(world.voice_id, world.guild_id, "voice", g.VOICE_CHANNEL),
-            ],
-            members=[g.member(world.alice), g.member(bot_user)],
-        ),
+
+
+def guild_payload(world: World, name: str = "Test Guild") -> g.JsonDict:
+    """GUILD_CREATE for the world's guild: a text and a voice channel, Alice and the bot."""
+    return g.guild_create(
+        world.guild_id,
+        name,
+        world.alice["id"],
+        channels=[
+            g.channel(world.text_id, world.guild_id),
+            g.channel(world.voice_id, world.guild_id, "voice", g.VOICE_CHANNEL),
+        ],
+        members=[g.member(world.alice), g.member(world.bot_user)],
     )
+
+
+async def start(bot: commands.Bot, setup: Callable[[commands.Bot], None] | None = None) -> World:
+    """Run setup, then READY and a GUILD_CREATE (the bot joins a guild) and wait for handlers."""
+    if setup is not None:
+        setup(bot)
+    await bot._async_setup_hook()
+    world = new_world(bot)
+    world.feed("READY", g.ready(world.bot_user, world.application_id))
+    await g.settle()
+    world.feed("GUILD_CREATE", guild_payload(world))
     await g.settle()
     return world
