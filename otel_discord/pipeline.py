@@ -37,7 +37,8 @@ from otel_discord.scheduler import Scheduler
 _logger = logging.getLogger("otel_discord.pipeline")
 
 REPEAT_HOLD_S: Final = 10.0
-"""Repeats of an error kind are merged for this long (at most) before they go out."""
+"""Repeats of an error kind are first merged for this long; a kind that keeps recurring
+backs off, doubling up to the flush interval (30 s by default)."""
 REPORTED_SPANS: Final = 4096
 """Span ids whose error already went out as a log record (so the span doesn't repeat it)."""
 
@@ -81,7 +82,8 @@ class Pipeline:
         """Status notices queued for diagnostics so far (flush waits for new ones too)."""
         now = clock_ns()
         self._windows = {"performance": now, "system": now}
-        self.repeats = RepeatHold(min(REPEAT_HOLD_S, config.flush_interval_ms / 1000))
+        flush_s = config.flush_interval_ms / 1000
+        self.repeats = RepeatHold(min(REPEAT_HOLD_S, flush_s), flush_s)
         self.scheduler.every("repeats", 1.0, self.release_repeats)
         self.scheduler.every("analytics", config.analytics_interval_ms / 1000, self.send_activity)
         self.scheduler.every(

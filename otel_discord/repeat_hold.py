@@ -3,7 +3,10 @@
 Without this, a storm sends one embed per kind per export batch. With it, each
 kind produces at most one follow-up embed (with an exact count) per hold period,
 however many times it recurs: 10,000 errors of 20 kinds become about 20 alerts
-plus 20 follow-ups, not thousands of messages.
+plus 20 follow-ups, not thousands of messages. A kind that keeps recurring has
+its hold doubled after each follow-up, up to a cap (the flush interval), as
+Alertmanager backs off its group interval; a kind that goes quiet starts again
+from the base hold.
 """
 
 from __future__ import annotations
@@ -21,14 +24,32 @@ MAX_KINDS: Final = 1000
 
 
 class RepeatHold:
-    """Decides per error kind whether to send now or hold for merging. Thread-safe."""
+    """Decides per error kind whether to send now or hold for merging. Thread-safe.
 
-    def __init__(self, hold_s: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+    Args:
+        hold_s: the first hold after a kind was sent.
+        cap_s: the longest hold (defaults to ``hold_s``: no backoff).
+    """
+
+    def __init__(
+        self,
+        hold_s: float,
+        cap_s: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.hold_s = hold_s
+        self.cap_s = max(hold_s, cap_s if cap_s is not None else hold_s)
         self._clock = clock
         self._lock = threading.Lock()
         self._last_sent: dict[tuple[Channel, str], float] = {}
+        self._streak: dict[tuple[Channel, str], int] = {}
         self._held: dict[tuple[Channel, str], ErrorGroup] = {}
+
+    def hold_for(self, channel: Channel, key: str) -> float:
+        """The current hold of a kind: doubled per follow-up in a row, capped."""
+        streak = self._streak.get((channel, key), 0)
+        return min(self.cap_s, self.hold_s * (1 << min(streak, 16)))
 
     def offer(self, channel: Channel, group: ErrorGroup) -> ErrorGroup | None:
         """The group to send now, or None when it was held (merged into a pending one)."""
@@ -40,13 +61,14 @@ class RepeatHold:
                 held.absorb(group)
                 return None
             last = self._last_sent.get(key)
-            if last is not None and now - last < self.hold_s:
+            if last is not None and now - last < self.hold_for(*key):
                 self._held[key] = group
                 return None
             if last is None and len(self._last_sent) >= MAX_KINDS:
-                self._forget_older_than(now - self.hold_s)
+                self._forget_older_than(now)
                 if len(self._last_sent) >= MAX_KINDS:
                     return group
+            self._streak.pop(key, None)  # quiet for a whole hold: back to the base hold
             self._last_sent[key] = now
             return group
 
@@ -56,14 +78,17 @@ class RepeatHold:
         out = []
         with self._lock:
             for key, group in list(self._held.items()):
-                if everything or now - self._last_sent.get(key, 0.0) >= self.hold_s:
+                if everything or now - self._last_sent.get(key, 0.0) >= self.hold_for(*key):
                     del self._held[key]
                     self._last_sent[key] = now
+                    self._streak[key] = self._streak.get(key, 0) + 1
                     out.append((key[0], group))
-            self._forget_older_than(now - 2 * self.hold_s)
+            self._forget_older_than(now)
         return out
 
-    def _forget_older_than(self, cutoff: float) -> None:
+    def _forget_older_than(self, now: float) -> None:
+        """Drop kinds quiet for two of their holds (they would start from the base again)."""
         for key, sent in list(self._last_sent.items()):
-            if sent < cutoff and key not in self._held:
+            if now - sent > 2 * self.hold_for(*key) and key not in self._held:
                 del self._last_sent[key]
+                self._streak.pop(key, None)

@@ -61,3 +61,25 @@ class TestRepeatHold:
         hold = RepeatHold(10.0, clock=Clock())
         hold.offer(Channel.LOGS, group("x"))
         assert hold.offer(Channel.DIAGNOSTICS, group("x")) is not None
+
+
+class TestBackoff:
+    """A kind that keeps recurring is held longer each time, up to the cap; quiet resets it."""
+
+    def test_doubles_up_to_cap_and_resets(self) -> None:
+        clock = Clock()
+        hold = RepeatHold(10.0, 30.0, clock=clock)
+        sent_at = []
+        hold.offer(Channel.LOGS, group("db down"))
+        for _ in range(130):  # one occurrence a second for over two minutes
+            clock.now += 1.0
+            hold.offer(Channel.LOGS, group("db down"))
+            if hold.release():
+                sent_at.append(clock.now - 100.0)
+        assert [10.0, 30.0, 60.0, 90.0, 120.0] == sent_at  # holds of 10, 20, 30, 30, 30 s
+        assert 30.0 == hold.hold_for(Channel.LOGS, "error:" + group("db down").sample.group_key)
+        hold.release(everything=True)  # what was still held goes out
+        clock.now += 200.0  # then quiet for a long time
+        hold.release()
+        assert hold.offer(Channel.LOGS, group("db down")) is not None
+        assert 10.0 == hold.hold_for(Channel.LOGS, "error:" + group("db down").sample.group_key)
