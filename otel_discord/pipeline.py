@@ -31,6 +31,7 @@ from otel_discord.render.errors import ErrorGroup, Occurrence
 from otel_discord.render.events import EventItem, EventNotice, render_notice
 from otel_discord.render.metrics_history import MetricHistory
 from otel_discord.render.performance import render_performance, render_system
+from otel_discord.render.storm import StormWindow, render_storm
 from otel_discord.repeat_hold import RepeatHold
 from otel_discord.scheduler import Scheduler
 
@@ -39,6 +40,8 @@ _logger = logging.getLogger("otel_discord.pipeline")
 REPEAT_HOLD_S: Final = 10.0
 """Repeats of an error kind are first merged for this long; a kind that keeps recurring
 backs off, doubling up to the flush interval (30 s by default)."""
+STORM_WINDOW_S: Final = 60.0
+"""Errors are tallied per minute for the storm summary."""
 REPORTED_SPANS: Final = 4096
 """Span ids whose error already went out as a log record (so the span doesn't repeat it)."""
 
@@ -85,6 +88,8 @@ class Pipeline:
         flush_s = config.flush_interval_ms / 1000
         self.repeats = RepeatHold(min(REPEAT_HOLD_S, flush_s), flush_s)
         self.scheduler.every("repeats", 1.0, self.release_repeats)
+        self.storm = StormWindow(clock_ns())
+        self.scheduler.every("storm", STORM_WINDOW_S, self.send_storm)
         self.scheduler.every("analytics", config.analytics_interval_ms / 1000, self.send_activity)
         self.scheduler.every(
             "performance", config.performance_interval_ms / 1000, self.send_performance
@@ -149,6 +154,8 @@ class Pipeline:
                     self._reported.popitem(last=False)
         if occurrence.severity_number >= 17:
             self.errors_seen += 1
+            with self._lock:
+                self.storm.add(occurrence)
         group = self.repeats.offer(channel, ErrorGroup(occurrence))
         if group is not None:
             self._submit(channel, group)
@@ -194,6 +201,15 @@ class Pipeline:
         embeds = render_activity(activity, service=self.service, host=self.host)
         if embeds:
             self._submit(Channel.ANALYTICS, StaticItem(embeds))
+
+    def send_storm(self) -> None:
+        """Close the error window; if it was a storm, summarise it in the logs channel."""
+        now = self._clock_ns()
+        with self._lock:
+            storm = self.storm.close(now)
+        embeds = render_storm(storm, service=self.service, host=self.host)
+        if embeds:
+            self._submit(Channel.LOGS, StaticItem(embeds, priority=Priority.ERROR))
 
     def send_performance(self) -> None:
         self._send_snapshot("performance", render_performance)

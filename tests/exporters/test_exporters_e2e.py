@@ -129,6 +129,11 @@ class TestLogs:
         assert 20 <= len(embeds) <= 60
         kinds = {k for k in KINDS for e in embeds if f"{k} broke" in e["description"]}
         assert set(KINDS) == kinds
+        exporter.pipeline.scheduler.run_now("storm")
+        assert exporter.force_flush(10_000)
+        [storm] = [e for e in four_channels.embeds(Channel.LOGS) if "Error storm" in e["title"]]
+        assert storm["title"].startswith("🌪️ Error storm · 10,000 errors in")
+        assert "`500×`" in storm["description"]
         assert [] == four_channels.server.violations
         provider.shutdown()
 
