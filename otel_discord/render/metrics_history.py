@@ -276,9 +276,15 @@ def _percent(fraction: float) -> float:
 
 def _system_cpu(batch: _Batch) -> Iterator[Derived]:
     per_cpu: dict[str, float] = {}
+    measured: dict[str, float] = {}
     for attrs, value in batch.get("system.cpu.utilization"):
+        cpu = _attr(attrs, _CPU) or ""
+        measured[cpu] = measured.get(cpu, 0.0) + value
         if _attr(attrs, _STATE) == "idle":
-            per_cpu[_attr(attrs, _CPU) or ""] = _percent(1.0 - value)
+            per_cpu[cpu] = _percent(1.0 - value)
+    # psutil's very first utilization reading has every state at 0 (nothing to compare
+    # with yet); read as "1 - idle" it would say 100 % busy.
+    per_cpu = {cpu: pct for cpu, pct in per_cpu.items() if measured.get(cpu, 0.0) > 0.0}
     if not per_cpu and "system.cpu.time" not in batch.reset:
         totals: dict[str, list[float]] = {}
         for attrs, rate in batch.rates.get("system.cpu.time", []):

@@ -574,6 +574,7 @@ class TestRenderSystem:
         for i in range(3):
             at = T0 + i * 60 * S
             cores = [({"cpu": c, "state": "idle"}, (c % 10) / 10) for c in range(64)]
+            cores += [({"cpu": c, "state": "user"}, 1 - (c % 10) / 10) for c in range(64)]
             shards = [({"shard": s}, s / 400) for s in range(500)]  # up to 1.25 s
             history.ingest(
                 export(
@@ -610,3 +611,31 @@ class TestRenderSystem:
         (host, _) = render_system(history, window=(T0, T0 + 120 * S), service="bot", host=None)
         assert "core 1 %         50.0  35.0  50.0  ▁█" in host["description"]
         assert "core 2 %         70.0  55.0  70.0  ▁█" in host["description"]
+
+
+def test_first_cpu_reading_with_all_states_zero_is_skipped() -> None:
+    """psutil's first utilization sample is all zeros; it must not read as 100 % busy."""
+    from opentelemetry.metrics import Observation
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from otel_discord.render.metrics_history import MetricHistory
+
+    samples = iter([0.0, 0.75])
+    idle = {"value": 0.0}
+
+    def observe(_options: object) -> list[Observation]:
+        idle["value"] = next(samples)
+        return [
+            Observation(idle["value"], {"state": "idle", "cpu": 1}),
+            Observation(0.0 if idle["value"] == 0.0 else 0.25, {"state": "user", "cpu": 1}),
+        ]
+
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    provider.get_meter("m").create_observable_gauge("system.cpu.utilization", [observe])
+    history = MetricHistory()
+    history.ingest(reader.get_metrics_data())
+    assert history.value("system.cpu.percent") is None
+    history.ingest(reader.get_metrics_data())
+    assert 25.0 == history.value("system.cpu.percent")
