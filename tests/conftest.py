@@ -14,15 +14,7 @@ import pytest
 from otel_discord import Channel, DiscordConfig
 from otel_discord.pipeline import Pipeline
 from otel_discord.testing import DiscordServer
-
-QUIET_INTERVALS = {
-    "performance_interval_ms": 3_600_000,
-    "system_interval_ms": 3_600_000,
-    "analytics_interval_ms": 3_600_000,
-    "health_interval_ms": 3_600_000,
-    "alert_interval_ms": 3_600_000,
-}
-"""Schedules far in the future: tests trigger jobs with ``scheduler.run_now``."""
+from tests.support import QUIET_INTERVALS
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from importlib.metadata import entry_points
 
 import pytest
@@ -20,36 +19,9 @@ from opentelemetry.trace import Status, StatusCode
 from otel_discord import Channel
 from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
 from otel_discord.pipeline import Pipeline
+from tests.support import KINDS, occurrences
 
 RESOURCE = Resource.create({"service.name": "astrobot", "host.name": "prod-1"})
-KINDS = [
-    "alpha",
-    "bravo",
-    "charlie",
-    "delta",
-    "echo",
-    "foxtrot",
-    "golf",
-    "hotel",
-    "india",
-    "juliet",
-    "kilo",
-    "lima",
-    "mike",
-    "november",
-    "oscar",
-    "papa",
-    "quebec",
-    "romeo",
-    "sierra",
-    "tango",
-]
-COUNT = re.compile(r"\*\*([\d,]+) occurrences\*\*")
-
-
-def occurrences(embed: dict[str, object]) -> int:
-    match = COUNT.search(str(embed.get("description", "")))
-    return int(match.group(1).replace(",", "")) if match else 1
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from otel_discord import Channel, DiscordConfig, Telemetry
 from otel_discord.delivery import DeliveryEngine, DeliveryPolicy, StatusEvent
 from otel_discord.pipeline import Pipeline
 from otel_discord.testing import DiscordServer
+from tests.support import QUIET_INTERVALS
 
 WEBHOOK_LIMIT = (5, 0.25)
 CHANNEL_LIMIT = (30, 1.0)
@@ -35,23 +36,9 @@ FAST = DeliveryPolicy(
 )
 """The engine's policy shrunk to the server's windows, with quick retries."""
 
-QUIET: dict[str, Any] = {
-    "performance_interval_ms": 3_600_000,
-    "system_interval_ms": 3_600_000,
-    "analytics_interval_ms": 3_600_000,
-    "health_interval_ms": 3_600_000,
-    "alert_interval_ms": 3_600_000,
-}
-"""Schedules far away: tests run jobs with ``scheduler.run_now``."""
+QUIET = QUIET_INTERVALS
 
-_OCCURRENCES = re.compile(r"\*\*([\d,]+) occurrences\*\*")
 _DROPPED = re.compile(r"(\d+) items? dropped")
-
-
-def occurrences(embed: dict[str, Any]) -> int:
-    """How many errors an error embed stands for (1 unless it says otherwise)."""
-    match = _OCCURRENCES.search(str(embed.get("description", "")))
-    return int(match.group(1).replace(",", "")) if match else 1
 
 
 def announced_drops(embeds: list[dict[str, Any]]) -> int:

@@ -10,31 +10,10 @@ from collections.abc import Callable
 
 from otel_discord import Channel
 from otel_discord.testing import Fault
+from tests.support import KINDS, occurrences
 
-from .stack import Stack, announced_drops, embed_text, occurrences, wait_until
+from .stack import Stack, announced_drops, embed_text, wait_until
 
-KINDS = [
-    "alpha",
-    "bravo",
-    "charlie",
-    "delta",
-    "echo",
-    "foxtrot",
-    "golf",
-    "hotel",
-    "india",
-    "juliet",
-    "kilo",
-    "lima",
-    "mike",
-    "november",
-    "oscar",
-    "papa",
-    "quebec",
-    "romeo",
-    "sierra",
-    "tango",
-]
 MakeStack = Callable[..., Stack]
 
 

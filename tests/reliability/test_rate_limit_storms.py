@@ -13,8 +13,9 @@ import pytest
 from otel_discord import Channel
 from otel_discord.render import limits
 from otel_discord.testing import DiscordServer, Fault
+from tests.support import occurrences
 
-from .stack import WEBHOOK_LIMIT, RequestLog, Stack, occurrences
+from .stack import WEBHOOK_LIMIT, RequestLog, Stack
 
 KINDS = [f"{a}{b}" for a in ("red", "green", "blue", "cyan", "gold", "grey") for b in "abcdefghij"]
 """60 kinds of error."""

@@ -28,8 +28,9 @@ from pathlib import Path
 import pytest
 
 from otel_discord.testing import DiscordServer, Fault
+from tests.support import occurrences
 
-from .stack import is_drop_notice, occurrences
+from .stack import is_drop_notice
 from .worker_app import KINDS, REPEATS
 
 APP = Path(__file__).with_name("worker_app.py")
