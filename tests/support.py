@@ -45,3 +45,16 @@ def occurrences(embed: dict[str, Any]) -> int:
     """How many errors an error embed stands for (1 unless it says otherwise)."""
     match = _OCCURRENCES.search(str(embed.get("description", "")))
     return int(match.group(1).replace(",", "")) if match else 1
+
+
+UA: Final = {"User-Agent": "DiscordBot (https://example.invalid, 0.1)"}
+"""A User-Agent the strict local Discord accepts."""
+BODY: Final[dict[str, Any]] = {"content": "hi", "allowed_mentions": {"parse": []}}
+"""The smallest valid message."""
+UNLIMITED: Final = (10_000, 60.0)
+"""Rate limits no test reaches unless it means to."""
+
+
+def v10(url: str) -> str:
+    """A webhook URL as Discord hands it out, rewritten to API v10."""
+    return url.replace("/api/webhooks/", "/api/v10/webhooks/")

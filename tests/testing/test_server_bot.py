@@ -9,19 +9,10 @@ import httpx
 import pytest
 
 from otel_discord.testing import DiscordServer, ViolationKind
+from tests.support import BODY, UA, UNLIMITED
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.bot-token-for-tests_0123456789"
-UA = {"User-Agent": "DiscordBot (https://example.invalid, 0.1)"}
-BODY: dict[str, Any] = {"content": "hi", "allowed_mentions": {"parse": []}}
 EMBED: dict[str, Any] = {"embeds": [{"title": "cpu"}], "allowed_mentions": {"parse": []}}
-BIG = (10_000, 60.0)
-
-
-@pytest.fixture
-def srv() -> Iterator[DiscordServer]:
-    with DiscordServer(webhook_limit=BIG, channel_limit=BIG, global_limit=BIG) as server:
-        yield server
-        assert server.internal_errors == []
 
 
 @pytest.fixture
@@ -152,7 +143,7 @@ class TestSharedWithWebhooks:
     """A bot and a webhook posting to one channel share its limit."""
 
     def test_channel_limit_spans_bot_and_webhook(self, client: httpx.Client) -> None:
-        with DiscordServer(webhook_limit=BIG, channel_limit=(2, 60.0)) as srv:
+        with DiscordServer(webhook_limit=UNLIMITED, channel_limit=(2, 60.0)) as srv:
             srv.add_bot(TOKEN)
             hook = srv.create_webhook("logs").replace("/api/", "/api/v10/")
             assert 204 == httpx.post(hook, json=BODY, headers=UA).status_code

@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import httpx
 import pytest
 
 from otel_discord.testing import DiscordServer, Fault, ViolationKind
-
-UA = {"User-Agent": "DiscordBot (https://example.invalid, 0.1)"}
-BODY: dict[str, Any] = {"content": "hi", "allowed_mentions": {"parse": []}}
-BIG = (10_000, 60.0)
-
-
-def v10(url: str) -> str:
-    return url.replace("/api/webhooks/", "/api/v10/webhooks/")
-
-
-@pytest.fixture
-def srv() -> Iterator[DiscordServer]:
-    with DiscordServer(webhook_limit=BIG, channel_limit=BIG, global_limit=BIG) as server:
-        yield server
-        assert server.internal_errors == []
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(headers=UA, timeout=5) as fresh:
-        yield fresh
+from tests.support import BODY, UA, v10
 
 
 def rate_limit_headers(response: httpx.Response) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,29 +12,10 @@ import pytest
 
 from otel_discord.testing import DiscordServer, Fault, ViolationKind
 from otel_discord.testing.pytest_plugin import discord_server  # noqa: F401 - the fixture under test
+from tests.support import BODY, UA, v10
 
-UA = {"User-Agent": "DiscordBot (https://example.invalid, 0.1)"}
 SAFE: dict[str, Any] = {"allowed_mentions": {"parse": []}}
-BODY: dict[str, Any] = {"content": "hi", **SAFE}
-BIG = (10_000, 60.0)
 BOT_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.secret-bot-token-xyz"
-
-
-def v10(url: str) -> str:
-    return url.replace("/api/webhooks/", "/api/v10/webhooks/")
-
-
-@pytest.fixture
-def srv() -> Iterator[DiscordServer]:
-    with DiscordServer(webhook_limit=BIG, channel_limit=BIG, global_limit=BIG) as server:
-        yield server
-        assert server.internal_errors == []
-
-
-@pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(headers=UA, timeout=5) as fresh:
-        yield fresh
 
 
 def kinds(srv: DiscordServer) -> list[ViolationKind]:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 
 from otel_discord.testing import DiscordServer, Fault, ViolationKind
-
-UA = {"User-Agent": "DiscordBot (https://example.invalid, 0.1)"}
-BODY: dict[str, Any] = {"content": "hi", "allowed_mentions": {"parse": []}}
-BIG = (10_000, 60.0)
+from tests.support import BODY, UA, UNLIMITED, v10
 
 
 class FakeClock:
@@ -27,10 +23,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-def v10(url: str) -> str:
-    return url.replace("/api/webhooks/", "/api/v10/webhooks/")
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +75,7 @@ class TestHeaders:
             assert "X-RateLimit-Remaining" in response.headers
 
     def test_buckets_are_per_webhook(self, client: httpx.Client, clock: FakeClock) -> None:
-        with DiscordServer(webhook_limit=(2, 2.0), channel_limit=BIG, clock=clock) as srv:
+        with DiscordServer(webhook_limit=(2, 2.0), channel_limit=UNLIMITED, clock=clock) as srv:
             first, second = v10(srv.create_webhook()), v10(srv.create_webhook())
             client.post(first, json=BODY)
             client.post(first, json=BODY)
@@ -120,7 +112,7 @@ class TestWebhookBucket:
 
     def test_waiting_for_reset_after_is_clean(self, client: httpx.Client, clock: FakeClock) -> None:
         """A client that reads the headers and waits never sees a 429 or a violation."""
-        with DiscordServer(webhook_limit=(3, 2.0), channel_limit=BIG, clock=clock) as srv:
+        with DiscordServer(webhook_limit=(3, 2.0), channel_limit=UNLIMITED, clock=clock) as srv:
             url = v10(srv.create_webhook())
             statuses = []
             for _ in range(10):
@@ -137,7 +129,7 @@ class TestChannelLimit:
     """A channel's limit is shared by all its webhooks and answered with scope shared."""
 
     def test_two_webhooks_share_the_channel(self, client: httpx.Client, clock: FakeClock) -> None:
-        with DiscordServer(webhook_limit=BIG, channel_limit=(3, 60.0), clock=clock) as srv:
+        with DiscordServer(webhook_limit=UNLIMITED, channel_limit=(3, 60.0), clock=clock) as srv:
             first, second = v10(srv.create_webhook("logs")), v10(srv.create_webhook("logs"))
             elsewhere = v10(srv.create_webhook("analytics"))
             for url in (first, second, first):
@@ -158,7 +150,7 @@ class TestChannelLimit:
     def test_retrying_before_retry_after_is_a_violation(
         self, client: httpx.Client, clock: FakeClock
     ) -> None:
-        with DiscordServer(webhook_limit=BIG, channel_limit=(1, 10.0), clock=clock) as srv:
+        with DiscordServer(webhook_limit=UNLIMITED, channel_limit=(1, 10.0), clock=clock) as srv:
             url = v10(srv.create_webhook("logs"))
             client.post(url, json=BODY)
             assert client.post(url, json=BODY).status_code == 429
@@ -175,7 +167,7 @@ class TestGlobalLimit:
 
     def test_exceeding_is_429_global(self, client: httpx.Client, clock: FakeClock) -> None:
         with DiscordServer(
-            webhook_limit=BIG, channel_limit=BIG, global_limit=(3, 1.0), clock=clock
+            webhook_limit=UNLIMITED, channel_limit=UNLIMITED, global_limit=(3, 1.0), clock=clock
         ) as srv:
             urls = [v10(srv.create_webhook(f"c{i}")) for i in range(4)]
             statuses = [client.post(url, json=BODY).status_code for url in urls]

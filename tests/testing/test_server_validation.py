@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from otel_discord.testing import DiscordServer, check_message
+from tests.support import UA
 
-UA = {"User-Agent": "DiscordBot (https://example.invalid, 0.1)"}
 SAFE: dict[str, Any] = {"allowed_mentions": {"parse": []}}
 
 
