@@ -290,13 +290,20 @@ def set_global(providers: Mapping[str, Any]) -> None:
 # ----- a real discord.py bot, offline -----
 
 
+MANY_COMMANDS = 1000
+"""Distinct prefix commands on the bench bot (``!c0`` ... ``!c999``), besides ``!ping``."""
+
+
 @dataclass
 class BenchBot:
-    """A logged-in offline bot in one guild, and the two messages the benchmarks feed it."""
+    """A logged-in offline bot in one guild, and the payloads the benchmarks feed it."""
 
     world: Any
     plain: dict[str, Any]
     command: dict[str, Any]
+    slash: dict[str, Any]
+    many: list[dict[str, Any]]
+    """One ``!c<i>`` message per distinct command, fed round-robin."""
 
 
 def without_package_init() -> None:
@@ -316,8 +323,13 @@ def without_package_init() -> None:
             sys.modules[name] = module
 
 
-def make_bench_bot() -> Any:
-    """A prefix ``!`` bot with one command, ``!ping``, that answers through REST."""
+def make_bench_bot(many_commands: int = 0) -> Any:
+    """A prefix ``!`` bot whose ``!ping`` and slash ``/ping`` answer through REST.
+
+    ``many_commands`` more trivial prefix commands ``!c0`` ... (``MANY_COMMANDS`` to
+    show whether a cost grows with the number of distinct commands).
+    """
+    import discord
     from discord.ext import commands
 
     from otel_discord.testing.offline import make_bot
@@ -328,6 +340,15 @@ def make_bench_bot() -> Any:
     async def ping(ctx: commands.Context[Any]) -> None:
         await ctx.send("pong")
 
+    @bot.tree.command(name="ping")
+    async def slash_ping(interaction: discord.Interaction[Any]) -> None:
+        await interaction.channel.send("pong")  # type: ignore[union-attr]
+
+    async def numbered(ctx: commands.Context[Any]) -> None:
+        await ctx.send("pong")
+
+    for index in range(many_commands):
+        bot.add_command(commands.Command(numbered, name=f"c{index}"))
     return bot
 
 
@@ -355,10 +376,23 @@ async def log_in(bot: Any, *, gateway: bool = False) -> BenchBot:
         feed_like_gateway(bot, event, payload)
         await settle_new(baseline)
     await bot.setup_hook()  # what Client.login does; peers such as argus chain it
+
+    def say(content: str) -> dict[str, Any]:
+        return g.message_create(world.text_id, world.alice, content, guild_id=world.guild_id)
+
+    slash = g.interaction_create(
+        world.application_id,
+        "ping",
+        guild_id=world.guild_id,
+        channel_id=world.text_id,
+        invoker=world.alice,
+    )
     return BenchBot(
         world=world,
-        plain=g.message_create(world.text_id, world.alice, "hello there", guild_id=world.guild_id),
-        command=g.message_create(world.text_id, world.alice, "!ping", guild_id=world.guild_id),
+        plain=say("hello there"),
+        command=say("!ping"),
+        slash=slash,
+        many=[say(f"!c{index}") for index in range(MANY_COMMANDS)],
     )
 
 
@@ -386,17 +420,38 @@ async def settle_new(baseline: set[asyncio.Task[Any]], timeout: float = 60.0) ->
 
 async def time_feed(bot: Any, payload: dict[str, Any], count: int, chunk: int = 500) -> float:
     """Microseconds per item to feed ``payload`` ``count`` times and run every handler."""
+    wall, _ = await time_feed_cpu(bot, [payload], count, chunk=chunk)
+    return wall
+
+
+async def time_feed_cpu(
+    bot: Any,
+    payloads: Sequence[dict[str, Any]],
+    count: int,
+    *,
+    event: str = "MESSAGE_CREATE",
+    chunk: int = 500,
+) -> tuple[float, float]:
+    """Wall and CPU microseconds per item to feed ``count`` payloads and run every handler.
+
+    ``payloads`` are fed round-robin. CPU is the whole process's (every thread: the
+    bot's loop and the SDK's export threads alike), so work moved off the loop still
+    shows there.
+    """
     import time
 
     baseline = asyncio.all_tasks()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     done = 0
+    size = len(payloads)
     while done < count:
-        for _ in range(min(chunk, count - done)):
-            feed_like_gateway(bot, "MESSAGE_CREATE", payload)
+        for index in range(done, min(done + chunk, count)):
+            feed_like_gateway(bot, event, payloads[index % size])
         done += chunk
         await settle_new(baseline)
-    return (time.perf_counter() - started) / count * 1e6
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    return wall / count * 1e6, cpu / count * 1e6
 
 
 def quiet_discord_logging() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Final
 
-from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from otel_discord.instrumentation import _names as n
@@ -51,24 +50,21 @@ def start_app_command(telemetry: Telemetry, interaction: Any) -> CommandProbe | 
     data = interaction.data or {}
     kind = _KINDS.get(data.get("type", 1), n.KIND_SLASH)
     name = qualified_name(data)
-    options = telemetry.options
-    attributes: dict[str, AttributeValue] = {
-        n.ATTR_RPC_SYSTEM: n.SYSTEM_DISCORD,
-        n.ATTR_RPC_SERVICE: n.RPC_SERVICE_APP_COMMANDS,
-        n.ATTR_RPC_METHOD: name,
-        n.ATTR_COMMAND_NAME: name,
-        n.ATTR_COMMAND_KIND: kind,
-    }
+    shape = telemetry.shapes.get(kind, name)
     guild_id = interaction.guild_id
-    if options.guild_ids_as_attributes:
-        if guild_id is not None:
-            attributes[n.ATTR_GUILD_ID] = str(guild_id)
-        if interaction.channel_id is not None:
-            attributes[n.ATTR_CHANNEL_ID] = str(interaction.channel_id)
-    if options.user_ids_as_attributes:
-        attributes[n.ATTR_USER_ID] = str(interaction.user.id)
-    span_name = f"/{name}" if kind == n.KIND_SLASH else name
-    span = telemetry.tracer.start_span(span_name, kind=SpanKind.SERVER, attributes=attributes)
+    attributes = shape.attributes
+    options = telemetry.options
+    if options.guild_ids_as_attributes or options.user_ids_as_attributes:
+        extra: dict[str, AttributeValue] = dict(attributes)
+        if options.guild_ids_as_attributes:
+            if guild_id is not None:
+                extra[n.ATTR_GUILD_ID] = str(guild_id)
+            if interaction.channel_id is not None:
+                extra[n.ATTR_CHANNEL_ID] = str(interaction.channel_id)
+        if options.user_ids_as_attributes:
+            extra[n.ATTR_USER_ID] = str(interaction.user.id)
+        attributes = extra
+    span = telemetry.tracer.start_span(shape.span_name, kind=shape.span_kind, attributes=attributes)
     return CommandProbe(
         interaction,
         name=name,

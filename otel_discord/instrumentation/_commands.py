@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from otel_discord.instrumentation import _names as n
@@ -30,25 +29,23 @@ def start_prefix_command(telemetry: Telemetry, ctx: Any) -> CommandProbe | None:
             telemetry.count_unknown_command(n.KIND_PREFIX)
         return None
     name = command.qualified_name
-    options = telemetry.options
-    attributes: dict[str, AttributeValue] = {
-        n.ATTR_MESSAGING_SYSTEM: n.SYSTEM_DISCORD,
-        n.ATTR_MESSAGING_OPERATION_TYPE: n.OPERATION_PROCESS,
-        n.ATTR_MESSAGING_OPERATION_NAME: n.OPERATION_PROCESS,
-        n.ATTR_COMMAND_NAME: name,
-        n.ATTR_COMMAND_KIND: n.KIND_PREFIX,
-    }
+    shape = telemetry.shapes.get(n.KIND_PREFIX, name)
     guild = ctx.guild
     guild_id = guild.id if guild is not None else None
-    if options.guild_ids_as_attributes:
-        if guild_id is not None:
-            attributes[n.ATTR_GUILD_ID] = str(guild_id)
-        attributes[n.ATTR_CHANNEL_ID] = str(ctx.channel.id)
-    if options.user_ids_as_attributes:
-        attributes[n.ATTR_USER_ID] = str(ctx.author.id)
-    if options.capture_message_content:
-        attributes[n.ATTR_MESSAGE_CONTENT] = ctx.message.content
-    span = telemetry.tracer.start_span(name, kind=SpanKind.CONSUMER, attributes=attributes)
+    attributes = shape.attributes
+    if telemetry.per_run_attributes:
+        options = telemetry.options
+        extra: dict[str, AttributeValue] = dict(attributes)
+        if options.guild_ids_as_attributes:
+            if guild_id is not None:
+                extra[n.ATTR_GUILD_ID] = str(guild_id)
+            extra[n.ATTR_CHANNEL_ID] = str(ctx.channel.id)
+        if options.user_ids_as_attributes:
+            extra[n.ATTR_USER_ID] = str(ctx.author.id)
+        if options.capture_message_content:
+            extra[n.ATTR_MESSAGE_CONTENT] = ctx.message.content
+        attributes = extra
+    span = telemetry.tracer.start_span(shape.span_name, kind=shape.span_kind, attributes=attributes)
     return CommandProbe(
         ctx, name=name, kind=n.KIND_PREFIX, source=n.SOURCE_COMMAND, span=span, guild_id=guild_id
     )

@@ -20,7 +20,7 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation._loop_lag import LoopLag
 from otel_discord.instrumentation._safety import swallow
-from otel_discord.instrumentation._tally import Tally
+from otel_discord.instrumentation._tally import CounterTally, Tally
 
 
 class ClientRegistry:
@@ -28,15 +28,16 @@ class ClientRegistry:
 
     def __init__(self, loop_lag_interval: float) -> None:
         self._clients: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._last: Callable[[], Any] = lambda: None
+        self.last: Callable[[], Any] = lambda: None
+        """The client seen last (a weak reference): the hot path's cheap identity check."""
         self.loop_lag = LoopLag(loop_lag_interval)
         self.closed = False
 
     def see(self, client: Any) -> None:
         """Track ``client``; cheap when it is the one seen last (the usual case)."""
-        if self._last() is client:
+        if self.last() is client:
             return
-        self._last = weakref.ref(client)
+        self.last = weakref.ref(client)
         self._clients.add(client)
         try:
             loop = asyncio.get_running_loop()
@@ -101,6 +102,8 @@ class Slot:
         self.messages = Tally(n.MESSAGES)
         self.reactions = Tally(n.REACTIONS)
         self.voice_changes = Tally(n.VOICE_CHANGES)
+        self.commands = CounterTally(n.COMMANDS)
+        self.commands_unknown = CounterTally(n.COMMANDS_UNKNOWN)
         self.registry: ClientRegistry | None = None
 
 
@@ -205,7 +208,16 @@ def _register(meter: Meter, slot: Slot) -> None:
         meter.create_observable_gauge(
             name, callbacks=[callback], unit=row.unit, description=row.meaning
         )
-    for tally in (slot.events, slot.payloads, slot.messages, slot.reactions, slot.voice_changes):
+    tallies: tuple[Tally | CounterTally, ...] = (
+        slot.events,
+        slot.payloads,
+        slot.messages,
+        slot.reactions,
+        slot.voice_changes,
+        slot.commands,
+        slot.commands_unknown,
+    )
+    for tally in tallies:
         row = rows[tally.name]
         meter.create_observable_counter(
             tally.name, callbacks=[tally.observe], unit=row.unit, description=row.meaning

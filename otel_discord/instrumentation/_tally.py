@@ -10,7 +10,7 @@ reader only reads (copying, and retrying if a new key lands mid-copy).
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Final
+from typing import Any, Final
 
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.util.types import AttributeValue
@@ -48,5 +48,61 @@ class Tally:
                 continue
             attributes = self.attributes
             return [Observation(value, attributes[key]) for key, value in snapshot]
+        swallow(f"tally {self.name}", RuntimeError("counts kept changing during collection"))
+        return []
+
+
+OVERFLOW_ATTRIBUTES: Final[Attrs] = {"otel.metric.overflow": True}
+"""Where counts of attribute sets past the limit go, as the SDK's own cardinality limit does."""
+
+MAX_ATTRIBUTE_SETS: Final = 2000
+"""Distinct attribute sets one ``CounterTally`` keeps (the SDK's default cardinality limit)."""
+
+
+class CounterTally:
+    """A drop-in for ``Counter.add(amount, attributes)`` on the hot path, read by an observable.
+
+    Keyed by the attribute values in their given order (a tuple is cheaper to build
+    and hash than the SDK's cleaned, sorted copy). Two orders of one set become two
+    rows; ``observe`` merges them, so exporters see each set once.
+    """
+
+    def __init__(self, name: str, limit: int = MAX_ATTRIBUTE_SETS) -> None:
+        self.name = name
+        self.limit = limit
+        self.counts: dict[Hashable, int] = {}
+        self.attributes: dict[Hashable, Attrs] = {}
+
+    def add(self, amount: int, attributes: Attrs) -> None:
+        """Count ``amount`` under ``attributes`` (copied the first time a set is seen)."""
+        key = tuple(attributes.items())
+        counts = self.counts
+        if key in counts:
+            counts[key] += amount
+        else:
+            self._add_new(key, amount, attributes)
+
+    def _add_new(self, key: Hashable, amount: int, attributes: Attrs) -> None:
+        if len(self.counts) >= self.limit:
+            key, attributes = (), OVERFLOW_ATTRIBUTES
+            if key in self.counts:
+                self.counts[key] += amount
+                return
+        self.attributes[key] = dict(attributes)
+        self.counts[key] = amount
+
+    def observe(self, _: CallbackOptions) -> Iterable[Observation]:
+        """Cumulative values per attribute set, for an observable counter callback."""
+        for _attempt in range(_COPY_ATTEMPTS):
+            try:
+                snapshot = list(self.counts.items())
+            except RuntimeError:  # the loop added a key while we copied
+                continue
+            merged: dict[frozenset[tuple[str, AttributeValue]], list[Any]] = {}
+            for key, value in snapshot:
+                attributes = self.attributes[key]
+                row = merged.setdefault(frozenset(attributes.items()), [0, attributes])
+                row[0] += value
+            return [Observation(value, attributes) for value, attributes in merged.values()]
         swallow(f"tally {self.name}", RuntimeError("counts kept changing during collection"))
         return []
