@@ -83,13 +83,13 @@ def _app_command_failed(interaction: Any, probe: CommandProbe) -> bool:
 
 
 def make_call(original: AsyncMethod) -> AsyncMethod:
-    """Wrap ``CommandTree._call``."""
+    """Wrap ``CommandTree._call`` (a plain function returning the coroutine, as ``invoke``)."""
 
-    async def _call(self: Any, interaction: Any) -> None:
+    def _call(self: Any, interaction: Any) -> Coroutine[Any, Any, Any]:
         telemetry = _state.current
         if telemetry is None:
-            return await original(self, interaction)  # type: ignore[no-any-return]
-        return await observe_command(
+            return original(self, interaction)
+        return observe_command(
             telemetry,
             lambda: start_app_command(telemetry, interaction),
             lambda: original(self, interaction),

@@ -30,11 +30,12 @@ def start_prefix_command(telemetry: Telemetry, ctx: Any) -> CommandProbe | None:
         return None
     name = command.qualified_name
     shape = telemetry.shapes.get(n.KIND_PREFIX, name)
-    guild = ctx.guild
-    guild_id = guild.id if guild is not None else None
+    guild_id = None
     attributes = shape.attributes
-    if telemetry.per_run_attributes:
+    if telemetry.per_run_attributes:  # ids or content: off by default, and per run
         options = telemetry.options
+        guild = ctx.guild
+        guild_id = guild.id if guild is not None else None
         extra: dict[str, AttributeValue] = dict(attributes)
         if options.guild_ids_as_attributes:
             if guild_id is not None:
@@ -52,13 +53,19 @@ def start_prefix_command(telemetry: Telemetry, ctx: Any) -> CommandProbe | None:
 
 
 def make_invoke(original: Invoke) -> Invoke:
-    """Wrap ``BotBase.invoke``."""
+    """Wrap ``BotBase.invoke``.
 
-    async def invoke(self: Any, ctx: Any, /) -> None:
+    A plain function that returns a coroutine: for a message that names no command
+    (most messages) it hands back the original's own coroutine, with no frame of ours.
+    """
+
+    def invoke(self: Any, ctx: Any, /) -> Coroutine[Any, Any, None]:
         telemetry = _state.current
-        if telemetry is None:
-            return await original(self, ctx)
-        return await observe_command(
+        if telemetry is None or (
+            getattr(ctx, "command", None) is None and not getattr(ctx, "invoked_with", None)
+        ):
+            return original(self, ctx)
+        return observe_command(
             telemetry,
             lambda: start_prefix_command(telemetry, ctx),
             lambda: original(self, ctx),

@@ -69,17 +69,21 @@ def _record_event_error(event_name: str, exc: BaseException) -> None:
 
 
 def make_run_event(original: RunEvent) -> RunEvent:
-    """Wrap ``Client._run_event``; the handler's exception is noted, then re-raised."""
+    """Wrap ``Client._run_event``; the handler's exception is noted, then re-raised.
 
-    async def _run_event(
+    A plain function returning the original's coroutine (``_schedule_event`` makes a
+    task of it), so only the handler gets a frame of ours, not ``_run_event`` too.
+    """
+
+    def _run_event(
         self: Any,
         coro: Callable[..., Coroutine[Any, Any, Any]],
         event_name: str,
         *args: Any,
         **kwargs: Any,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         if _state.current is None:
-            return await original(self, coro, event_name, *args, **kwargs)
+            return original(self, coro, event_name, *args, **kwargs)
 
         async def observed(*call_args: Any, **call_kwargs: Any) -> Any:
             try:
@@ -88,6 +92,6 @@ def make_run_event(original: RunEvent) -> RunEvent:
                 _record_event_error(event_name, exc)
                 raise
 
-        return await original(self, observed, event_name, *args, **kwargs)
+        return original(self, observed, event_name, *args, **kwargs)
 
     return _run_event

@@ -58,7 +58,15 @@ def _on_message(telemetry: Telemetry, _: Any, args: tuple[Any, ...]) -> None:
         return
     channel_type = getattr(getattr(message.channel, "type", None), "name", None) or "unknown"
     guild = message.guild
-    telemetry.count_message(channel_type, guild is not None, guild.id if guild else None)
+    if guild is not None and telemetry.options.guild_ids_as_attributes:
+        telemetry.count_message(channel_type, True, guild.id)
+        return
+    key = (channel_type, guild is not None, None)
+    counts = telemetry.message_counts
+    if key in counts:  # inline: this runs for every message
+        counts[key] += 1
+    else:
+        telemetry.count_message(channel_type, guild is not None, None)
 
 
 def _guild_change(change: str, event_name: str, verb: str) -> Handler:
@@ -133,7 +141,12 @@ def _on_resumed(telemetry: Telemetry, _: Any, __: tuple[Any, ...]) -> None:
 
 
 def _on_socket_event_type(telemetry: Telemetry, _: Any, args: tuple[Any, ...]) -> None:
-    telemetry.count_payload(str(args[0]))
+    event_type = args[0]
+    counts = telemetry.payload_counts
+    if event_type in counts:  # inline: this runs for every gateway payload
+        counts[event_type] += 1
+    else:
+        telemetry.count_payload(str(event_type))
 
 
 def _on_command_error(_: Telemetry, __: Any, args: tuple[Any, ...]) -> None:

@@ -10,6 +10,7 @@ is off).
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -41,6 +42,7 @@ class Patcher:
         if original is None or not callable(original) or getattr(original, MARKER, False):
             return False
         wrapper = factory(original)
+        _keep_coroutine_function(original, wrapper)
         setattr(wrapper, MARKER, True)
         wrapper.__wrapped__ = original
         for name in ("__name__", "__qualname__", "__doc__", "__module__"):
@@ -59,3 +61,15 @@ class Patcher:
                     setattr(patch.owner, patch.attribute, patch.original)
             except Exception as exc:
                 swallow(f"restore {patch.attribute}", exc)
+
+
+def _keep_coroutine_function(original: Any, wrapper: Any) -> None:
+    """Hot-path wrappers are plain functions returning the coroutine (one frame less);
+    on Python 3.12+ they still pass ``inspect.iscoroutinefunction`` as the original did."""
+    mark = getattr(inspect, "markcoroutinefunction", None)
+    if (
+        mark is not None
+        and inspect.iscoroutinefunction(original)
+        and not inspect.iscoroutinefunction(wrapper)
+    ):
+        mark(wrapper)

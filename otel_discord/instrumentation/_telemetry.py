@@ -80,6 +80,8 @@ class Telemetry:
         self.commands = self._slot.commands
         self.commands_unknown = self._slot.commands_unknown
         self.event_counts = self._events.counts
+        self.payload_counts = self._payloads.counts
+        self.message_counts = self._messages.counts
         self.command_duration = self.meter.create_histogram(
             n.COMMAND_DURATION,
             unit="s",
@@ -133,11 +135,14 @@ class Telemetry:
             self._payloads.add(key, {n.ATTR_GATEWAY_EVENT_TYPE: key})
 
     def count_message(self, channel_type: str, in_guild: bool, guild_id: int | None) -> None:
-        """Count one message by channel type and guild presence (and guild id if configured)."""
+        """Count one message by channel type and guild presence (and guild id if configured).
+
+        The message hook increments ``message_counts`` itself for keys seen before.
+        """
         if not self.options.guild_ids_as_attributes:
             guild_id = None
         key = (channel_type, in_guild, guild_id)
-        counts = self._messages.counts
+        counts = self.message_counts
         if key in counts:
             counts[key] += 1
             return
