@@ -1,4 +1,4 @@
-"""Run the four benchmarks one after the other (``--quick`` unless ``--full``).
+"""Run the benchmarks (and the hot-path profile) one after the other (``--quick`` unless ``--full``).
 
 The peers compared live in a separate environment, ``.bench-venv`` at the top of
 the checkout (see ``benchmarks/requirements.txt``): when it exists the benchmarks
@@ -28,6 +28,7 @@ SCRIPTS = (
     "bench_storm_delivery.py",
     "bench_steady_state.py",
     "bench_gateway_ingest.py",
+    "profile_hot_path.py",
 )
 
 

@@ -102,9 +102,12 @@ discord.member.join / .leave  log event             INFO: event.name, discord.gu
                                                     discord.command.name/.kind
 ============================= ========= =========== ==========================================
 
-The five hot-path counters (gateway events and payloads, messages, voice changes,
-reactions) are observable counters over plain integer tallies: the same
-monotonic sums for exporters, at a fraction of an SDK ``Counter.add`` per event.
+The seven hot-path counters (gateway events and payloads, messages, voice changes,
+reactions, commands, unknown commands) are observable counters over plain integer
+tallies: the same monotonic sums for exporters, at a fraction of an SDK
+``Counter.add`` per event. A command costs one SDK span and one
+``discord.command.duration`` record (buckets in seconds, 5 ms to 10 s); see
+``benchmarks/RESULTS.md`` for what each costs.
 
 A failed command's span has status ERROR, the exception recorded and ``error.type``.
 User-input failures (bad arguments, failed checks, cooldowns, unknown commands)
