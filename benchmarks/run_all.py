@@ -1,4 +1,4 @@
-"""Run the benchmarks (and the hot-path profile) one after the other (``--quick`` unless ``--full``).
+"""Run the benchmarks and the hot-path profile in turn (``--quick`` unless ``--full``).
 
 The peers compared live in a separate environment, ``.bench-venv`` at the top of
 the checkout (see ``benchmarks/requirements.txt``): when it exists the benchmarks
