@@ -29,10 +29,10 @@ from otel_discord.render import style
 from otel_discord.render.analytics import ActivityWindow, render_activity
 from otel_discord.render.errors import ErrorGroup, Occurrence
 from otel_discord.render.events import EventItem, EventNotice, render_notice
-from otel_discord.render.metrics_history import MetricHistory
+from otel_discord.state.history import MetricHistory
 from otel_discord.render.performance import render_performance, render_system
 from otel_discord.render.storm import StormWindow, render_storm
-from otel_discord.repeat_hold import RepeatHold
+from otel_discord.state.repeat_hold import RepeatHold
 from otel_discord.scheduler import Scheduler
 
 _logger = logging.getLogger("otel_discord.pipeline")

@@ -10,7 +10,7 @@ from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportRes
 
 from otel_discord.channels import Channel
 from otel_discord.exporters._base import DiscordExporterBase
-from otel_discord.exporters._convert import (
+from otel_discord.intake.convert import (
     event_from_log,
     log_name,
     log_scope,

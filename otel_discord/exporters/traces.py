@@ -8,7 +8,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_discord.exporters._base import DiscordExporterBase
-from otel_discord.exporters._convert import occurrence_from_span, span_is_error
+from otel_discord.intake.convert import occurrence_from_span, span_is_error
 
 
 class DiscordSpanExporter(DiscordExporterBase, SpanExporter):

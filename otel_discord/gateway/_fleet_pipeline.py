@@ -27,7 +27,7 @@ from otel_discord.channels import Channel
 from otel_discord.config import DiscordConfig
 from otel_discord.delivery import DeliveryEngine
 from otel_discord.delivery.item import LatestItem, Priority, StaticItem
-from otel_discord.exporters._convert import (
+from otel_discord.intake.convert import (
     event_from_log,
     log_name,
     log_scope,

@@ -15,9 +15,9 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from otel_discord._http_server import QuietThreadingHTTPServer
-from otel_discord.testing._api import PERMISSIONS, Limit, LocalDiscord
-from otel_discord.testing._model import Fault, Message, Stats, Violation
-from otel_discord.testing._routes import Reply, match_route
+from otel_discord.localdiscord._api import PERMISSIONS, Limit, LocalDiscord
+from otel_discord.localdiscord._model import Fault, Message, Stats, Violation
+from otel_discord.localdiscord._routes import Reply, match_route
 
 _DRAIN_LIMIT = 64 * 1024 * 1024
 """Refused bodies up to this size are read and thrown away before answering 413."""

@@ -30,7 +30,7 @@ from opentelemetry.sdk.metrics import MeterProvider  # noqa: E402
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: E402
 
 from otel_discord.instrumentation import DiscordInstrumentor, _safety  # noqa: E402
-from otel_discord.testing import gateway as g  # noqa: E402
+from otel_discord.offline import payloads as g  # noqa: E402
 
 
 class Sinks:

@@ -14,7 +14,7 @@ import otel_discord.instrumentation as instrumentation
 from otel_discord.errors import ConfigError
 from otel_discord.instrumentation import DiscordInstrumentor, _names, names_table_markdown
 from otel_discord.instrumentation._options import Options
-from otel_discord.testing import gateway as g
+from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, make_bot, start
 
 Instrument = Callable[..., DiscordInstrumentor]

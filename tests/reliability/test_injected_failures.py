@@ -1,6 +1,6 @@
 """Bugs injected into our exporters and renderers while a real discord.py bot runs commands.
 
-The bot is the real library, driven offline (``otel_discord.testing.offline``), fully
+The bot is the real library, driven offline (``otel_discord.offline.bot``), fully
 instrumented by ``configure()``; on top of the batch processors ``configure()`` installs,
 simple processors make the exporters run synchronously inside the bot's own call paths.
 Whatever breaks on our side, the bot's replies, its ``on_command_error`` and discord.py's
@@ -25,8 +25,8 @@ from otel_discord import DiscordLogExporter, DiscordMetricExporter, DiscordSpanE
 from otel_discord.instrumentation import _safety
 from otel_discord.pipeline import Pipeline
 from otel_discord.render.errors import ErrorGroup
-from otel_discord.testing import gateway as g
-from otel_discord.testing.offline import make_bot, start
+from otel_discord.offline import payloads as g
+from otel_discord.offline.bot import make_bot, start
 
 from .stack import Stack
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from otel_discord import Channel
 from otel_discord.render.errors import ErrorGroup, Occurrence
-from otel_discord.repeat_hold import RepeatHold
+from otel_discord.state.repeat_hold import RepeatHold
 
 
 class Clock:

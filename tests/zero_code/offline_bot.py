@@ -1,7 +1,7 @@
 """An ordinary discord.py bot with no telemetry code, driven offline for a few seconds.
 
 Run by the zero-code tests under ``opentelemetry-instrument``: only the gateway is
-simulated (``otel_discord.testing.offline``); everything else is the bot as written.
+simulated (``otel_discord.offline.bot``); everything else is the bot as written.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import logging
 
 from discord.ext import commands
 
-from otel_discord.testing import gateway as g
-from otel_discord.testing.offline import FakeGateway, make_bot, start
+from otel_discord.offline import payloads as g
+from otel_discord.offline.bot import FakeGateway, make_bot, start
 
 log = logging.getLogger("offline_bot")
 
