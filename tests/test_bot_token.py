@@ -43,7 +43,7 @@ class TestBorrowedToken:
         )
         exporter = DiscordLogExporter(config)
         pipeline = exporter._core.pipeline
-        from otel_discord.render.errors import Occurrence
+        from otel_discord.records import Occurrence
 
         pipeline.submit_error(
             Channel.LOGS,
@@ -55,7 +55,6 @@ class TestBorrowedToken:
                 message="before the bot connected",
                 service="svc",
             ),
-            from_span=False,
         )
         assert not pipeline.flush(1.0)  # nothing can go before a token is known
         assert [] == discord_server.messages("logs")

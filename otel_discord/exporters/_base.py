@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 from otel_discord.config import DiscordConfig
 from otel_discord.pipeline import Pipeline
-from otel_discord.routing import Router, Rule, severity_from_level
+from otel_discord.routing import Router, Rule
+from otel_discord.severity import severity_from_level
 
 _logger = logging.getLogger("otel_discord.exporters")
 

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Final
 
 from otel_discord.render import limits
-from otel_discord.state.history import MetricHistory, Reading
 from otel_discord.render.style import GREEN, RED, YELLOW
 from otel_discord.render.text import clip, code_block, human_count, sparkline
 from otel_discord.render.types import Embed
+from otel_discord.state.history import MetricHistory, Reading
 
 PERFORMANCE_TITLE: Final = "⚡ Performance snapshot"
 SYSTEM_TITLE: Final = "🖥️ System snapshot"
