@@ -19,7 +19,7 @@ from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from otel_discord.channels import Channel
 from otel_discord.delivery.batch import Batch, build_batch, dropped_notice, split_payload
-from otel_discord.delivery.core import ChannelState, Core
+from otel_discord.delivery.core import ChannelState, EngineShared
 from otel_discord.delivery.destination import ChannelDestination, Destination, WebhookDestination
 from otel_discord.delivery.discord_errors import describe_response, why_unusable
 from otel_discord.delivery.item import Priority
@@ -43,10 +43,12 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
-class Sender:
+class DestinationSender:
     """Drains the outboxes of the channels routed to one destination."""
 
-    def __init__(self, core: Core, destination: Destination, states: list[ChannelState]) -> None:
+    def __init__(
+        self, core: EngineShared, destination: Destination, states: list[ChannelState]
+    ) -> None:
         self.core = core
         self.destination = destination
         self.states = states
