@@ -309,7 +309,7 @@ def without_package_init() -> None:
     import types
 
     root = Path(__file__).resolve().parents[1] / "otel_discord"
-    for name, path in (("otel_discord", root), ("otel_discord.testing", root / "testing")):
+    for name, path in (("otel_discord", root), ("otel_discord.offline", root / "offline")):
         if name not in sys.modules:
             module = types.ModuleType(name)
             module.__path__ = [str(path)]

@@ -58,7 +58,16 @@ ActivityAnnotator = Callable[[list[Embed], Activity], list[Embed]]
 
 
 class Pipeline:
-    """State and schedules for one configuration. Thread-safe; every entry point is cheap."""
+    """State and schedules for one configuration. Thread-safe; every entry point is cheap.
+
+    Args:
+        config: the settings (routes, intervals, thresholds).
+        engine: the delivery engine (default: one built from ``config``).
+        clock_ns: wall clock in ns (tests inject their own).
+        annotate_activity: called with each closed analytics window's embeds (possibly
+            none) before they are queued; returns the embeds to send (the gateway adds
+            a line per process).
+    """
 
     _registry: ClassVar[dict[object, Pipeline]] = {}
     _registry_lock: ClassVar[threading.Lock] = threading.Lock()
@@ -71,11 +80,6 @@ class Pipeline:
         clock_ns: Callable[[], int] = time.time_ns,
         annotate_activity: ActivityAnnotator | None = None,
     ) -> None:
-        """Args:
-        annotate_activity: called with each closed analytics window's embeds (possibly
-            none) before they are queued; returns the embeds to send (the gateway adds
-            a line per process).
-        """
         self.config = config
         self._clock_ns = clock_ns
         self.engine = engine or DeliveryEngine(
