@@ -36,11 +36,9 @@ async def main() -> None:
         if i % 10 == 0:
             world.say("!timeout 30s")
         await g.settle()
-        await asyncio.sleep(0.1)
     world.feed("GUILD_MEMBER_ADD", g.guild_member_add(world.guild_id, g.member(g.user(name="new"))))
     log.warning("about to stop")
-    await g.settle()
-    await asyncio.sleep(1.5)  # a metric export or two
+    await g.settle()  # exit flushes the SDK's queues and metrics into Discord
     await bot.close()
 
 
