@@ -9,6 +9,7 @@ or a lower one, never a higher one. A new top-level module must be placed here.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 from typing import Final
 
@@ -58,10 +59,11 @@ def _modules() -> dict[str, tuple[Path, bool]]:
     return found
 
 
-def import_graph() -> dict[str, set[str]]:
+@functools.cache
+def import_graph() -> dict[str, frozenset[str]]:
     """Module -> the package modules it imports (``from pkg import sub`` -> ``pkg.sub``)."""
     modules = _modules()
-    graph: dict[str, set[str]] = {}
+    graph: dict[str, frozenset[str]] = {}
     for name, (path, is_package) in modules.items():
         base = name.split(".") if is_package else name.split(".")[:-1]
         deps: set[str] = set()
@@ -81,7 +83,7 @@ def import_graph() -> dict[str, set[str]]:
                     deps.add(target)  # a name defined in the module itself
                 deps.update(subs)
         deps.discard(name)
-        graph[name] = deps
+        graph[name] = frozenset(deps)
     return graph
 
 
@@ -97,7 +99,7 @@ def layer_of(module: str) -> int:
     return best
 
 
-def cycles(graph: dict[str, set[str]]) -> list[frozenset[str]]:
+def cycles(graph: dict[str, frozenset[str]]) -> list[frozenset[str]]:
     """Strongly connected components with more than one module (Tarjan)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
