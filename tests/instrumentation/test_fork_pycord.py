@@ -6,29 +6,28 @@ Runs in a venv of its own (``make test-fork``; py-cord and discord.py both insta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 pytest.importorskip("discord.bot", reason="py-cord is not installed")
 
-from opentelemetry.trace import SpanKind, StatusCode  # noqa: E402
+from opentelemetry.trace import SpanKind, StatusCode
 
-from otel_discord.instrumentation import DiscordInstrumentor, _safety  # noqa: E402
-from tests.instrumentation.fork_bots import pycord_bot  # noqa: E402
-from tests.instrumentation.fork_offline import (  # noqa: E402
+from otel_discord.instrumentation import DiscordInstrumentor, _safety
+from tests.instrumentation.fork_bots import pycord_bot
+from tests.instrumentation.fork_offline import (
     Run,
     Sinks,
     by,
     commands_by_outcome,
     run_bot,
 )
-from tests.instrumentation.fork_zero_code import assert_zero_code  # noqa: E402
+from tests.instrumentation.fork_zero_code import assert_zero_code
 
 
 @pytest.fixture(scope="module")
-def runs() -> Iterator[tuple[Run, Run, Sinks, dict[str, Any]]]:
+def runs() -> tuple[Run, Run, Sinks, dict[str, Any]]:
     """The bot's scenario played twice: plain, then instrumented (metrics read while live)."""
     plain = run_bot(pycord_bot.build, pycord_bot.ADAPTER, pycord_bot.scenario)
     sinks = Sinks()
@@ -46,7 +45,7 @@ def runs() -> Iterator[tuple[Run, Run, Sinks, dict[str, Any]]]:
     finally:
         instrumentor.uninstrument()
     assert [] == list(_safety.RECENT_FAILURES)
-    yield plain, observed, sinks, live
+    return plain, observed, sinks, live
 
 
 class TestBehaviourUnchanged:
@@ -165,7 +164,9 @@ def test_uninstrument_restores_pycord() -> None:
     before = [vars(owner)[name] for owner, name in points]
     instrumentor = DiscordInstrumentor()
     instrumentor.instrument()
-    assert all(vars(owner)[name] is not old for (owner, name), old in zip(points, before))
+    assert all(
+        vars(owner)[name] is not old for (owner, name), old in zip(points, before, strict=True)
+    )
     instrumentor.uninstrument()
     assert before == [vars(owner)[name] for owner, name in points]
 
