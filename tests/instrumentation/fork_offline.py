@@ -27,6 +27,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from otel_discord.instrumentation import DiscordInstrumentor, _safety
 from otel_discord.testing import gateway as g
 
 Point = tuple[dict[str, Any], Any]
@@ -38,6 +39,21 @@ class FakeDiscord:
 
     bot_user: dict[str, Any]
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
+    commands: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Global application commands registered by the bot, by name."""
+
+    def _register(self, payload: dict[str, Any]) -> dict[str, Any]:
+        command = {
+            "type": 1,
+            "description": "",
+            "options": [],
+            **payload,
+            "id": g.snowflake(),
+            "application_id": self.bot_user["id"],
+            "version": g.snowflake(),
+        }
+        self.commands[command["name"]] = command
+        return command
 
     async def request(self, route: Any, **kwargs: Any) -> Any:
         """``HTTPClient.request``: record the call and answer like Discord does."""
@@ -50,6 +66,14 @@ class FakeDiscord:
             return g.message_create(str(route.channel_id), self.bot_user, content)
         if route.method == "DELETE":
             return None
+        if route.path == "/applications/{application_id}/commands":
+            if route.method == "POST":
+                return self._register(payload)
+            if route.method == "PUT":
+                return [self._register(command) for command in payload]
+            return list(self.commands.values())
+        if route.path == "/applications/{application_id}/guilds/{guild_id}/commands":
+            return []  # the test bots register global commands only
         if route.method == "GET" and route.path == "/soundboard-default-sounds":
             return []  # py-cord fetches these once READY
         msg = f"FakeDiscord has no answer for {route.method} {route.path}"
@@ -110,18 +134,22 @@ class World:
         )
 
     def interact(self, name: str, **kwargs: Any) -> None:
-        """Alice runs an application command (``command_type`` 1 slash, 2 user, 3 message)."""
-        self.feed(
-            "INTERACTION_CREATE",
-            g.interaction_create(
-                self.bot_user["id"],
-                name,
-                guild_id=self.guild_id,
-                channel_id=self.text_id,
-                invoker=self.alice,
-                **kwargs,
-            ),
+        """Alice runs an application command (``command_type`` 1 slash, 2 user, 3 message).
+
+        The command id is the one Discord gave the command when the bot registered it.
+        """
+        payload = g.interaction_create(
+            self.bot_user["id"],
+            name,
+            guild_id=self.guild_id,
+            channel_id=self.text_id,
+            invoker=self.alice,
+            **kwargs,
         )
+        registered = self.discord.commands.get(name)
+        if registered is not None:
+            payload["data"]["id"] = registered["id"]
+        self.feed("INTERACTION_CREATE", payload)
 
     def member_joins(self, name: str) -> None:
         """A new member joins the guild."""
@@ -157,7 +185,11 @@ async def start(bot: Any, webhook_adapter: Any) -> World:
         text_id=g.snowflake(),
         alice=g.user(name="alice"),
     )
-    world.feed("READY", g.ready(bot_user, bot_user["id"]))
+    launched = getattr(bot._connection, "shards_launched", None)
+    if launched is not None:
+        launched.set()  # what launching the shards' websockets does on a sharded client
+    # A sharded client's websocket tags READY with its shard; others ignore the key.
+    world.feed("READY", {**g.ready(bot_user, bot_user["id"]), "__shard_id__": 0})
     await g.settle()
     world.feed(
         "GUILD_CREATE",
@@ -211,10 +243,13 @@ def run_bot(
     webhook_adapter: Any,
     scenario: Callable[[World], Any],
     before_close: Callable[[World], None] | None = None,
+    *,
+    capture: bool = True,
 ) -> Run:
     """Build the bot, play ``scenario`` on a fresh loop, close; capture stderr.
 
     ``before_close`` runs while the bot is still connected (gauges read live clients).
+    ``capture=False`` leaves stderr alone (a bot run as a script prints as it would).
     """
 
     async def main(sink: list[World]) -> None:
@@ -231,15 +266,18 @@ def run_bot(
         await bot.close()
 
     worlds: list[World] = []
-    with _captured_stderr() as err:
+    with _captured_stderr(capture) as err:
         asyncio.run(main(worlds))
     [world] = worlds
     return Run(err.getvalue(), list(world.discord.calls), world.discord.replies())
 
 
 @contextlib.contextmanager
-def _captured_stderr() -> Iterator[io.StringIO]:
+def _captured_stderr(capture: bool) -> Iterator[io.StringIO]:
     buffer = io.StringIO()
+    if not capture:
+        yield buffer
+        return
     with contextlib.redirect_stderr(buffer):
         yield buffer
 
@@ -322,3 +360,40 @@ def by(points: list[Point], *keys: str) -> dict[Any, Any]:
         key = tuple(attrs.get(k) for k in keys)
         out[key[0] if len(keys) == 1 else key] = value
     return out
+
+
+@dataclass
+class Played:
+    """A bot's scenario played twice: plain, then instrumented."""
+
+    plain: Run
+    observed: Run
+    sinks: Sinks
+    live: dict[str, list[Point]]
+    """Metrics collected while the instrumented bot was still connected (for gauges)."""
+
+
+def play_twice(bot_module: Any) -> Played:
+    """Run ``bot_module``'s bot and scenario without, then with the instrumentation.
+
+    The instrumentor is undone afterwards; a telemetry failure it swallowed fails here.
+    """
+    plain = run_bot(bot_module.build, bot_module.ADAPTER, bot_module.scenario)
+    sinks = Sinks()
+    live: dict[str, list[Point]] = {}
+    _safety.RECENT_FAILURES.clear()
+    instrumentor = DiscordInstrumentor()
+    instrumentor.instrument(**sinks.providers())
+    try:
+        observed = run_bot(
+            bot_module.build,
+            bot_module.ADAPTER,
+            bot_module.scenario,
+            before_close=lambda _: live.update(sinks.metrics()),
+        )
+    finally:
+        instrumentor.uninstrument()
+    failures = list(_safety.RECENT_FAILURES)
+    if failures:
+        raise failures[0]
+    return Played(plain, observed, sinks, live)

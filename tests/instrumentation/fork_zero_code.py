@@ -40,15 +40,24 @@ def run_under_wrapper(server: Any, module: str) -> tuple[subprocess.CompletedPro
     return result, webhooks
 
 
-def assert_zero_code(server: Any, module: str, error_type: str) -> None:
-    """The wrapper loaded the instrumentor: commands counted, the command's error in #logs."""
+def assert_zero_code(
+    server: Any, module: str, error_type: str, commands: int
+) -> subprocess.CompletedProcess[str]:
+    """The wrapper loaded the instrumentor: every command counted, the command's error in #logs."""
     result, webhooks = run_under_wrapper(server, module)
     assert 0 == result.returncode, result.stderr[-3000:]
     assert "nothing can be instrumented" not in result.stderr
     titles = {c: [e.get("title", "") for e in server.embeds(c.value)] for c in Channel}
     assert any(error_type in title for title in titles[Channel.LOGS]), titles
-    analytics = " ".join(str(e) for e in server.embeds(Channel.ANALYTICS.value))
-    assert "Commands" in analytics or "commands" in analytics, titles[Channel.ANALYTICS]
+    activity = [
+        str(e.get("description", ""))
+        for e in server.embeds(Channel.ANALYTICS.value)
+        if str(e.get("title", "")).startswith("📊 Activity")
+    ]
+    assert [f"{commands} commands"] == [
+        part for text in activity for part in text.split(" · ") if part.endswith(" commands")
+    ], activity
     for url in webhooks.values():
         assert url.rsplit("/", 1)[-1] not in result.stdout + result.stderr
     assert [] == server.violations
+    return result

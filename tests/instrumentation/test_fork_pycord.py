@@ -14,65 +14,40 @@ pytest.importorskip("discord.bot", reason="py-cord is not installed")
 
 from opentelemetry.trace import SpanKind, StatusCode
 
-from otel_discord.instrumentation import DiscordInstrumentor, _safety
+from otel_discord.instrumentation import DiscordInstrumentor
 from tests.instrumentation.fork_bots import pycord_bot
-from tests.instrumentation.fork_offline import (
-    Run,
-    Sinks,
-    by,
-    commands_by_outcome,
-    run_bot,
-)
+from tests.instrumentation.fork_offline import Played, by, commands_by_outcome, play_twice
 from tests.instrumentation.fork_zero_code import assert_zero_code
 
 
 @pytest.fixture(scope="module")
-def runs() -> tuple[Run, Run, Sinks, dict[str, Any]]:
-    """The bot's scenario played twice: plain, then instrumented (metrics read while live)."""
-    plain = run_bot(pycord_bot.build, pycord_bot.ADAPTER, pycord_bot.scenario)
-    sinks = Sinks()
-    live: dict[str, Any] = {}
-    _safety.RECENT_FAILURES.clear()
-    instrumentor = DiscordInstrumentor()
-    instrumentor.instrument(**sinks.providers())
-    try:
-        observed = run_bot(
-            pycord_bot.build,
-            pycord_bot.ADAPTER,
-            pycord_bot.scenario,
-            before_close=lambda _: live.update(sinks.metrics()),
-        )
-    finally:
-        instrumentor.uninstrument()
-    assert [] == list(_safety.RECENT_FAILURES)
-    return plain, observed, sinks, live
+def played() -> Played:
+    """The bot's scenario played plain, then instrumented."""
+    return play_twice(pycord_bot)
 
 
 class TestBehaviourUnchanged:
     """The bot does and prints what it does without the instrumentation."""
 
-    def test_same_calls_to_discord(self, runs: tuple[Run, Run, Sinks, dict[str, Any]]) -> None:
-        plain, observed, _, _ = runs
-        assert plain.calls == observed.calls
+    def test_same_calls_to_discord(self, played: Played) -> None:
+        assert played.plain.calls == played.observed.calls
         assert sorted(
             ["hello!"] * 4
             + ["nope"] * 2
             + ["pong", "pong", "issue 7", "daily reward", "alice joined"]
             + ["This command is currently on cooldown."]
-        ) == sorted(plain.replies)
+        ) == sorted(played.plain.replies)
 
-    def test_same_console(self, runs: tuple[Run, Run, Sinks, dict[str, Any]]) -> None:
-        plain, observed, _, _ = runs
-        assert plain.console_lines() == observed.console_lines()
-        assert "Ignoring exception in on_application_command_error" in plain.console_lines()
+    def test_same_console(self, played: Played) -> None:
+        assert played.plain.console_lines() == played.observed.console_lines()
+        assert "Ignoring exception in on_application_command_error" in played.plain.console_lines()
 
 
 class TestCommands:
     """Prefix, slash, subcommand and user commands: counts by equality."""
 
-    def test_command_counts(self, runs: tuple[Run, Run, Sinks, dict[str, Any]]) -> None:
-        _, _, sinks, _ = runs
-        metrics = sinks.metrics()
+    def test_command_counts(self, played: Played) -> None:
+        metrics = played.sinks.metrics()
         assert {
             ("hello", "prefix", "success"): 4,
             ("reload", "prefix", "failure"): 1,
@@ -89,16 +64,15 @@ class TestCommands:
         )
         assert 13 == sum(value for _, value in metrics["discord.command.duration"])
 
-    def test_spans(self, runs: tuple[Run, Run, Sinks, dict[str, Any]]) -> None:
-        _, _, sinks, _ = runs
-        spans = {span.name: span for span in sinks.spans()}
+    def test_spans(self, played: Played) -> None:
+        spans = {span.name: span for span in played.sinks.spans()}
         assert SpanKind.CONSUMER == spans["hello"].kind
         assert SpanKind.SERVER == spans["/github issue"].kind
         assert "user" == (spans["Join Position"].attributes or {})["discord.command.kind"]
         crash = spans["/crash"]
         assert StatusCode.ERROR == crash.status.status_code
         assert "LookupError" == (crash.attributes or {})["error.type"]
-        cooldown = [s for s in sinks.spans() if s.name == "/daily" and not s.status.is_ok]
+        cooldown = [s for s in played.sinks.spans() if s.name == "/daily" and not s.status.is_ok]
         assert ["discord.ext.commands.errors.CommandOnCooldown"] == [
             (s.attributes or {})["error.type"] for s in cooldown
         ]
@@ -107,8 +81,7 @@ class TestCommands:
 class TestErrors:
     """Bugs are counted and logged; handled user errors are not."""
 
-    def test_error_counts(self, runs: tuple[Run, Run, Sinks, dict[str, Any]]) -> None:
-        _, _, sinks, _ = runs
+    def test_error_counts(self, played: Played) -> None:
         # The two re-raising handlers surface their bug again as a handler error, as on
         # discord.py (one exception, one embed is the render side's dedupe).
         assert {
@@ -117,10 +90,9 @@ class TestErrors:
             ("ZeroDivisionError", "event"): 1,
             ("LookupError", "event"): 1,
             ("RuntimeError", "event"): 1,
-        } == by(sinks.metrics()["discord.errors"], "error.type", "discord.error.source")
+        } == by(played.sinks.metrics()["discord.errors"], "error.type", "discord.error.source")
 
-    def test_error_logs(self, runs: tuple[Run, Run, Sinks, dict[str, Any]]) -> None:
-        _, _, sinks, _ = runs
+    def test_error_logs(self, played: Played) -> None:
         assert sorted(
             [
                 "Unhandled exception in command stats",
@@ -129,27 +101,25 @@ class TestErrors:
                 "Unhandled exception in event on_application_command_error",
                 "Unhandled exception in event on_member_remove",
             ]
-        ) == sorted(str(record.log_record.body) for record in sinks.error_logs())
+        ) == sorted(str(record.log_record.body) for record in played.sinks.error_logs())
 
 
 class TestEventsAndGauges:
     """Messages, member changes, reactions and the live gauges."""
 
-    def test_events(self, runs: tuple[Run, Run, Sinks, dict[str, Any]]) -> None:
-        _, _, sinks, _ = runs
-        metrics = sinks.metrics()
+    def test_events(self, played: Played) -> None:
+        metrics = played.sinks.metrics()
         assert [({"discord.channel.type": "text", "discord.guild.present": True}, 10)] == metrics[
             "discord.messages"
         ]
         assert {"join": 1, "leave": 1} == by(metrics["discord.member.changes"], "discord.change")
         assert {"add": 1} == by(metrics["discord.reactions"], "discord.change")
-        assert 1 == len(sinks.log_events("discord.member.join"))
+        assert 1 == len(played.sinks.log_events("discord.member.join"))
 
-    def test_gauges(self, runs: tuple[Run, Run, Sinks, dict[str, Any]]) -> None:
-        _, _, _, live = runs
-        assert [({"discord.shard.id": 0}, 0.07)] == live["discord.gateway.latency"]
-        assert [({}, 1)] == live["discord.guilds"]
-        assert [({}, 1)] == live["discord.shards"]
+    def test_gauges(self, played: Played) -> None:
+        assert [({"discord.shard.id": 0}, 0.07)] == played.live["discord.gateway.latency"]
+        assert [({}, 1)] == played.live["discord.guilds"]
+        assert [({}, 1)] == played.live["discord.shards"]
 
 
 def test_uninstrument_restores_pycord() -> None:
@@ -174,4 +144,6 @@ def test_uninstrument_restores_pycord() -> None:
 @pytest.mark.slow
 def test_zero_code(discord_server: Any) -> None:
     """``opentelemetry-instrument`` loads the instrumentor on py-cord: #logs and analytics fill."""
-    assert_zero_code(discord_server, "tests.instrumentation.fork_bots.pycord_bot", "LookupError")
+    assert_zero_code(
+        discord_server, "tests.instrumentation.fork_bots.pycord_bot", "LookupError", 13
+    )

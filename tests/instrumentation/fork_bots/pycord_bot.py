@@ -139,5 +139,5 @@ def scenario(world: World) -> None:
 ADAPTER: Any = async_context.get()
 
 if __name__ == "__main__":
-    run = run_bot(build, ADAPTER, scenario)
+    run = run_bot(build, ADAPTER, scenario, capture=False)
     print("\n".join(run.replies))
