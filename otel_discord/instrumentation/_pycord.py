@@ -5,7 +5,8 @@ Application commands: ``discord.bot.ApplicationCommandMixin.invoke_application_c
 runs every slash, user and message command with an ``ApplicationContext``; failures
 go to the command's and cog's handlers and then the ``application_command_error``
 event, and a command the bot does not know to ``unknown_application_command``
-(both read in ``_fork_events``).
+(both read in ``_fork_events``). Every REST response passes through
+``discord.http.parse_response`` (discord.py's ``json_or_text`` renamed), 429s included.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from otel_discord.instrumentation._errors import ErrorKinds
 from otel_discord.instrumentation._library import Library, prefix_user_errors
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._probe import observe_command
+from otel_discord.instrumentation._ratelimit import make_json_or_text
 
 
 def make_invoke_application_command(original: AsyncMethod) -> AsyncMethod:
@@ -45,7 +47,7 @@ def patch(patcher: Patcher, module: ModuleType) -> None:
     from discord.bot import ApplicationCommandMixin
     from discord.ext.commands.bot import BotBase
 
-    del module  # py-cord's hook points live in its submodules
+    patcher.wrap(module.http, "parse_response", make_json_or_text)
     patcher.wrap(BotBase, "invoke", make_invoke)
     patcher.wrap(
         ApplicationCommandMixin, "invoke_application_command", make_invoke_application_command

@@ -17,6 +17,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from otel_discord.instrumentation import DiscordInstrumentor
 from tests.instrumentation.fork_bots import disnake_bot
 from tests.instrumentation.fork_offline import Played, by, commands_by_outcome, play_twice
+from tests.instrumentation.fork_ratelimit import assert_ratelimits_counted
 from tests.instrumentation.fork_zero_code import assert_zero_code
 
 
@@ -139,3 +140,10 @@ def test_uninstrument_restores_disnake() -> None:
 def test_zero_code(discord_server: Any) -> None:
     """``opentelemetry-instrument`` loads the instrumentor on disnake: all 9 commands counted."""
     assert_zero_code(discord_server, "tests.instrumentation.fork_bots.disnake_bot", "OSError", 9)
+
+
+def test_ratelimits_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fork's real HTTP client over loopback: its 429s are counted by scope."""
+    import disnake
+
+    assert_ratelimits_counted(disnake, monkeypatch)

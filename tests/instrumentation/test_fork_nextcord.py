@@ -19,6 +19,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from otel_discord.instrumentation import DiscordInstrumentor
 from tests.instrumentation.fork_bots import nextcord_bot
 from tests.instrumentation.fork_offline import Played, by, commands_by_outcome, play_twice
+from tests.instrumentation.fork_ratelimit import assert_ratelimits_counted
 from tests.instrumentation.fork_zero_code import assert_zero_code, run_under_wrapper
 
 
@@ -159,3 +160,10 @@ def test_zero_code_console_stays_quiet(discord_server: Any) -> None:
     assert 0 == result.returncode, result.stderr[-3000:]
     assert "PyNaCl is not installed" not in result.stderr
     assert "Ignoring exception in on_member_join" in result.stderr
+
+
+def test_ratelimits_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fork's real HTTP client over loopback: its 429s are counted by scope."""
+    import nextcord
+
+    assert_ratelimits_counted(nextcord, monkeypatch)

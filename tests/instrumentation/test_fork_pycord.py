@@ -17,6 +17,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from otel_discord.instrumentation import DiscordInstrumentor
 from tests.instrumentation.fork_bots import pycord_bot
 from tests.instrumentation.fork_offline import Played, by, commands_by_outcome, play_twice
+from tests.instrumentation.fork_ratelimit import assert_ratelimits_counted
 from tests.instrumentation.fork_zero_code import assert_zero_code
 
 
@@ -124,12 +125,16 @@ class TestEventsAndGauges:
 
 def test_uninstrument_restores_pycord() -> None:
     """Every py-cord hook point gets its original back, by identity."""
+    import discord.http
     from discord.bot import ApplicationCommandMixin
     from discord.ext.commands.bot import BotBase
 
     points = (
         (ApplicationCommandMixin, "invoke_application_command"),
         (BotBase, "invoke"),
+        (discord.http, "parse_response"),
+        (discord.Client, "dispatch"),
+        (discord.Client, "_run_event"),
     )
     before = [vars(owner)[name] for owner, name in points]
     instrumentor = DiscordInstrumentor()
@@ -147,3 +152,10 @@ def test_zero_code(discord_server: Any) -> None:
     assert_zero_code(
         discord_server, "tests.instrumentation.fork_bots.pycord_bot", "LookupError", 13
     )
+
+
+def test_ratelimits_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fork's real HTTP client over loopback: its 429s are counted by scope."""
+    import discord
+
+    assert_ratelimits_counted(discord, monkeypatch)
