@@ -25,6 +25,7 @@ from otel_discord.instrumentation._nextcord import NEXTCORD
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._pycord import PYCORD
 from otel_discord.instrumentation._ratelimit import make_json_or_text
+from otel_discord.instrumentation._safety import swallow
 
 LIBRARIES: Final = ("discord", "nextcord", "disnake")
 """Import names to look for (py-cord is one of the two that import as ``discord``)."""
@@ -78,7 +79,15 @@ def installed_libraries() -> list[tuple[ModuleType, Library | None]]:
 
 def error_kinds(libraries: list[tuple[ModuleType, Library | None]]) -> ErrorKinds:
     """The user-input and not-found errors of every installed library."""
-    return merge(library.error_kinds() for _, library in libraries if library is not None)
+    kinds = []
+    for _, library in libraries:
+        if library is None:
+            continue
+        try:
+            kinds.append(library.error_kinds())
+        except (ImportError, AttributeError) as exc:  # a release without these names
+            swallow(f"{library.distribution} error classes", exc)
+    return merge(kinds)
 
 
 def patch_library(patcher: Patcher, module: ModuleType, library: Library | None) -> None:
@@ -89,5 +98,10 @@ def patch_library(patcher: Patcher, module: ModuleType, library: Library | None)
     http = getattr(module, "http", None)
     if http is not None:
         patcher.wrap(http, "json_or_text", make_json_or_text)
-    if library is not None:
+    if library is None:
+        return
+    try:
         library.patch(patcher, module)
+    except (ImportError, AttributeError) as exc:
+        # A release that moved a command hook point: the shared hooks above still work.
+        swallow(f"{library.distribution} command hooks", exc)
