@@ -1,10 +1,11 @@
-"""Zero-code OpenTelemetry instrumentation for discord.py bots.
+"""Zero-code OpenTelemetry instrumentation for discord.py bots (and py-cord, nextcord, disnake).
 
 Usage
 -----
 Zero-code: ``opentelemetry-instrument python bot.py`` loads this instrumentor
 through the ``opentelemetry_instrumentor`` entry point ``discord`` (when
-discord.py is installed). By hand, before or after the bot is created::
+discord.py or one of its forks is installed: the ``instruments-any`` extra). By
+hand, before or after the bot is created::
 
     from otel_discord.instrumentation import DiscordInstrumentor
 
@@ -113,12 +114,12 @@ fail the command (outcome ``failure``) but are not bugs: no error log and no
 
 Forks
 -----
-py-cord, nextcord and disnake get the event hooks they share with discord.py
-(``Client.dispatch``, ``Client._run_event``, ``http.json_or_text``): events,
-messages, guild/member/voice/reaction changes, event-handler errors, gauges and
-rate limits; prefix and application-command spans are discord.py only. Their
-distributions are not named ``discord.py``, so pass ``skip_dep_check=True`` to
-``instrument()``. Tested against disnake (see ``tests/instrumentation/test_fork_disnake.py``).
+py-cord (which installs as ``discord``), nextcord and disnake get every hook:
+the shared ones (``Client.dispatch``, ``Client._run_event``, the HTTP response
+reader) and their own command entry points and error classes, listed per fork in
+``_pycord``, ``_nextcord`` and ``_disnake`` (the table is ``_targets``). Any one
+installed library satisfies the dependency check. Tested with a realistic bot per
+fork in a venv of its own (``make test-fork``).
 """
 
 from __future__ import annotations
