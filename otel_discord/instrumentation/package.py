@@ -13,7 +13,7 @@ from typing import Final
 _instruments_discord_py: Final = "discord.py >= 2.0"
 _instruments_py_cord: Final = "py-cord >= 2.0"
 _instruments_nextcord: Final = "nextcord >= 2.0"
-_instruments_disnake: Final = "disnake >= 2.0"
+_instruments_disnake: Final = "disnake >= 2.2"
 
 _instruments: Final[tuple[str, ...]] = ()
 _instruments_any: Final = (

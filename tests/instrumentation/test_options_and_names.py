@@ -141,7 +141,7 @@ class TestEntryPoint:
             "discord.py >= 2.0",
             "py-cord >= 2.0",
             "nextcord >= 2.0",
-            "disnake >= 2.0",
+            "disnake >= 2.2",
         ) == tuple(DiscordInstrumentor().instrumentation_dependencies())
 
     def test_any_one_library_satisfies_the_check(self) -> None:
