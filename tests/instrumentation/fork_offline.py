@@ -151,6 +151,25 @@ class World:
             payload["data"]["id"] = registered["id"]
         self.feed("INTERACTION_CREATE", payload)
 
+    def user_menu(self, name: str) -> None:
+        """Alice runs the user command ``name`` on herself."""
+        self.interact(
+            name,
+            command_type=2,
+            target_id=self.alice["id"],
+            resolved={"users": {self.alice["id"]: self.alice}},
+        )
+
+    def message_menu(self, name: str) -> None:
+        """Alice runs the message command ``name`` on one of her messages."""
+        message = g.message_create(self.text_id, self.alice, "quotable", guild_id=self.guild_id)
+        self.interact(
+            name,
+            command_type=3,
+            target_id=message["id"],
+            resolved={"messages": {message["id"]: message}},
+        )
+
     def member_joins(self, name: str) -> None:
         """A new member joins the guild."""
         self.feed(

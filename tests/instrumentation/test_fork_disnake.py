@@ -34,7 +34,8 @@ class TestBehaviourUnchanged:
         assert played.plain.calls == played.observed.calls
         prefix = ["3 tags", "5", "Try again.", "Try again."]
         slash = ["Pong!", "created a", "The tag could not be created.", "You can't do that."]
-        assert sorted([*prefix, *slash, "alice's avatar"]) == sorted(played.plain.replies)
+        menus = ["alice's avatar", "QUOTABLE"]
+        assert sorted([*prefix, *slash, *menus]) == sorted(played.plain.replies)
 
     def test_same_console(self, played: Played) -> None:
         lines = played.plain.console_lines()
@@ -43,7 +44,7 @@ class TestBehaviourUnchanged:
 
 
 class TestCommands:
-    """Prefix, slash, sub-command and user commands: counts by equality."""
+    """Prefix, slash, sub-command, user and message commands: counts by equality."""
 
     def test_command_counts(self, played: Played) -> None:
         metrics = played.sinks.metrics()
@@ -57,6 +58,7 @@ class TestCommands:
             ("purge", "slash", "failure"): 1,
             ("stats", "slash", "failure"): 1,
             ("Avatar", "user", "success"): 1,
+            ("Translate", "message", "success"): 1,
         } == commands_by_outcome(metrics["discord.commands"])
         assert {"prefix": 1, "slash": 1} == by(
             metrics["discord.commands.unknown"], "discord.command.kind"
@@ -138,8 +140,8 @@ def test_uninstrument_restores_disnake() -> None:
 
 @pytest.mark.slow
 def test_zero_code(discord_server: Any) -> None:
-    """``opentelemetry-instrument`` loads the instrumentor on disnake: all 9 commands counted."""
-    assert_zero_code(discord_server, "tests.instrumentation.fork_bots.disnake_bot", "OSError", 9)
+    """``opentelemetry-instrument`` loads the instrumentor on disnake: all 10 commands counted."""
+    assert_zero_code(discord_server, "tests.instrumentation.fork_bots.disnake_bot", "OSError", 10)
 
 
 def test_ratelimits_counted(monkeypatch: pytest.MonkeyPatch) -> None:

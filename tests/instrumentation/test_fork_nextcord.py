@@ -39,7 +39,7 @@ class TestBehaviourUnchanged:
             + ["You rolled 4"] * 2
             + ["Here is your daily quote.", "This command is on cooldown."]
             + ["`question` is a required argument.", "Could not find the command."]
-            + ["alice has been warned.", "Quoted!"]
+            + ["alice has been warned.", "Quoted!", "alice's profile"]
         ) == sorted(played.plain.replies)
 
     def test_same_console(self, played: Played) -> None:
@@ -50,7 +50,7 @@ class TestBehaviourUnchanged:
 
 
 class TestCommands:
-    """Prefix, slash and message commands: counts by equality."""
+    """Prefix, slash, user and message commands: counts by equality."""
 
     def test_command_counts(self, played: Played) -> None:
         metrics = played.sinks.metrics()
@@ -65,6 +65,7 @@ class TestCommands:
             ("sync", "slash", "failure"): 1,
             ("warn", "slash", "success"): 1,
             ("Quote", "message", "success"): 1,
+            ("Profile", "user", "success"): 1,
         } == commands_by_outcome(metrics["discord.commands"])
         assert {"prefix": 1, "slash": 1} == by(
             metrics["discord.commands.unknown"], "discord.command.kind"
@@ -145,9 +146,9 @@ def test_uninstrument_restores_nextcord() -> None:
 
 @pytest.mark.slow
 def test_zero_code(discord_server: Any) -> None:
-    """``opentelemetry-instrument`` loads the instrumentor on nextcord: all 12 commands counted."""
+    """``opentelemetry-instrument`` loads the instrumentor on nextcord: all 13 commands counted."""
     assert_zero_code(
-        discord_server, "tests.instrumentation.fork_bots.nextcord_bot", "RuntimeError", 12
+        discord_server, "tests.instrumentation.fork_bots.nextcord_bot", "RuntimeError", 13
     )
 
 

@@ -35,7 +35,7 @@ class TestBehaviourUnchanged:
         assert sorted(
             ["hello!"] * 4
             + ["nope"] * 2
-            + ["pong", "pong", "issue 7", "daily reward", "alice joined"]
+            + ["pong", "pong", "issue 7", "daily reward", "alice joined", "bookmarked quotable"]
             + ["This command is currently on cooldown."]
         ) == sorted(played.plain.replies)
 
@@ -45,7 +45,7 @@ class TestBehaviourUnchanged:
 
 
 class TestCommands:
-    """Prefix, slash, subcommand and user commands: counts by equality."""
+    """Prefix, slash, subcommand, user and message commands: counts by equality."""
 
     def test_command_counts(self, played: Played) -> None:
         metrics = played.sinks.metrics()
@@ -59,11 +59,12 @@ class TestCommands:
             ("daily", "slash", "failure"): 1,
             ("crash", "slash", "failure"): 1,
             ("Join Position", "user", "success"): 1,
+            ("Bookmark", "message", "success"): 1,
         } == commands_by_outcome(metrics["discord.commands"])
         assert {"prefix": 1, "slash": 1} == by(
             metrics["discord.commands.unknown"], "discord.command.kind"
         )
-        assert 13 == sum(value for _, value in metrics["discord.command.duration"])
+        assert 14 == sum(value for _, value in metrics["discord.command.duration"])
 
     def test_spans(self, played: Played) -> None:
         spans = {span.name: span for span in played.sinks.spans()}
@@ -150,7 +151,7 @@ def test_uninstrument_restores_pycord() -> None:
 def test_zero_code(discord_server: Any) -> None:
     """``opentelemetry-instrument`` loads the instrumentor on py-cord: #logs and analytics fill."""
     assert_zero_code(
-        discord_server, "tests.instrumentation.fork_bots.pycord_bot", "LookupError", 13
+        discord_server, "tests.instrumentation.fork_bots.pycord_bot", "LookupError", 14
     )
 
 

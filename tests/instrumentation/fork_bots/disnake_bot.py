@@ -73,6 +73,10 @@ def build() -> commands.Bot:
     async def avatar(inter: disnake.UserCommandInteraction, user: disnake.User) -> None:
         await inter.response.send_message(f"{user.name}'s avatar")
 
+    @bot.message_command(name="Translate")
+    async def translate(inter: disnake.MessageCommandInteraction, message: disnake.Message) -> None:
+        await inter.response.send_message(message.content.upper())
+
     @bot.command()
     async def add(ctx: commands.Context, left: int, right: int) -> None:
         await ctx.send(str(left + right))
@@ -114,12 +118,8 @@ def scenario(world: World) -> None:
     world.interact("purge")  # not an administrator: MissingPermissions, answered
     world.interact("stats")  # a bug, re-raised by on_slash_command_error
     world.interact("nosuch")  # unknown application command
-    world.interact(
-        "Avatar",
-        command_type=2,
-        target_id=world.alice["id"],
-        resolved={"users": {world.alice["id"]: world.alice}},
-    )
+    world.user_menu("Avatar")
+    world.message_menu("Translate")
     world.member_joins("newbie")
     world.react()  # on_raw_reaction_add raises
 

@@ -63,6 +63,10 @@ class Fun(commands.Cog, name="Fun"):
         """Start a trivia round"""
         raise RuntimeError("trivia kaboom")
 
+    @nextcord.user_command(name="Profile")
+    async def profile(self, interaction: Interaction, member: nextcord.Member) -> None:
+        await interaction.send(f"{member.name}'s profile")
+
     @nextcord.message_command(name="Quote")
     async def quote(self, interaction: Interaction, message: nextcord.Message) -> None:
         await interaction.send("Quoted!")
@@ -161,32 +165,8 @@ def scenario(world: World) -> None:
         resolved={"users": {world.alice["id"]: world.alice}},
     )
     world.interact("nosuch")  # unknown application command
-    message_id = world.bot_user["id"]
-    world.interact(
-        "Quote",
-        command_type=3,
-        target_id=message_id,
-        resolved={
-            "messages": {
-                message_id: {
-                    "id": message_id,
-                    "channel_id": world.text_id,
-                    "author": world.alice,
-                    "content": "quotable",
-                    "timestamp": "2024-01-01T00:00:00+00:00",
-                    "edited_timestamp": None,
-                    "tts": False,
-                    "mention_everyone": False,
-                    "mentions": [],
-                    "mention_roles": [],
-                    "attachments": [],
-                    "embeds": [],
-                    "pinned": False,
-                    "type": 0,
-                }
-            }
-        },
-    )
+    world.message_menu("Quote")
+    world.user_menu("Profile")
     world.member_joins("newbie")  # on_member_join raises
     world.react()
 

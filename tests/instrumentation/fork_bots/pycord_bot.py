@@ -76,6 +76,10 @@ def build() -> commands.Bot:
     async def joinpos(ctx: discord.ApplicationContext, member: discord.Member) -> None:
         await ctx.respond(f"{member.name} joined")
 
+    @bot.message_command(name="Bookmark")
+    async def bookmark(ctx: discord.ApplicationContext, message: discord.Message) -> None:
+        await ctx.respond(f"bookmarked {message.content}", ephemeral=True)
+
     @bot.command()
     async def hello(ctx: commands.Context) -> None:
         await ctx.send("hello!")
@@ -125,12 +129,8 @@ def scenario(world: World) -> None:
     world.interact("daily")  # on cooldown: handled by on_application_command_error
     world.interact("crash")  # a bug, re-raised by on_application_command_error
     world.interact("nosuch")  # unknown application command
-    world.interact(
-        "Join Position",
-        command_type=2,
-        target_id=world.alice["id"],
-        resolved={"users": {world.alice["id"]: world.alice}},
-    )
+    world.user_menu("Join Position")
+    world.message_menu("Bookmark")
     world.member_joins("newbie")
     world.react()
     world.member_leaves(world.alice)  # on_member_remove raises
