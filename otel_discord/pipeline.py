@@ -22,9 +22,10 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_discord.channels import Channel
+from otel_discord.charts.snapshots import SnapshotCharts, snapshot_item
 from otel_discord.config import DiscordConfig
 from otel_discord.delivery import DeliveryEngine, StatusEvent
-from otel_discord.delivery.item import Item, LatestItem, Priority, StaticItem
+from otel_discord.delivery.item import Item, Priority, StaticItem
 from otel_discord.render import style
 from otel_discord.render.analytics import ActivityWindow, render_activity
 from otel_discord.render.errors import ErrorGroup, Occurrence
@@ -69,6 +70,7 @@ class Pipeline:
             on_status=self._on_status,
         )
         self.history = MetricHistory()
+        self.charts = SnapshotCharts(config)
         self.activity = ActivityWindow(clock_ns())
         self.scheduler = Scheduler()
         self.service = "unknown_service"
@@ -184,6 +186,7 @@ class Pipeline:
     def add_metrics(self, data: MetricsData) -> None:
         with self._lock:
             self.history.ingest(data)
+            self.charts.record(self.history)
             self.activity.add_metrics(data)
         for listener in list(self.metric_listeners):
             try:
@@ -222,9 +225,16 @@ class Pipeline:
         with self._lock:
             window = (self._windows[name], now)
             self._windows[name] = now
-            embeds = render(self.history, window=window, service=self.service, host=self.host)
+            chart = self.charts.chart(name, now)
+            embeds = render(
+                self.history,
+                window=window,
+                service=self.service,
+                host=self.host,
+                chart=chart.filename if chart else None,
+            )
         if embeds:
-            self._submit(Channel.PERFORMANCE, LatestItem(embeds, key=f"snapshot:{name}"))
+            self._submit(Channel.PERFORMANCE, snapshot_item(embeds, chart, key=f"snapshot:{name}"))
 
     # -- delivery ---------------------------------------------------------------------------
 

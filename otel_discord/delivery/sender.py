@@ -17,10 +17,12 @@ from typing import Any
 import httpx
 
 from otel_discord.channels import Channel
+from otel_discord.delivery.attachments import files_of
 from otel_discord.delivery.batch import Batch, build_batch, dropped_notice, split_payload
 from otel_discord.delivery.core import ChannelState, Core
 from otel_discord.delivery.destination import ChannelDestination, Destination, WebhookDestination
 from otel_discord.delivery.discord_errors import describe_response, why_unusable
+from otel_discord.delivery.file_fallback import FILES_REFUSED_CODES, fall_back_to_text
 from otel_discord.delivery.item import Priority
 from otel_discord.delivery.outbox import Entry
 from otel_discord.delivery.policy import FATAL_STATUSES, RETRYABLE_STATUSES, backoff_delay
@@ -40,6 +42,10 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _code(body: Any) -> object:
+    return body.get("code") if isinstance(body, dict) else None
 
 
 class Sender:
@@ -204,7 +210,7 @@ class Sender:
             self._retry(batch, detail)
         elif status in FATAL_STATUSES:
             self._disable(status, detail, now)
-        elif status == 413:
+        elif status == 413 or (files_of(batch.payloads[0]) and _code(body) in FILES_REFUSED_CODES):
             self._too_large(batch, detail)
         else:
             self._refused(batch, detail)
@@ -308,6 +314,13 @@ class Sender:
         )
 
     def _too_large(self, batch: Batch, detail: str) -> None:
+        event = fall_back_to_text(batch, detail, self.destination.redacted)
+        if event is not None:
+            _logger.warning("channel %s: %s", batch.channel.value, event.detail)
+            with self.core.cond:
+                self._counters_of(batch).counters.retries += 1
+            self.core.emit(event)
+            return
         halves = [] if batch.split else split_payload(batch.payloads[0])
         if not halves:
             self._refused(batch, detail)
