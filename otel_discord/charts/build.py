@@ -41,7 +41,7 @@ MIN_EVENTS_TOP: Final = 10.0
 MIN_RATE_TOP: Final = 1.0
 HEADROOM: Final = 1.1
 """The top of a free axis sits at least this far above the highest point."""
-_NICE_STEPS: Final = (1.0, 2.0, 2.5, 5.0, 10.0)
+_NICE_STEPS: Final = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 _BYTE_UNITS: Final = ("B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s")
 
 
@@ -60,7 +60,10 @@ class Thresholds:
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 × 10^k at or above ``value`` (axis tops that read well)."""
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k at or above ``value``.
+
+    Axis tops that read well, with a middle line at a round value too.
+    """
     if not math.isfinite(value) or value <= 0:
         return 1.0
     magnitude = 10.0 ** math.floor(math.log10(value))

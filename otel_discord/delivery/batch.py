@@ -86,10 +86,14 @@ def build_batch(
     notice: Embed | None,
     username: str | None,
     pack: Callable[..., list[Payload]] = pack_messages,
+    *,
+    with_files: bool = True,
 ) -> tuple[Batch, list[Entry]]:
     """Pack a prefix of ``entries`` into one message (or one big item into several).
 
-    Returns the batch and the entries that did not fit, to be put back.
+    Returns the batch and the entries that did not fit, to be put back. Files (charts)
+    count toward the message too: at most 10, within ``limits.PACKED_FILE_BYTES``;
+    without ``with_files`` the embeds go without their images.
     """
     rendered, failed = _render(entries)
     lead = [notice] if notice is not None else []
@@ -102,7 +106,7 @@ def build_batch(
     for entry, embeds in rendered:
         if used + len(embeds) > room and chosen:
             break
-        files = _files(entry) if referenced(embeds) else []
+        files = _files(entry) if with_files and referenced(embeds) else []
         if not budget.fits(files):
             if chosen:
                 break  # 10 files or the byte budget per message: the rest go next

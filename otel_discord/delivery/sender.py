@@ -17,12 +17,11 @@ from typing import Any
 import httpx
 
 from otel_discord.channels import Channel
-from otel_discord.delivery.attachments import files_of
 from otel_discord.delivery.batch import Batch, build_batch, dropped_notice, split_payload
 from otel_discord.delivery.core import ChannelState, Core
 from otel_discord.delivery.destination import ChannelDestination, Destination, WebhookDestination
 from otel_discord.delivery.discord_errors import describe_response, why_unusable
-from otel_discord.delivery.file_fallback import FILES_REFUSED_CODES, fall_back_to_text
+from otel_discord.delivery.file_fallback import fall_back_to_text, files_refused
 from otel_discord.delivery.item import Priority
 from otel_discord.delivery.outbox import Entry
 from otel_discord.delivery.policy import FATAL_STATUSES, RETRYABLE_STATUSES, backoff_delay
@@ -63,6 +62,8 @@ class Sender:
         self.host = core.host_for(destination)
         self._bot = isinstance(destination, ChannelDestination)
         self._username = core.username if isinstance(destination, WebhookDestination) else None
+        self.files_off = False
+        """Set when the bot may not attach files here (403): messages go as text only."""
         self._thread: threading.Thread | None = None
         self._batch: Batch | None = None
         self._next = 0
@@ -148,7 +149,9 @@ class Sender:
             self.wake.wait(_IDLE_WAIT_S if linger is None else linger)
             return None
         notice = dropped_notice(tally) if tally else None
-        batch, leftovers = build_batch(state.channel, entries, notice, self._username)
+        batch, leftovers = build_batch(
+            state.channel, entries, notice, self._username, with_files=not self.files_off
+        )
         with self.core.cond:
             state.outbox.put_back(leftovers)
             for entry in batch.render_failures:
@@ -208,9 +211,11 @@ class Sender:
             self._rate_limited(batch, headers, response, now)
         elif status in RETRYABLE_STATUSES or status >= 500:
             self._retry(batch, detail)
+        elif files_refused(status, _code(body), batch.payloads[0]):
+            self._files_refused(batch, status, detail, now)
         elif status in FATAL_STATUSES:
             self._disable(status, detail, now)
-        elif status == 413 or (files_of(batch.payloads[0]) and _code(body) in FILES_REFUSED_CODES):
+        elif status == 413:
             self._too_large(batch, detail)
         else:
             self._refused(batch, detail)
@@ -313,14 +318,18 @@ class Sender:
             "429 (scope %s) from %s; waiting %.2f s", scope, self.destination.redacted, pause
         )
 
+    def _files_refused(self, batch: Batch, status: int, detail: str, now: float) -> None:
+        """Discord refused the files, not the text: the text goes again alone, once."""
+        if status == 403:
+            self.host.record_invalid(now)
+            self.files_off = True  # no Attach Files here: later messages go without files
+        event = fall_back_to_text(batch, detail, self.destination.redacted, for_good=status == 403)
+        _logger.warning("channel %s: %s", batch.channel.value, event.detail)
+        with self.core.cond:
+            self._counters_of(batch).counters.retries += 1
+        self.core.emit(event)
+
     def _too_large(self, batch: Batch, detail: str) -> None:
-        event = fall_back_to_text(batch, detail, self.destination.redacted)
-        if event is not None:
-            _logger.warning("channel %s: %s", batch.channel.value, event.detail)
-            with self.core.cond:
-                self._counters_of(batch).counters.retries += 1
-            self.core.emit(event)
-            return
         halves = [] if batch.split else split_payload(batch.payloads[0])
         if not halves:
             self._refused(batch, detail)

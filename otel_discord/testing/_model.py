@@ -6,6 +6,11 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from otel_discord.testing._uploads import StoredFile
+
+FILES_PATH = "/_local/attachments"
+"""Where the read API serves uploaded files: ``{FILES_PATH}/{attachment id}/{filename}``."""
+
 
 class Fault(str, enum.Enum):
     """A failure the server injects instead of (or before) answering normally."""
@@ -67,9 +72,19 @@ class Message:
     payload: dict[str, Any]
     received_at: float
     """Wall-clock time (``time.time()``) of receipt."""
+    files: tuple[StoredFile, ...] = ()
+    """Files uploaded with the message (multipart ``files[n]``), in memory."""
+
+    def file(self, filename: str) -> StoredFile:
+        """The uploaded file named ``filename``; KeyError if the message has none."""
+        for stored in self.files:
+            if stored.filename == filename:
+                return stored
+        msg = f"message {self.id} has no file {filename!r}"
+        raise KeyError(msg)
 
     def to_json(self) -> dict[str, Any]:
-        """The form ``GET /_local/messages`` serves."""
+        """The form ``GET /_local/messages`` serves (files as links to the read API)."""
         return {
             "id": self.id,
             "channel": self.channel,
@@ -78,6 +93,7 @@ class Message:
             "author": self.author,
             "payload": self.payload,
             "received_at": self.received_at,
+            "attachments": [f.to_json(f"{FILES_PATH}/{f.id}/{f.filename}") for f in self.files],
         }
 
 
