@@ -81,9 +81,7 @@ def charts() -> tuple[Any, Any]:
         }
         for core in range(8):
             values[f"system.cpu.core.{core}.percent"] = min(100.0, cpu + rnd.uniform(-20, 20))
-        timeline.record(
-            {k: Reading(k, k, "", v, (v,), v, v, at_ns) for k, v in values.items()}
-        )
+        timeline.record({k: Reading(k, k, "", v, (v,), v, v, at_ns) for k, v in values.items()})
     thresholds = Thresholds(90.0, 90.0, 1000.0)
     return (
         performance_chart(timeline, end_s=END_S, thresholds=thresholds),

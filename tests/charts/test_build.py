@@ -251,34 +251,43 @@ class TestSystemChart:
         assert chart is not None
         assert SYSTEM_FILE == chart.filename
         heat, disk, net = chart.panels
-        assert Heatmap(
-            "CPU per core",
-            "%",
-            (
-                Series("core 0", theme.BLUE, ((T0, 30.0), (T0 + 15, 30.0))),
-                Series("core 2", theme.BLUE, ((T0, 20.0), (T0 + 15, 20.0))),
-                Series("core 10", theme.BLUE, ((T0, 10.0), (T0 + 15, 11.0))),
-            ),
-            (0.0, 100.0),
-        ) == heat
-        assert Panel(
-            "Disk",
-            "MiB/s",
-            (
-                Series("read", theme.GREEN, ((T0, 3.0), (T0 + 15, 6.0))),
-                Series("write", theme.YELLOW, ((T0, 0.5), (T0 + 15, 0.5))),
-            ),
-            (0.0, 8.0),
-        ) == disk
-        assert Panel(
-            "Network",
-            "KiB/s",
-            (
-                Series("received", theme.CYAN, ((T0, 2.0), (T0 + 15, 2.0))),
-                Series("sent", theme.FUCHSIA, ((T0, 0.5), (T0 + 15, 0.5))),
-            ),
-            (0.0, 2.5),
-        ) == net
+        assert (
+            Heatmap(
+                "CPU per core",
+                "%",
+                (
+                    Series("core 0", theme.BLUE, ((T0, 30.0), (T0 + 15, 30.0))),
+                    Series("core 2", theme.BLUE, ((T0, 20.0), (T0 + 15, 20.0))),
+                    Series("core 10", theme.BLUE, ((T0, 10.0), (T0 + 15, 11.0))),
+                ),
+                (0.0, 100.0),
+            )
+            == heat
+        )
+        assert (
+            Panel(
+                "Disk",
+                "MiB/s",
+                (
+                    Series("read", theme.GREEN, ((T0, 3.0), (T0 + 15, 6.0))),
+                    Series("write", theme.YELLOW, ((T0, 0.5), (T0 + 15, 0.5))),
+                ),
+                (0.0, 8.0),
+            )
+            == disk
+        )
+        assert (
+            Panel(
+                "Network",
+                "KiB/s",
+                (
+                    Series("received", theme.CYAN, ((T0, 2.0), (T0 + 15, 2.0))),
+                    Series("sent", theme.FUCHSIA, ((T0, 0.5), (T0 + 15, 0.5))),
+                ),
+                (0.0, 2.5),
+            )
+            == net
+        )
 
     def test_without_cores_the_host_cpu_line(self) -> None:
         """No per-core readings: host CPU as a line panel instead of the heatmap."""
