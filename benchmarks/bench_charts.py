@@ -39,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit_result, print_header, table  # noqa: E402
+from _common import emit_result, print_header, table
 
 RESULT = "BENCH-RESULT "
 END_S = 1_764_680_400.0
@@ -102,12 +102,11 @@ def _mpl_render(chart: Any) -> bytes:
     def hexc(c: int) -> str:
         return f"#{c:06x}"
 
-    heights = [1.0 if isinstance(p, Heatmap) else 1.0 for p in chart.panels]
     fig = Figure(figsize=(4, 0.95 * len(chart.panels) + 0.4), dpi=200)
     fig.patch.set_facecolor(hexc(theme.BACKGROUND))
-    axes = fig.subplots(len(chart.panels), 1, sharex=True, gridspec_kw={"height_ratios": heights})
+    axes = fig.subplots(len(chart.panels), 1, sharex=True)
     start, end = chart.x_range
-    for ax, panel in zip(axes, chart.panels):
+    for ax, panel in zip(axes, chart.panels, strict=True):
         ax.set_facecolor(hexc(theme.BACKGROUND))
         for spine in ax.spines.values():
             spine.set_visible(False)
@@ -159,9 +158,9 @@ def worker(library: str, rounds: int) -> None:
     written: list[str] = []
 
     def audit(event: str, args: tuple[Any, ...]) -> None:
-        if event == "open" and len(args) > 1 and isinstance(args[1], str):
-            if any(flag in args[1] for flag in "wax+"):
-                written.append(str(args[0]))
+        mode = args[1] if event == "open" and len(args) > 1 else None
+        if isinstance(mode, str) and any(flag in mode for flag in "wax+"):
+            written.append(str(args[0]))
 
     perf, system = charts()
     import gc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from otel_discord.charts import theme
@@ -129,7 +131,7 @@ class TestAxes:
 class TestPerformanceChart:
     """CPU and memory %, gateway latency and events/min, thresholds from the settings."""
 
-    ROWS = {
+    ROWS: ClassVar[dict[float, dict[str, float]]] = {
         T0: {
             "system.cpu.percent": 20.0,
             "process.cpu.percent": 5.0,
@@ -191,7 +193,8 @@ class TestPerformanceChart:
         )
         assert chart is not None
         usage, latency, _ = chart.panels
-        assert isinstance(usage, Panel) and isinstance(latency, Panel)
+        assert isinstance(usage, Panel)
+        assert isinstance(latency, Panel)
         assert (Threshold("alert", 80.0), Threshold("memory alert", 70.0)) == usage.thresholds
         assert (Threshold("alert", 250.0),) == latency.thresholds
 
