@@ -189,6 +189,6 @@ def _core_number(key: str) -> tuple[int, int, str]:
 def caption(start_s: float, end_s: float) -> str:
     """``last 60 min · 13:05 to 14:05 UTC``: what the time axis covers (no en dash: the
     built-in font has none)."""
-    minutes = max(1, round((end_s - start_s) / 60))
+    minutes = max(1, math.ceil((end_s - start_s) / 60 - 1e-9))
     first, last = (datetime.fromtimestamp(t, tz=timezone.utc) for t in (start_s, end_s))
     return f"last {minutes} min · {first:%H:%M} to {last:%H:%M} UTC"

@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.sdk.metrics.export import (
+    Gauge,
+    Metric,
+    MetricsData,
+    NumberDataPoint,
+    ResourceMetrics,
+    ScopeMetrics,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from otel_discord.charts.build import wants
 from otel_discord.charts.timeline import Timeline
@@ -28,3 +40,28 @@ def timeline_of(rows: Mapping[float, Mapping[str, float]]) -> Timeline:
     for at_s in sorted(rows):
         feed(timeline, at_s, rows[at_s])
     return timeline
+
+
+def export(at_s: float, *metrics: tuple[str, str, list[tuple[dict[str, object], float]]]) -> Any:
+    """One SDK export of gauges ``(name, unit, [(attributes, value), ...])`` stamped ``at_s``."""
+    at_ns = round(at_s * 1e9)
+    built = [
+        Metric(name, None, unit, Gauge([NumberDataPoint(dict(a), 0, at_ns, v) for a, v in points]))
+        for name, unit, points in metrics
+    ]
+    scope = ScopeMetrics(InstrumentationScope("test"), built, "")
+    return MetricsData([ResourceMetrics(Resource.create({}), [scope], "")])
+
+
+def bot_export(at_s: float, *, cpu: float, memory: float, latency_s: float) -> Any:
+    """CPU (two cores, ``cpu`` % busy each), memory % and gateway latency, as the SDK has them."""
+    busy = cpu / 100
+    cores = [({"cpu": n, "state": "idle"}, 1 - busy) for n in (0, 1)]
+    cores += [({"cpu": n, "state": "user"}, busy) for n in (0, 1)]
+    return export(
+        at_s,
+        ("system.cpu.utilization", "1", cores),
+        ("system.memory.utilization", "1", [({"state": "used"}, memory / 100)]),
+        ("process.cpu.utilization", "1", [({}, busy / 4)]),
+        ("discord.gateway.latency", "s", [({"shard": 0}, latency_s)]),
+    )
