@@ -8,9 +8,6 @@ from typing import Any
 
 from otel_discord.testing._uploads import StoredFile
 
-FILES_PATH = "/_local/attachments"
-"""Where the read API serves uploaded files: ``{FILES_PATH}/{attachment id}/{filename}``."""
-
 
 class Fault(str, enum.Enum):
     """A failure the server injects instead of (or before) answering normally."""
@@ -93,7 +90,7 @@ class Message:
             "author": self.author,
             "payload": self.payload,
             "received_at": self.received_at,
-            "attachments": [f.to_json(f"{FILES_PATH}/{f.id}/{f.filename}") for f in self.files],
+            "attachments": [f.to_json(f.path) for f in self.files],
         }
 
 

@@ -7,9 +7,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from otel_discord.testing import _routes as r
-from otel_discord.testing._model import FILES_PATH, Message
+from otel_discord.testing._model import Message
 from otel_discord.testing._routes import Reply
-from otel_discord.testing._uploads import Refusal, StoredFile, read_upload, store_files
+from otel_discord.testing._uploads import (
+    FILES_PATH,
+    Refusal,
+    StoredFile,
+    read_upload,
+    store_files,
+)
 
 
 def is_multipart(content_type: str) -> bool:
@@ -51,9 +57,8 @@ def file_reply(path: str, messages: Sequence[Message]) -> Reply | None:
     prefix = FILES_PATH + "/"
     if not path.startswith(prefix):
         return None
-    attachment_id, _, filename = path[len(prefix) :].partition("/")
-    found = find_file(messages, attachment_id)
-    if found is None or found.filename != filename:
+    found = find_file(messages, path[len(prefix) :].partition("/")[0])
+    if found is None or found.path != path:
         return r.error(*r.NOT_FOUND)
     headers = {
         "Content-Type": found.content_type,
@@ -65,6 +70,4 @@ def file_reply(path: str, messages: Sequence[Message]) -> Reply | None:
 
 def attachment_urls(message: Message, base_url: str) -> dict[str, dict[str, Any]]:
     """Each stored file's attachment object by filename, with absolute URLs."""
-    return {
-        f.filename: f.to_json(f"{base_url}{FILES_PATH}/{f.id}/{f.filename}") for f in message.files
-    }
+    return {f.filename: f.to_json(base_url + f.path) for f in message.files}

@@ -16,9 +16,11 @@ import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import quote
 
 from otel_discord.testing._multipart import MultipartError, Part, parse_multipart
 
+FILES_PATH: Final = "/_local/attachments"
 MAX_FILES: Final = 10
 UPLOAD_LIMIT: Final = 10 * 1024 * 1024
 """Discord's default upload limit per message (boosted servers allow more)."""
@@ -56,6 +58,11 @@ class StoredFile:
     @property
     def size(self) -> int:
         return len(self.data)
+
+    @property
+    def path(self) -> str:
+        """Where the local read API serves it: ``/_local/attachments/{id}/{filename}``."""
+        return f"{FILES_PATH}/{self.id}/{quote(self.filename, safe='')}"
 
     def to_json(self, url: str) -> dict[str, Any]:
         """Discord's attachment object (``url`` where the file is served)."""

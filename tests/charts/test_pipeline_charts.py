@@ -50,8 +50,13 @@ class TestPerformanceChart:
         (message,) = four_channels.server.messages("performance")
         (embed,) = message.payload["embeds"]
         assert {"url": "attachment://performance.png"} == embed["image"]
-        assert [{"id": 0, "filename": "performance.png", "description": "last 3 min · "
-                 "13:00 to 13:02 UTC"}] == message.payload["attachments"]
+        assert [
+            {
+                "id": 0,
+                "filename": "performance.png",
+                "description": "last 3 min · 13:00 to 13:02 UTC",
+            }
+        ] == message.payload["attachments"]
         image = decoded(message.file("performance.png").data)
         assert 800 == image.width
         assert 300 < image.height < 800
