@@ -17,7 +17,7 @@ font cache on disk) and again with that cache in place.
 
 Usage::
 
-    python benchmarks/bench_charts.py               # about 30 s
+    python benchmarks/bench_charts.py               # about 1 minute
     python benchmarks/bench_charts.py --rounds 10   # quicker
 """
 
@@ -228,7 +228,7 @@ def run(library: str, rounds: int, env: dict[str, str]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--worker", choices=("pillow", "matplotlib"))
     args = parser.parse_args()
     if args.worker:

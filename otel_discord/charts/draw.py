@@ -93,7 +93,7 @@ def render_png(chart: Chart) -> bytes:
             anchor="rt",
         )
     out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=6)
+    image.save(out, format="PNG", compress_level=3)  # 6 costs 40 % more CPU for 12 % less size
     return out.getvalue()
 
 
