@@ -45,9 +45,18 @@ _NICE_STEPS: Final = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 _BYTE_UNITS: Final = ("B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s")
 
 
+MAX_CORES: Final = 64
+"""Cores drawn at most (0..63): with the other readings, under the timeline's key cap."""
+
+
 def wants(key: str) -> bool:
-    """Whether the timeline keeps ``key``: the charts' readings and per-core CPU."""
-    return key in CHART_KEYS or (key.startswith(CORE_PREFIX) and key.endswith(".percent"))
+    """Whether the timeline keeps ``key``: the charts' readings and per-core CPU (64 cores)."""
+    if key in CHART_KEYS:
+        return True
+    if not (key.startswith(CORE_PREFIX) and key.endswith(".percent")):
+        return False
+    name = _core_name(key)
+    return not name.isdigit() or int(name) < MAX_CORES
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,12 @@ on Discord too:
 - 401 (50027 or 0), 403 (50001 / 50013), 404 (10015 / 10003) like Discord.
 - ``X-RateLimit-*`` headers on every answer and 429s per webhook (scope user),
   per channel across all its posters (scope shared, code 20028) and global.
+- Files on both create routes (multipart/form-data: ``payload_json`` and
+  ``files[n]``): at most 10 (400 code 30015), at most ``max_upload_bytes`` in
+  total (413 code 40005), ``attachments[].id`` and ``attachment://`` images must
+  name an uploaded png/jpg/webp/gif, the bot needs ``ATTACH_FILES``; the files stay
+  in memory (``Message.files``) and are served at
+  ``GET /_local/attachments/{id}/{filename}``.
 - Faults on demand (``inject(Fault.X)``), ``delete_webhook``, ``down()``/``up()``.
 - Violations recorded, never raised: sending while ``Remaining`` was 0, ignoring
   ``retry_after``, missing or permissive ``allowed_mentions``, unknown JSON keys,

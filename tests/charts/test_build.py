@@ -15,6 +15,7 @@ from otel_discord.charts.build import (
     nice_ceiling,
     performance_chart,
     system_chart,
+    wants,
     x_range,
 )
 from otel_discord.charts.spec import Chart, Heatmap, Panel, Series, Threshold
@@ -303,3 +304,23 @@ class TestSystemChart:
     def test_no_data_no_chart(self) -> None:
         """Nothing measured: None."""
         assert system_chart(Timeline(lambda _: True), end_s=T0) is None
+
+
+class TestWants:
+    """Which readings the timeline keeps."""
+
+    @pytest.mark.parametrize(
+        ("key", "kept"),
+        [
+            ("system.cpu.percent", True),
+            ("discord.events_per_min", True),
+            ("system.cpu.core.0.percent", True),
+            ("system.cpu.core.63.percent", True),
+            ("system.cpu.core.64.percent", False),
+            ("system.cpu.core.cpu-a.percent", True),
+            ("process.threads", False),
+        ],
+    )
+    def test_chart_keys_and_at_most_64_cores(self, key: str, kept: bool) -> None:
+        """A 128-core host cannot crowd memory or latency out of the timeline."""
+        assert kept == wants(key)
