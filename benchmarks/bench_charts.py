@@ -18,7 +18,10 @@ font cache on disk) and again with that cache in place.
 Usage::
 
     python benchmarks/bench_charts.py               # about 1 minute
-    python benchmarks/bench_charts.py --rounds 10   # quicker
+    python benchmarks/bench_charts.py --quick       # 5 charts each, about 20 s
+
+matplotlib is a peer here, not a dependency: it is in ``benchmarks/requirements.txt``
+(the benchmark environment); without it its rows say "skipped".
 """
 
 from __future__ import annotations
@@ -229,8 +232,11 @@ def run(library: str, rounds: int, env: dict[str, str]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--quick", action="store_true", help="5 charts of each kind")
     parser.add_argument("--worker", choices=("pillow", "matplotlib"))
     args = parser.parse_args()
+    if args.quick:
+        args.rounds = 5
     if args.worker:
         worker(args.worker, args.rounds)
         return
