@@ -15,7 +15,6 @@ from otel_discord.charts.item import ChartItem
 from otel_discord.charts.spec import Chart
 from otel_discord.charts.timeline import Timeline
 from otel_discord.config import DiscordConfig
-from otel_discord.delivery.attachments import SCHEME
 from otel_discord.render.metrics_history import MetricHistory
 from otel_discord.render.types import Embed
 
@@ -50,8 +49,6 @@ class SnapshotCharts:
 
 
 def snapshot_item(embeds: Sequence[Embed], chart: Chart | None, *, key: str) -> ChartItem:
-    """The queued snapshot: its first embed shows the chart, drawn when it is sent."""
-    shown = [dict(e) for e in embeds]
-    if chart is not None and shown:
-        shown[0]["image"] = {"url": SCHEME + chart.filename}
-    return ChartItem(shown, key=key, chart=chart if shown else None)
+    """The queued snapshot (rendered with ``chart=chart.filename``); the PNG is drawn when
+    it is sent."""
+    return ChartItem(list(embeds), key=key, chart=chart if embeds else None)

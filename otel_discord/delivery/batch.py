@@ -33,8 +33,6 @@ class Batch:
     payloads: list[Payload]
     split: bool = False
     """Payloads were already halved once after a 413."""
-    text_only: bool = False
-    """The files were already dropped once after a 413 (the text went again without them)."""
     attempt: int = 0
     """Consecutive failed attempts at the first payload."""
     render_failures: list[Entry] = field(default_factory=list)

@@ -37,7 +37,6 @@ def fall_back_to_text(batch: Batch, detail: str, where: str, *, for_good: bool) 
     payload = batch.payloads[0]
     files = files_of(payload)
     batch.payloads[0] = text_only(payload)
-    batch.text_only = True
     names = ", ".join(f.filename for f in files)
     size_kib = sum(len(f.data) for f in files) / 1024
     what = f"{names}, {size_kib:.0f} KiB"
