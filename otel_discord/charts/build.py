@@ -84,7 +84,12 @@ def nice_ceiling(value: float) -> float:
 
 
 def x_range(timeline: Timeline, end_s: float, *, span_s: float = HOUR_S) -> tuple[float, float]:
-    """The last hour up to ``end_s``, or since the first point when that is later."""
+    """The last hour up to ``end_s``, or since the first point when that is later.
+
+    A point newer than ``end_s`` (a sender's clock a little ahead of ours) moves the
+    end: the chart always shows the newest export, as the table beside it does.
+    """
+    end_s = max(end_s, timeline.newest_s)
     first = timeline.first_s()
     start = end_s - span_s if first is None else max(end_s - span_s, first)
     return (start, end_s) if end_s > start else (end_s - 60.0, end_s)

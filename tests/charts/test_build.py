@@ -208,13 +208,25 @@ class TestPerformanceChart:
         assert (0.0, 100.0) == low_panel.y_range
         assert (0.0, 1_200.0) == near_panel.y_range
 
-    def test_the_window_drops_points_after_its_end(self) -> None:
-        """A snapshot made at T0+10 does not show the export of T0+15."""
+    def test_a_clock_behind_the_data_still_shows_the_newest_export(self) -> None:
+        """Made at T0+10 (our clock) with an export stamped T0+15: the range ends at T0+15."""
         chart = performance_chart(timeline_of(self.ROWS), end_s=T0 + 10, thresholds=DEFAULTS)
         assert chart is not None
+        assert (T0, T0 + 15) == chart.x_range
         for panel in chart.panels:
             assert isinstance(panel, Panel)
-            assert all(len(s.points) == 1 for s in panel.series)
+            assert all(len(s.points) == 2 for s in panel.series)
+
+    def test_points_older_than_the_hour_are_left_out(self) -> None:
+        """An export 61 minutes before the snapshot is outside the chart."""
+        timeline = timeline_of(
+            {T0: {"system.cpu.percent": 1.0}, T0 + 3660: {"system.cpu.percent": 2.0}}
+        )
+        chart = performance_chart(timeline, end_s=T0 + 3661, thresholds=DEFAULTS)
+        assert chart is not None
+        (panel,) = chart.panels
+        assert isinstance(panel, Panel)
+        assert ((T0 + 3660, 2.0),) == panel.series[0].points
 
     def test_no_data_no_chart(self) -> None:
         """Nothing to draw: None (the snapshot goes as text only)."""

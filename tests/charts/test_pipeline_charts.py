@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+import threading
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from otel_discord import Channel
-from otel_discord.charts import theme
-from otel_discord.charts.spec import Panel, Series
+from otel_discord.charts import draw, theme
+from otel_discord.charts.spec import Chart, Panel, Series
 from otel_discord.pipeline import Pipeline
 from tests.conftest import FourChannels
 
@@ -126,3 +128,27 @@ class TestSystemChart:
         assert {"url": "attachment://system.png"} == host["image"]
         assert all("image" not in e for e in rest)
         assert 800 == decoded(message.file("system.png").data).width
+
+
+class TestOffTheBotsThread:
+    """The PNG is drawn on the sender thread, at packing time, never where the snapshot is made."""
+
+    def test_drawn_on_the_sender_thread(
+        self, four_channels: FourChannels, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The snapshot is made on this thread; the drawing happens on an otel-discord thread."""
+        threads: list[str] = []
+        real = draw.render_png
+
+        def spy(chart: Chart) -> bytes:
+            threads.append(threading.current_thread().name)
+            return real(chart)
+
+        monkeypatch.setattr(draw, "render_png", spy)
+        pipeline = fed_pipeline(four_channels)
+        pipeline.send_performance()
+        assert [] == threads  # queued with its data, not drawn yet
+        assert pipeline.flush(5.0)
+        (name,) = threads
+        assert name.startswith("otel-discord ")
+        assert threading.current_thread().name != name
