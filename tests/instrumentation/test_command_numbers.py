@@ -16,7 +16,7 @@ from opentelemetry.sdk.metrics.export import HistogramDataPoint, Metric
 
 from otel_discord.instrumentation import DiscordInstrumentor
 from otel_discord.instrumentation._telemetry import DURATION_BUCKETS
-from otel_discord.testing import gateway as g
+from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, World, make_bot, start
 
 NAP = 0.03
