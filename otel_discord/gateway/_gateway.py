@@ -26,7 +26,7 @@ from otel_discord.gateway._fleet_pipeline import FleetPipeline
 from otel_discord.gateway._intake import IngestStats, Intake, Work, new_stats
 from otel_discord.gateway._metrics_in import as_metrics_data, metrics_from, point_count
 from otel_discord.gateway._records import logs_from, spans_from
-from otel_discord.gateway._server import Receiver
+from otel_discord.gateway._server import Endpoint, Receiver
 from otel_discord.gateway._settings import GatewaySettings
 from otel_discord.gateway._values import Interner
 
@@ -66,7 +66,9 @@ class Gateway:
         )
         self.intake = Intake(self.settings.queue_items)
         self._interner = Interner()
-        self._receiver = Receiver(self)
+        self._receiver = Receiver(
+            self.settings, Endpoint(self.authorized, self.accept, self.stats.add)
+        )
         self._started = False
 
     # -- lifecycle -----------------------------------------------------------------------------
