@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from otel_discord._host_header import host_allowed
 from otel_discord._http_server import QuietThreadingHTTPServer
 from otel_discord.testing._api import PERMISSIONS, Limit, LocalDiscord
 from otel_discord.testing._model import Fault, Message, Stats, Violation
@@ -76,6 +77,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         api = self.owner._api
         headers = {name.lower(): value for name, value in self.headers.items()}
+        if not host_allowed(headers.get("host"), self.owner._host, self.owner._port):
+            reply = Reply(403, b'{"message": "403: Host not allowed", "code": 0}', close=True)
+            reply.headers["Content-Type"] = "application/json"
+            self._send(reply)
+            return
         body = self._read_body(headers, api.max_body_bytes)
         if isinstance(body, Reply):
             self._send(body)
