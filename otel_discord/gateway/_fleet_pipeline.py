@@ -42,9 +42,9 @@ from otel_discord.gateway._render import (
     IngestFigures,
     annotate_activity,
     render_roster,
-    render_silence,
 )
 from otel_discord.gateway._settings import GatewaySettings
+from otel_discord.gateway._silence import silence_embeds
 from otel_discord.monitors.defaults import default_rules
 from otel_discord.monitors.render import render_alert
 from otel_discord.monitors.rules import AlertEvent
@@ -172,8 +172,7 @@ class FleetPipeline(Pipeline):
 
     def merge_metrics(self) -> None:
         """Announce silent/returning processes, then feed the merged fleet export."""
-        for kind, state, seconds in self.fleet.check_silence():
-            embed = render_silence(kind, state, seconds, time_ns=self._clock_ns())
+        for kind, embed in silence_embeds(self.fleet.check_silence(), time_ns=self._clock_ns()):
             priority = Priority.ERROR if kind == "silent" else Priority.WARNING
             self.submit(Channel.LOGS, StaticItem([embed], priority=priority, urgent=True))
         self.service = self.fleet.describe()

@@ -59,7 +59,7 @@ class GatewaySettings:
         max_connections: Concurrent connections; more are answered 503 at once.
         max_connections_per_client: Concurrent connections from one address (503 above).
         max_inflight_bytes: Bodies held at once across all requests (503 + Retry-After above).
-        max_senders: Distinct processes tracked; metrics of more are rejected.
+        max_senders: Distinct processes tracked; a new one beyond evicts the longest quiet.
     """
 
     host: str = "127.0.0.1"
