@@ -10,11 +10,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final
 
 from otel_discord.delivery.item import Item, Priority
 from otel_discord.render import limits, style
-from otel_discord.render.text import clip, code_block, human_count, neutralise
+from otel_discord.render.intake_clip import (
+    MESSAGE_CHARS,
+    clip_context,
+    clip_text,
+    clip_trace,
+)
+from otel_discord.render.text import clip, code_block, human_bytes, human_count, neutralise
 from otel_discord.render.types import Embed
 
 _CARETS: Final = re.compile(r"^\s*[\^~]+\s*$")
@@ -109,10 +116,22 @@ class Occurrence:
     trace_id: str | None = None
     span_id: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
+    original_chars: int = 0
+    """Length of the message as received when intake cut it (0: kept whole)."""
 
-    @property
+    def __post_init__(self) -> None:
+        # Cut at intake: everything downstream (queues, holds, the key) sees bounded text.
+        longest = max(len(self.message), len(self.exc_message or ""))
+        if longest > MESSAGE_CHARS:
+            self.original_chars = max(self.original_chars, longest)
+            self.message = self.message[:MESSAGE_CHARS]
+            self.exc_message = clip_text(self.exc_message)
+        self.stacktrace = clip_trace(self.stacktrace)
+        self.context = clip_context(self.context)
+
+    @cached_property
     def group_key(self) -> str:
-        """Identity of the kind of problem: same key, same embed."""
+        """Identity of the kind of problem: same key, same embed (computed once, on cut text)."""
         text = self.exc_message if self.exc_type else self.message
         return "|".join(
             (
@@ -161,6 +180,8 @@ def render_error(occ: Occurrence, count: int, first_ns: int, last_ns: int) -> Em
     parts = [_count_line(count, first_ns, last_ns)]
     if occ.message and (not occ.exc_type or occ.message != occ.exc_message):
         parts.append(clip(neutralise(occ.message), 1500))
+    if occ.original_chars:
+        parts.append(f"_… message of {human_bytes(occ.original_chars)} truncated_")
     if occ.stacktrace:
         parts.append(
             code_block(

@@ -21,6 +21,8 @@ STORM_THRESHOLD: Final = 100
 MAX_KINDS: Final = 500
 """Kinds counted separately per window; the rest are summed as "other kinds"."""
 SHOWN_KINDS: Final = 10
+LABEL_CHARS: Final = 256
+"""Characters of a kind's label kept per window (the summary shows 90)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ class StormWindow:
             if len(self._tallies) >= MAX_KINDS:
                 self._other += 1
                 return
-            tally = _Tally(_label(occurrence), occurrence.source)
+            # Shown cut to 90 characters: keep little more per kind (bounded in bytes).
+            tally = _Tally(_label(occurrence)[:LABEL_CHARS], occurrence.source[:LABEL_CHARS])
             self._tallies[occurrence.group_key] = tally
         tally.count += 1
 
