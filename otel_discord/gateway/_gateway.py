@@ -64,7 +64,7 @@ class Gateway:
             clock=clock,
             figures=self.stats.figures,
         )
-        self.intake = Intake(self.settings.queue_items)
+        self.intake = Intake(self.settings.queue_items, self.settings.queue_bytes)
         self._interner = Interner()
         self._receiver = Receiver(
             self.settings, Endpoint(self.authorized, self.accept, self.stats.add)
@@ -147,7 +147,7 @@ class Gateway:
             ingest = self.pipeline.ingest_spans if kind is TRACES else self.pipeline.ingest_logs
             work = [functools.partial(ingest, r, items) for r, items in converted.groups]
             size, rejected, reason = converted.count, converted.rejected, converted.reason
-        if work and not self.intake.offer(size, work):
+        if work and not self.intake.offer(size, work, request.ByteSize()):
             return self._busy(encoding)
         self.stats.add(items=size, rejected=rejected)
         body = encode_response(kind, encoding, rejected=rejected, message=reason)

@@ -19,6 +19,8 @@ DEFAULT_MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 """Request body limit, compressed and decompressed: larger bodies get 413."""
 DEFAULT_QUEUE_ITEMS: Final = 200_000
 """Spans, log records and data points waiting for the pipeline before senders get 429."""
+DEFAULT_QUEUE_BYTES: Final = 128 * 1024 * 1024
+"""Requests (as received) waiting for the pipeline before senders get 429."""
 DEFAULT_REQUEST_TIMEOUT_S: Final = 10.0
 DEFAULT_MERGE_INTERVAL_S: Final = 15.0
 DEFAULT_SILENCE_AFTER_S: Final = 90.0
@@ -52,6 +54,7 @@ class GatewaySettings:
         token: Bearer token senders must present; None means no authentication.
         max_body_bytes: Body limit before and after decompression (413 above it).
         queue_items: Items waiting for the pipeline before senders are told to back off (429).
+        queue_bytes: Bytes of requests waiting for the pipeline before the same 429.
         request_timeout_s: Deadline for a request's headers (from the connection's opening
             or its previous answer), and again for its whole body.
         merge_interval_s: How often the merged fleet metrics feed snapshots and monitors.
@@ -67,6 +70,7 @@ class GatewaySettings:
     token: str | None = field(default=None, repr=False)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     queue_items: int = DEFAULT_QUEUE_ITEMS
+    queue_bytes: int = DEFAULT_QUEUE_BYTES
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
     merge_interval_s: float = DEFAULT_MERGE_INTERVAL_S
     silence_after_s: float = DEFAULT_SILENCE_AFTER_S
@@ -82,6 +86,7 @@ class GatewaySettings:
         for name in (
             "max_body_bytes",
             "queue_items",
+            "queue_bytes",
             "max_connections",
             "max_connections_per_client",
             "max_inflight_bytes",

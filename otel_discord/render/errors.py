@@ -129,6 +129,15 @@ class Occurrence:
         self.stacktrace = clip_trace(self.stacktrace)
         self.context = clip_context(self.context)
 
+    def text_chars(self) -> int:
+        """Characters of text this occurrence holds (what an outbox's byte budget counts)."""
+        return (
+            len(self.message)
+            + len(self.exc_message or "")
+            + len(self.stacktrace or "")
+            + sum(len(v) for v in self.context.values() if isinstance(v, str))
+        )
+
     @cached_property
     def group_key(self) -> str:
         """Identity of the kind of problem: same key, same embed (computed once, on cut text)."""
@@ -150,6 +159,7 @@ class ErrorGroup(Item):
     def __init__(self, occurrence: Occurrence) -> None:
         self.sample = occurrence
         self.key = "error:" + occurrence.group_key
+        self.approx_bytes = occurrence.text_chars()
         self.count = 1
         self.first_ns = occurrence.time_ns
         self.last_ns = occurrence.time_ns

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -27,6 +28,8 @@ from otel_discord.cli import main
 from otel_discord.errors import ConfigError
 from otel_discord.gateway import Gateway, GatewaySettings, _decode
 from otel_discord.gateway._decode import inflate
+from otel_discord.gateway._intake import Intake
+from otel_discord.gateway._values import WIRE_TEXT_CHARS, any_value
 from tests.conftest import FourChannels
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
@@ -299,3 +302,22 @@ class TestToken:
     def test_sixteen_characters_accepted(self) -> None:
         """16 characters is enough."""
         assert "0123456789abcdef" == GatewaySettings(token="0123456789abcdef").token
+
+
+class TestBoundedInBytes:
+    """What the gateway keeps of a request is bounded in bytes, not only in items."""
+
+    def test_wire_strings_cut_head_and_tail(self) -> None:
+        """A 6 MiB string value keeps 16 KiB: its start and its end."""
+        text = "start " + "z" * 6_000_000 + " end"
+        kept = any_value(AnyValue(string_value=text))
+        assert len(kept) < WIRE_TEXT_CHARS + 100
+        assert kept.startswith("start ")
+        assert kept.endswith(" end")
+
+    def test_intake_queue_bounded_in_bytes(self) -> None:
+        """A queue of 100 bytes takes one 80-byte request, refuses the next (429)."""
+        intake = Intake(1_000_000, max_bytes=100)
+        assert intake.offer(1, [lambda: None], 80)
+        assert not intake.offer(1, [lambda: None], 80)
+        intake.close(0.1)
