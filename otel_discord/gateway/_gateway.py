@@ -74,12 +74,16 @@ class Gateway:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> Gateway:
-        """Start the pipeline, the intake worker and the listener; returns self."""
+        """Start the listener, the pipeline and the intake worker; returns self.
+
+        Raises:
+            ConfigError: the address cannot be bound (in use, or not this machine's).
+        """
         if not self._started:
+            self._receiver.start()  # binds first: a bind error leaves nothing running
             self._started = True
             self.pipeline.start()
             self.intake.start()
-            self._receiver.start()
         return self
 
     @property
