@@ -42,6 +42,15 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
+def _blames_the_message(body: Any) -> bool:
+    """A 400 whose errors name only message-wide fields (username, content...), not an embed.
+
+    Splitting the message would not help then: every half would be refused again.
+    """
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return isinstance(errors, dict) and bool(errors) and "embeds" not in errors
+
+
 class Sender:
     """Drains the outboxes of the channels routed to one destination."""
 
@@ -213,7 +222,7 @@ class Sender:
             self._disable(status, detail, now)
         elif status == 413:
             self._too_large(batch, detail)
-        elif status == 400:
+        elif status == 400 and not _blames_the_message(body):
             self._isolate(batch, detail)
         else:
             self._refused(batch, detail)

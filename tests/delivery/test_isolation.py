@@ -99,3 +99,34 @@ class TestRefusedEmbedIsolated:
         assert ["one", "two", "four", "five"] == delivered
         assert 1 == harness.engine.stats()[Channel.LOGS].failed
         assert ["bad_request"] == harness.kinds(Channel.LOGS)
+
+
+class _RefuseUsername(httpx.BaseTransport):
+    """Every message is refused for its username, a message-wide field."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        errors = {"username": {"_errors": [{"code": "USERNAME_INVALID", "message": "bad"}]}}
+        return httpx.Response(
+            400, json={"code": 50035, "message": "Invalid Form Body", "errors": errors}
+        )
+
+
+class TestMessageWideRefusal:
+    """A 400 that blames the message, not an embed, is not split (it would fail again)."""
+
+    def test_one_request_for_five_items(
+        self, server: DiscordServer, make_engine: MakeEngine
+    ) -> None:
+        """Five items in one message refused for the username: one request, five failed."""
+        url = server.create_webhook("logs")
+        transport = _RefuseUsername()
+        harness = make_engine({Channel.LOGS: WebhookDestination.parse(url)}, transport=transport)
+        for title in ("one", "two", "three", "four", "five"):
+            harness.engine.submit(Channel.LOGS, Note(title))
+        assert harness.engine.flush(10.0)
+        assert 1 == transport.requests
+        assert ["bad_request"] == harness.kinds(Channel.LOGS)
