@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from otel_discord.delivery.item import Item, Priority
 from otel_discord.render import limits, style
+from otel_discord.render.intake_clip import clip_context, clip_text
 from otel_discord.render.text import clip, human_count, neutralise
 from otel_discord.render.types import Embed
 
@@ -34,6 +35,11 @@ class EventNotice:
     service: str
     host: str | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Cut at intake, as errors are: a queued event never holds more than an embed shows.
+        self.body = clip_text(self.body) or ""
+        self.attributes = clip_context(self.attributes)
 
 
 def _guild(attributes: Mapping[str, Any]) -> str:

@@ -14,6 +14,7 @@ from otel_discord import Channel
 from otel_discord.exporters import DiscordLogExporter
 from otel_discord.render import errors
 from otel_discord.render.errors import ErrorGroup, Occurrence
+from otel_discord.render.events import EventNotice
 from otel_discord.render.intake_clip import MESSAGE_CHARS
 from otel_discord.render.storm import StormWindow
 from tests.conftest import FourChannels
@@ -113,3 +114,18 @@ class TestGroupingKeyOnce:
         embeds = four_channels.embeds(Channel.LOGS)
         assert 1 <= len(embeds)
         assert all("truncated" in e["description"] for e in embeds)
+
+
+class TestEventsClipped:
+    """Activity events are cut at intake too."""
+
+    def test_event_body_and_attributes(self) -> None:
+        """A 1 MB event body keeps 4096 characters; a 2 MB attribute keeps 1 KiB."""
+        notice = EventNotice(
+            time_ns=0,
+            name="custom.thing",
+            body="b" * 1_000_000,
+            service="bot",
+            attributes={"payload": "p" * 2_000_000},
+        )
+        assert (MESSAGE_CHARS, 1024) == (len(notice.body), len(notice.attributes["payload"]))
