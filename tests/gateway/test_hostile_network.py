@@ -181,6 +181,23 @@ class TestBeforeTheBody:
             assert sock.recv(4096).startswith(b"HTTP/1.1 413 ")
 
 
+class TestExpectContinue:
+    """A careful client waits for 100 Continue; a refused one never has to send its body."""
+
+    def test_continue_then_answer(self, make_gateway: Any) -> None:
+        """Headers with ``Expect: 100-continue`` get 100 first, then the real answer."""
+        gateway = make_gateway()
+        body = _spans_body()
+        with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as sock:
+            sock.sendall(
+                b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+                b"Expect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
+            )
+            assert sock.recv(4096).startswith(b"HTTP/1.1 100 Continue")
+            sock.sendall(body)
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200 ")
+
+
 class TestByteBudget:
     """Bodies in flight share one budget; past it, senders are told to come back."""
 
