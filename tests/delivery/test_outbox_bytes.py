@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from otel_discord.config import DEFAULT_MAX_QUEUE_BYTES, DiscordConfig
+from otel_discord.delivery.grouped import ErrorGroup
 from otel_discord.delivery.item import Priority, StaticItem
 from otel_discord.delivery.outbox import Outbox
-from otel_discord.render.errors import ErrorGroup, Occurrence
+from otel_discord.records import Occurrence
 
 
 def _error(n: int, size: int = 1_000_000) -> ErrorGroup:

@@ -28,7 +28,7 @@ class TestPreviewHost:
     def test_rebound_name_refused(self) -> None:
         """``Host: evil.example:PORT`` cannot read the recorded messages."""
         with start_preview() as preview:
-            port = preview.server._port
+            port = int(preview.page_url.rstrip("/").rsplit(":", 1)[1])
             assert _get(port, f"evil.example:{port}").startswith(b"HTTP/1.1 403 ")
             assert _get(port, f"127.0.0.1:{port}").startswith(b"HTTP/1.1 200 ")
             assert _get(port, f"localhost:{port}").startswith(b"HTTP/1.1 200 ")

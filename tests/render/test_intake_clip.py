@@ -10,13 +10,12 @@ from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 
-from otel_discord import Channel
+from otel_discord import Channel, fingerprint
+from otel_discord.delivery.grouped import ErrorGroup
 from otel_discord.exporters import DiscordLogExporter
-from otel_discord.render import errors
-from otel_discord.render.errors import ErrorGroup, Occurrence
-from otel_discord.render.events import EventNotice
-from otel_discord.render.intake_clip import MESSAGE_CHARS
-from otel_discord.render.storm import StormWindow
+from otel_discord.record_clip import MESSAGE_CHARS
+from otel_discord.records import EventNotice, Occurrence
+from otel_discord.state.storm import StormWindow
 from tests.conftest import FourChannels
 
 MEGABYTE_MESSAGE = "payload " + "x" * 1_000_000
@@ -28,7 +27,7 @@ class _CountingTemplate:
     def __init__(self) -> None:
         self.calls = 0
         self.longest = 0
-        self._real = errors.message_template
+        self._real = fingerprint.message_template
 
     def __call__(self, text: str) -> str:
         self.calls += 1
@@ -39,7 +38,7 @@ class _CountingTemplate:
 @pytest.fixture
 def counting(monkeypatch: pytest.MonkeyPatch) -> _CountingTemplate:
     counter = _CountingTemplate()
-    monkeypatch.setattr(errors, "message_template", counter)
+    monkeypatch.setattr(fingerprint, "message_template", counter)
     return counter
 
 
@@ -83,13 +82,15 @@ class TestGroupingKeyOnce:
     """The key's regexes run once per occurrence, over at most 4096 characters."""
 
     def test_pipeline_pieces(self, counting: _CountingTemplate) -> None:
-        """Storm window, error group and repeated key reads: one template run."""
+        """Storm window and error group: the key's template runs over at most 4096 characters."""
         occurrence = _occurrence()
         window = StormWindow(0)
         window.add(occurrence)
-        group = ErrorGroup(occurrence)
-        assert group.key == "error:" + occurrence.group_key
-        assert (1, MESSAGE_CHARS) == (counting.calls, counting.longest)
+        kind = fingerprint.error_kind(occurrence)
+        window.add(occurrence, kind)
+        assert ErrorGroup(occurrence, kind).key == "error:" + kind
+        # Two template runs (add without a kind computes its own), each on cut text.
+        assert (2, MESSAGE_CHARS) == (counting.calls, counting.longest)
 
     def test_through_the_log_exporter(
         self, four_channels: FourChannels, counting: _CountingTemplate
