@@ -29,6 +29,7 @@ SCRIPTS = (
     "bench_steady_state.py",
     "bench_gateway_ingest.py",
     "bench_hostile_input.py",
+    "bench_charts.py",
 )
 
 
