@@ -91,10 +91,11 @@ class Pipeline:
         self.storm = StormWindow(clock_ns())
         self.scheduler.every("storm", STORM_WINDOW_S, self.send_storm)
         self.scheduler.every("analytics", config.analytics_interval_ms / 1000, self.send_activity)
+        # One #performance message per tick: the system snapshot (a superset of the
+        # performance table) takes the place of the table on the ticks it is due.
         self.scheduler.every(
-            "performance", config.performance_interval_ms / 1000, self.send_performance
+            "performance", config.performance_interval_ms / 1000, self.send_minute_snapshot
         )
-        self.scheduler.every("system", config.system_interval_ms / 1000, self.send_system)
         from otel_discord.monitors import install_monitors
 
         self.monitors = install_monitors(self)
@@ -131,6 +132,7 @@ class Pipeline:
             self._started = True
         self.scheduler.start()
         self._submit(Channel.DIAGNOSTICS, StaticItem([self._startup_notice()]))
+        self.monitors.status_started()
 
     def learn_resource(self, resource: Resource) -> None:
         """Take service and host names from the first resource seen."""
@@ -211,17 +213,40 @@ class Pipeline:
         if embeds:
             self._submit(Channel.LOGS, StaticItem(embeds, priority=Priority.ERROR))
 
+    def send_minute_snapshot(self) -> None:
+        """This tick's one message: the system snapshot when it is due, else the table.
+
+        Due means a system interval has passed since the last one, give or take half
+        a performance interval (so scheduling jitter never skips or doubles it).
+        """
+        config = self.config
+        slack_ns = config.performance_interval_ms * 1_000_000 // 2
+        due_ns = config.system_interval_ms * 1_000_000 - slack_ns
+        with self._lock:
+            due = self._clock_ns() - self._windows["system"] >= due_ns
+        if due:
+            self.send_system()
+        else:
+            self.send_performance()
+
     def send_performance(self) -> None:
         self._send_snapshot("performance", render_performance)
 
     def send_system(self) -> None:
-        self._send_snapshot("system", render_system)
+        """The full system snapshot; it also covers the performance table's window."""
+        self._send_snapshot("system", render_system, also=("performance",))
 
-    def _send_snapshot(self, name: str, render: Callable[..., list[dict[str, object]]]) -> None:
+    def _send_snapshot(
+        self,
+        name: str,
+        render: Callable[..., list[dict[str, object]]],
+        also: tuple[str, ...] = (),
+    ) -> None:
         now = self._clock_ns()
         with self._lock:
             window = (self._windows[name], now)
-            self._windows[name] = now
+            for covered in (name, *also):
+                self._windows[covered] = now
             embeds = render(self.history, window=window, service=self.service, host=self.host)
         if embeds:
             self._submit(Channel.PERFORMANCE, LatestItem(embeds, key=f"snapshot:{name}"))
@@ -293,6 +318,7 @@ class Pipeline:
                     final()
                 except Exception:
                     _logger.exception("otel-discord final summary failed")
+            self.monitors.status_stopped()
         self._closed = True
         self._flush_engine(deadline)
         return self.engine.shutdown(max(0.0, deadline - time.monotonic()))

@@ -99,7 +99,8 @@ class SlidingWindow:
 class DestinationLimiter:
     """One destination's bucket, its floor, its channel ceiling and its pauses.
 
-    Used by one sender thread only, so it needs no lock.
+    Shared by the destination's sender and its live (status) message, which both
+    create messages in this bucket; a lock keeps the two threads' counts whole.
     """
 
     def __init__(self, floor: tuple[int, float], channel_rate: tuple[int, float]) -> None:
@@ -111,9 +112,14 @@ class DestinationLimiter:
         self._reset_at = 0.0
         self._paused_until = 0.0
         self.bucket: str | None = None
+        self._lock = threading.Lock()
 
     def delay(self, now: float) -> float:
         """Seconds to wait before the next request to this destination."""
+        with self._lock:
+            return self._delay(now)
+
+    def _delay(self, now: float) -> float:
         waits = [self._paused_until - now, self._channel.delay(now)]
         if not self._seen_headers:
             waits.append(self._floor.delay(now))
@@ -123,6 +129,10 @@ class DestinationLimiter:
 
     def on_send(self, now: float) -> None:
         """Count a request about to go out (optimistically, before its answer)."""
+        with self._lock:
+            self._on_send(now)
+
+    def _on_send(self, now: float) -> None:
         self._floor.record(now)
         self._channel.record(now)
         if self._seen_headers and now >= self._reset_at:
@@ -132,6 +142,10 @@ class DestinationLimiter:
 
     def on_headers(self, headers: RateLimitHeaders, now: float) -> None:
         """Adopt the server's view of this bucket."""
+        with self._lock:
+            self._on_headers(headers, now)
+
+    def _on_headers(self, headers: RateLimitHeaders, now: float) -> None:
         if headers.remaining is None or headers.reset_after is None:
             return
         self._seen_headers = True
@@ -142,7 +156,8 @@ class DestinationLimiter:
 
     def pause(self, seconds: float, now: float) -> None:
         """Stop sending for ``seconds`` (a 429 for this bucket or channel)."""
-        self._paused_until = max(self._paused_until, now + seconds + RESET_MARGIN_S)
+        with self._lock:
+            self._paused_until = max(self._paused_until, now + seconds + RESET_MARGIN_S)
 
 
 class HostLimiter:

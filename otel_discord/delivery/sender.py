@@ -163,6 +163,10 @@ class Sender:
     # -- sending -------------------------------------------------------------------
 
     def _attempt(self, batch: Batch) -> None:
+        gone = self.core.gone.get(self.destination)
+        if gone is not None:  # the status message found it deleted or refused first
+            self._disable(*gone, time.monotonic())
+            return
         if not self.destination.ready():
             # A channel destination borrowing the bot's token: wait for the bot to connect.
             self.core.stop.wait(TOKEN_WAIT_S)

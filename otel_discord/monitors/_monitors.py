@@ -24,6 +24,7 @@ from otel_discord.monitors.derived import NS_PER_MIN, RateWindow, disconnected_s
 from otel_discord.monitors.health import HealthInputs, HealthPolicy, HealthReport, assess
 from otel_discord.monitors.render import render_alert, render_health, render_startup
 from otel_discord.monitors.rules import AlertEvaluator, AlertEvent, AlertRule
+from otel_discord.monitors.status_message import StatusMessage
 from otel_discord.render.types import Embed
 from otel_discord.version import __version__
 
@@ -70,6 +71,31 @@ class Monitors:
         self._last_report: HealthReport | None = None
         self._last_delivery: dict[str, DeliveryStats] = {}
         self._last_check = (pipeline._clock_ns(), pipeline.errors_seen)
+        self.status = self._status_message()
+
+    def _status_message(self) -> StatusMessage | None:
+        pipeline = self._pipeline
+        if not pipeline.config.status_message:
+            return None
+        live = pipeline.engine.live_message(Channel.DIAGNOSTICS)
+        if live is None:
+            return None
+        return StatusMessage(
+            live,
+            clock_ns=pipeline._clock_ns,
+            identity=lambda: (pipeline.service, pipeline.host),
+            health_interval_s=pipeline.config.health_interval_ms / 1000,
+        )
+
+    def status_started(self) -> None:
+        """Post the status message (the pipeline starts)."""
+        if self.status is not None:
+            self.status.start(self._pipeline.errors_seen)
+
+    def status_stopped(self) -> None:
+        """Edit the status message to "Stopped" (the pipeline shuts down cleanly)."""
+        if self.status is not None:
+            self.status.stopped(self._pipeline.errors_seen)
 
     @property
     def rules(self) -> tuple[AlertRule, ...]:
@@ -129,6 +155,8 @@ class Monitors:
             values[keys.ERRORS_PER_MIN] = rate
         events = self.evaluator.evaluate(values, now)
         for event in events:
+            if self.status is not None:
+                self.status.note_alert(event)
             embed = render_alert(event, service=self._pipeline.service, host=self._pipeline.host)
             priority = Priority.WARNING if event.kind == "resolved" else Priority.ERROR
             self._pipeline.submit(Channel.LOGS, StaticItem([embed], priority=priority, urgent=True))
@@ -170,7 +198,11 @@ class Monitors:
             time_ns=now,
             interval_s=pipeline.config.health_interval_ms / 1000,
         )
-        pipeline.submit(Channel.DIAGNOSTICS, LatestItem([embed], key="monitors:health"))
+        full = self.status is None or self.status.after_health(
+            report, values, pipeline.errors_seen, now
+        )
+        if full:  # with a status message, only changes and an hourly check post in full
+            pipeline.submit(Channel.DIAGNOSTICS, LatestItem([embed], key="monitors:health"))
         return report
 
     # -- start-up --------------------------------------------------------------------------

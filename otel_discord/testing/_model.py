@@ -67,6 +67,12 @@ class Message:
     payload: dict[str, Any]
     received_at: float
     """Wall-clock time (``time.time()``) of receipt."""
+    author_id: str = ""
+    """The webhook's or bot's user id (who may edit it)."""
+    edited_at: float | None = None
+    """Wall-clock time of the last accepted edit (None: never edited)."""
+    revision: int = 0
+    """The server's change counter when this message was last created or edited."""
 
     def to_json(self) -> dict[str, Any]:
         """The form ``GET /_local/messages`` serves."""
@@ -78,6 +84,8 @@ class Message:
             "author": self.author,
             "payload": self.payload,
             "received_at": self.received_at,
+            "edited_at": self.edited_at,
+            "revision": self.revision,
         }
 
 
