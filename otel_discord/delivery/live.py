@@ -76,7 +76,9 @@ class LiveMessage:
         self.destination = destination
         self._create_limiter = create_limiter
         policy = core.policy
-        self.edit_limiter = DestinationLimiter(policy.webhook_floor, policy.webhook_floor)
+        # Edits create no message, so the channel's 30-a-minute ceiling does not apply;
+        # the global rate stands in for it.
+        self.edit_limiter = DestinationLimiter(policy.webhook_floor, policy.global_rate)
         """The edit route's own bucket: the floor until Discord's headers say otherwise."""
         self._host = core.host_for(destination)
         self._bot = isinstance(destination, ChannelDestination)
