@@ -11,6 +11,7 @@ import pytest
 
 from otel_discord import Channel, DiscordConfig
 from otel_discord.delivery.live import LiveMessage
+from otel_discord.monitors import HealthReport
 from otel_discord.pipeline import Pipeline
 from otel_discord.testing import DiscordServer, Fault, Message
 
@@ -49,12 +50,13 @@ class Status:
             if e["title"].startswith("🩺")
         ]
 
-    def check(self, minutes: int = 3, **values: float | None) -> None:
+    def check(self, minutes: int = 3, **values: float | None) -> HealthReport:
         """Let ``minutes`` pass with one metric export a minute, then run the health check."""
         for _ in range(minutes):
             self.rig.step(60, **values)
-        self.pipeline.monitors.check_health()
+        report = self.pipeline.monitors.check_health()
         assert self.pipeline.flush(5)  # each check delivered (queued ones would merge)
+        return report
 
 
 def fields(message: Message) -> dict[str, str]:
@@ -108,8 +110,7 @@ class TestStatusMessage:
 
     def test_edited_in_place_at_every_health_check(self, status: Status) -> None:
         """Three checks: one message, three edits, the newest values and relative time."""
-        for _ in range(3):
-            status.check()
+        reports = [status.check() for _ in range(3)]
         message = status.status_message()
         assert (1, 3) == (status.live.created, status.live.edited)
         assert message.edited_at is not None
@@ -119,7 +120,10 @@ class TestStatusMessage:
         assert f"Updated <t:{now_s}:R> · next update in 3 min" == embed["description"]
         assert embed["title"].startswith("🟢 astrobot · Good")
         shown = fields(message)
-        assert shown["Health"].startswith("**") and shown["Health"].endswith("Good · steady")
+        assert (0, f"**{reports[-1].score}**/100 Good · steady") == (
+            reports[-1].change,
+            shown["Health"],
+        )
         assert {
             "Uptime": "9 min",
             "Shards": "1/1 connected",
