@@ -70,8 +70,9 @@ def _health(report: HealthReport | None, interval_s: float) -> str:
 def _shards(connected: float | None, shards: float | None) -> str:
     if connected is None:
         return "—"
-    total = shards if shards is not None else 1.0
-    return f"{connected:.0f}/{total:.0f} connected"
+    if shards is None:
+        return f"{connected:.0f} connected"
+    return f"{connected:.0f}/{shards:.0f} connected"
 
 
 def _latency(latency_ms: float | None) -> str:
