@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from otel_discord import Channel, DiscordConfig
+from otel_discord.delivery.item import StaticItem
 from otel_discord.delivery.live import LiveMessage
 from otel_discord.monitors import HealthReport
 from otel_discord.pipeline import Pipeline
@@ -26,6 +27,7 @@ class Status:
     rig: Rig
     pipeline: Pipeline
     server: DiscordServer
+    urls: dict[Channel, str]
 
     @property
     def live(self) -> LiveMessage:
@@ -79,7 +81,7 @@ def status(four_channels: Any) -> Iterator[Status]:
     pipeline.start()
     assert pipeline.flush(5)  # posted before the first check (else the two would merge)
     try:
-        yield Status(rig, pipeline, four_channels.server)
+        yield Status(rig, pipeline, four_channels.server, four_channels.urls)
     finally:
         rig.close()
         pipeline.shutdown(5)
@@ -296,3 +298,18 @@ class TestBotRoute:
             assert "astrobot" == message.author
             assert "🔴 astrobot · Stopped" == message.payload["embeds"][0]["title"]
             assert [] == server.violations
+
+
+class TestDeletedWebhook:
+    """The status message finding its webhook deleted stops the channel, without a retry."""
+
+    def test_edit_answered_unknown_webhook_stops_the_channel(self, status: Status) -> None:
+        status.check()
+        status.server.delete_webhook(status.urls[Channel.DIAGNOSTICS])
+        status.check()  # Good again: only the edit goes out, and Discord says 10015
+        assert status.live.disabled
+        status.pipeline.submit(Channel.DIAGNOSTICS, StaticItem([{"title": "after"}]))
+        assert status.pipeline.flush(5)
+        assert not status.pipeline.engine.enabled(Channel.DIAGNOSTICS)
+        assert {10015: 1} == status.server.stats().by_code
+        assert [] == status.server.violations  # nothing came back to the deleted webhook
