@@ -116,7 +116,7 @@ def score_colour(score: int) -> int:
 
 
 def score_label(score: int) -> str:
-    return "Good" if score >= GOOD_SCORE else "Degraded" if score >= FAIR_SCORE else "Poor"
+    return "Good" if score >= GOOD_SCORE else "Degraded" if score >= FAIR_SCORE else "Critical"
 
 
 def bar(fraction: float, width: int = BAR_WIDTH) -> str:

@@ -2,7 +2,7 @@
 
 Posted at start-up, edited after every health check, edited to "Stopped" on a
 clean shutdown. It also decides when the full health embed is still worth a
-message of its own: when the status changes band (Good, Degraded, Poor) and
+message of its own: when the status changes band (Good, Degraded, Critical) and
 otherwise once an hour; the status message carries the rest.
 """
 

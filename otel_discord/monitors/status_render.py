@@ -19,7 +19,7 @@ from otel_discord.render.text import clip, human_duration, neutralise
 from otel_discord.render.types import Embed
 
 NS_PER_S = 1_000_000_000
-ICONS = {"Good": "🟢", "Degraded": "🟡", "Poor": "🟠"}
+ICONS = {"Good": "🟢", "Degraded": "🟡", "Critical": "🟠"}
 
 
 @dataclass(frozen=True)
