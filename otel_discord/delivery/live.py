@@ -178,13 +178,14 @@ class LiveMessage:
         editing = self.message_id is not None
         limiter = self.edit_limiter if editing else self._create_limiter
         now = time.monotonic()
-        wait = limiter.delay(now)
+        wait = limiter.reserve(now)
         if wait <= 0:
             wait = self._host.acquire(now, bot=self._bot)
+            if wait > 0:
+                limiter.release(now)
         if wait > 0:
             self._stop.wait(wait)
             return
-        limiter.on_send(now)
         payload = self._payload(embeds, editing=editing)
         try:
             response = self.core.transport.request(

@@ -95,6 +95,13 @@ class SlidingWindow:
     def record(self, now: float) -> None:
         self._times.append(now)
 
+    def forget(self, at: float) -> None:
+        """Remove an event recorded at ``at`` (a reserved slot that was not used)."""
+        for i in range(len(self._times) - 1, -1, -1):
+            if self._times[i] == at:
+                del self._times[i]
+                return
+
 
 class DestinationLimiter:
     """One destination's bucket, its floor, its channel ceiling and its pauses.
@@ -126,6 +133,25 @@ class DestinationLimiter:
         elif self._remaining <= 0:
             waits.append(self._reset_at - now)
         return max(0.0, *waits)
+
+    def reserve(self, now: float) -> float:
+        """Take a slot at once and return 0, or return the wait (check and count in one step).
+
+        Two threads (the sender and a live message) share the bucket: counting the
+        request in the same step as the check keeps them from both taking its last slot.
+        """
+        with self._lock:
+            wait = self._delay(now)
+            if wait <= 0:
+                self._on_send(now)
+            return wait
+
+    def release(self, now: float) -> None:
+        """Give back a slot :meth:`reserve` took at ``now`` and that went unused."""
+        with self._lock:
+            self._floor.forget(now)
+            self._channel.forget(now)
+            self._remaining = min(self._remaining + 1, self._limit)
 
     def on_send(self, now: float) -> None:
         """Count a request about to go out (optimistically, before its answer)."""
