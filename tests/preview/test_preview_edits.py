@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
+import pytest
 
 from otel_discord.channels import Channel
 from otel_discord.monitors.status_render import StatusView, render_status, render_stopped
@@ -47,11 +48,14 @@ def after_first_look(preview: Preview, channel: str, action: Callable[[], None])
     return done
 
 
+@pytest.mark.slow
 class TestChangesWhileOpen:
-    """Messages that change while the page is open."""
+    """Messages that change while the page is open (one Chromium run for both)."""
 
-    def test_status_message_change(self, preview: Preview, chromium: Chromium) -> None:
-        """The page shows the newest version once, marked "(edited)", not the old one."""
+    def test_status_message_change_and_a_deletion(
+        self, preview: Preview, chromium: Chromium
+    ) -> None:
+        """The edited message shows once, newest version, "(edited)"; the deleted one goes."""
         hook = preview.urls[Channel.DIAGNOSTICS]
         message = post(hook, render_status(VIEW))
         later = dataclasses.replace(VIEW, now_ns=START_NS + 7200 * 10**9)
@@ -61,9 +65,16 @@ class TestChangesWhileOpen:
             body = {"embeds": [render_stopped(later)], "allowed_mentions": {"parse": []}}
             assert 200 == httpx.patch(url, json=body, headers=UA, timeout=5.0).status_code
 
-        done = after_first_look(preview, "diagnostics", edit)
+        logs = preview.urls[Channel.LOGS]
+        post(logs, {"title": "kept"})
+        gone = post(logs, {"title": "gone soon"})
+        edited = after_first_look(preview, "diagnostics", edit)
+        deleted = after_first_look(
+            preview, "logs", lambda: preview.server.delete_message(gone["id"])
+        )
         page = RenderedPage(chromium.dump_dom(preview.page_url, budget_ms=8000))
-        assert done.is_set()
+        assert edited.is_set()
+        assert deleted.is_set()
         text = page.text("diagnostics")
         assert "🔴 astrobot · Stopped" in text
         assert "after 2 h of uptime" in text
@@ -71,16 +82,6 @@ class TestChangesWhileOpen:
         assert "Starting" not in text
         assert "1 message" in text
         assert page.has("diagnostics", "span", "edited")
+        assert "kept" in page.text("logs")
+        assert "gone soon" not in page.text("logs")
         assert [] == preview.server.violations
-
-    def test_deleted_message_disappears(self, preview: Preview, chromium: Chromium) -> None:
-        """A message deleted after the page drew it is removed from the page."""
-        hook = preview.urls[Channel.LOGS]
-        post(hook, {"title": "kept"})
-        gone = post(hook, {"title": "gone soon"})
-        done = after_first_look(preview, "logs", lambda: preview.server.delete_message(gone["id"]))
-        page = RenderedPage(chromium.dump_dom(preview.page_url, budget_ms=8000))
-        assert done.is_set()
-        text = page.text("logs")
-        assert "kept" in text
-        assert "gone soon" not in text
