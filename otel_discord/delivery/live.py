@@ -187,15 +187,13 @@ class LiveMessage:
             self._stop.wait(wait)
             return
         payload = self._payload(embeds, editing=editing)
+        if editing:
+            method, url = "PATCH", edit_url(self.destination, self.message_id or "")
+        else:
+            method, url = "POST", create_url(self.destination)
         try:
             response = self.core.transport.request(
-                "PATCH" if editing else "POST",
-                edit_url(self.destination, self.message_id or "")
-                if editing
-                else create_url(self.destination),
-                self.destination,
-                payload,
-                self.core.request_timeout(),
+                method, url, self.destination, payload, self.core.request_timeout()
             )
         except httpx.HTTPError as exc:
             self._retry(f"{type(exc).__name__}")
