@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -313,3 +314,23 @@ class TestDeletedWebhook:
         assert not status.pipeline.engine.enabled(Channel.DIAGNOSTICS)
         assert {10015: 1} == status.server.stats().by_code
         assert [] == status.server.violations  # nothing came back to the deleted webhook
+
+
+class TestNoSecrets:
+    """Nothing the status message logs, at any level, carries the webhook token."""
+
+    def test_failures_are_logged_without_the_token(
+        self, status: Status, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        tokens = [url.rsplit("/", 1)[-1] for url in status.urls.values()]
+        with caplog.at_level(logging.DEBUG):
+            status.server.inject(Fault.SERVER_ERROR)  # retried with backoff
+            status.check()
+            status.server.delete_message(status.status_message().id)  # posted again
+            status.check()
+            status.server.delete_webhook(status.urls[Channel.DIAGNOSTICS])  # stopped
+            status.check()
+        assert status.live.disabled
+        assert caplog.records
+        assert not [t for t in tokens if t in caplog.text]
+        assert not [t for t in tokens if t in repr(status.live.__dict__)]
