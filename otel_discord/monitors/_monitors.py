@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from otel_discord.delivery.stats import DeliveryStats
     from otel_discord.pipeline import Pipeline
 
+FULL_CHECK_CADENCE: Final = (
+    "in full on status changes and hourly; the status message shows every check"
+)
+"""The health embed's footer when the status message carries the checks in between."""
 RSS_SAMPLE_EVERY_NS: Final = 60_000_000_000
 """One RSS sample a minute at most, whatever the export interval."""
 RSS_SAMPLES: Final = 240
@@ -191,17 +195,19 @@ class Monitors:
             self._last_report = report
             self._last_delivery = delivery
             self._last_check = (now, errors)
-        embed = render_health(
-            report,
-            service=pipeline.service,
-            host=pipeline.host,
-            time_ns=now,
-            interval_s=pipeline.config.health_interval_ms / 1000,
-        )
         full = self.status is None or self.status.after_health(
             report, values, pipeline.errors_seen, now
         )
         if full:  # with a status message, only changes and an hourly check post in full
+            interval_s = pipeline.config.health_interval_ms / 1000
+            embed = render_health(
+                report,
+                service=pipeline.service,
+                host=pipeline.host,
+                time_ns=now,
+                interval_s=interval_s,
+                cadence=None if self.status is None else FULL_CHECK_CADENCE,
+            )
             pipeline.submit(Channel.DIAGNOSTICS, LatestItem([embed], key="monitors:health"))
         return report
 

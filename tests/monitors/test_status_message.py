@@ -147,6 +147,9 @@ class TestStatusMessage:
         status.check(cpu=20.0, loop_lag=2.0)
         titles = status.health_titles()
         assert 3 == len(titles)
+        health = [e for e in status.server.embeds("diagnostics") if e["title"].startswith("🩺")]
+        cadence = "in full on status changes and hourly; the status message shows every check"
+        assert health[0]["footer"]["text"].endswith(f" · {cadence}")
         assert ["Good", "Degraded", "Good"] == [t.split("— ")[1] for t in titles]
         for _ in range(19):  # 57 minutes since the last full check: no new one
             status.check(minutes=3, cpu=20.0)
