@@ -148,7 +148,8 @@ class LiveMessage:
         while not self._stop.is_set() and not self.disabled:
             with self._cond:
                 if self._settled():
-                    self._cond.wait(_IDLE_WAIT_S)
+                    if not self._stop.is_set():  # stop() notifies under this lock
+                        self._cond.wait(_IDLE_WAIT_S)
                     continue
                 embeds, version = list(self._desired or []), self._version
             try:

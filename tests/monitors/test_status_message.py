@@ -329,6 +329,7 @@ class TestNoSecrets:
         with caplog.at_level(logging.DEBUG):
             status.server.inject(Fault.SERVER_ERROR)  # retried with backoff
             status.check()
+            assert ({500: 1}, 1) == (status.server.stats().by_status, status.live.edited)
             status.server.delete_message(status.status_message().id)  # posted again
             status.check()
             status.server.delete_webhook(status.urls[Channel.DIAGNOSTICS])  # stopped
