@@ -23,17 +23,25 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_discord.channels import Channel
 from otel_discord.config import DiscordConfig
-from otel_discord.delivery import DeliveryEngine, StatusEvent
+from otel_discord.delivery import DeliveryEngine, DeliveryStats, StatusEvent
+from otel_discord.delivery.grouped import ErrorGroup, EventItem
 from otel_discord.delivery.item import Item, LatestItem, Priority, StaticItem
+from otel_discord.delivery.live import LiveMessage
+from otel_discord.fingerprint import error_kind
+from otel_discord.monitors import Monitors, install_monitors
+from otel_discord.records import EventNotice, Occurrence
 from otel_discord.render import style
-from otel_discord.render.analytics import ActivityWindow, render_activity
-from otel_discord.render.errors import ErrorGroup, Occurrence
-from otel_discord.render.events import EventItem, EventNotice, render_notice
-from otel_discord.render.metrics_history import MetricHistory
+from otel_discord.render.analytics import render_activity
+from otel_discord.render.events import render_notice
 from otel_discord.render.performance import render_performance, render_system
-from otel_discord.render.storm import StormWindow, render_storm
-from otel_discord.repeat_hold import RepeatHold
+from otel_discord.render.storm import render_storm
+from otel_discord.render.types import Embed
 from otel_discord.scheduler import Scheduler
+from otel_discord.severity import is_error
+from otel_discord.state.activity import Activity, ActivityWindow
+from otel_discord.state.history import MetricHistory
+from otel_discord.state.repeat_hold import RepeatHold
+from otel_discord.state.storm import StormWindow
 
 _logger = logging.getLogger("otel_discord.pipeline")
 
@@ -46,8 +54,21 @@ REPORTED_SPANS: Final = 4096
 """Span ids whose error already went out as a log record (so the span doesn't repeat it)."""
 
 
+ActivityAnnotator = Callable[[list[Embed], Activity], list[Embed]]
+"""Turns a closed analytics window's embeds into the ones to send."""
+
+
 class Pipeline:
-    """State and schedules for one configuration. Thread-safe; every entry point is cheap."""
+    """State and schedules for one configuration. Thread-safe; every entry point is cheap.
+
+    Args:
+        config: the settings (routes, intervals, thresholds).
+        engine: the delivery engine (default: one built from ``config``).
+        clock_ns: wall clock in ns (tests inject their own).
+        annotate_activity: called with each closed analytics window's embeds (possibly
+            none) before they are queued; returns the embeds to send (the gateway adds
+            a line per process).
+    """
 
     _registry: ClassVar[dict[object, Pipeline]] = {}
     _registry_lock: ClassVar[threading.Lock] = threading.Lock()
@@ -58,6 +79,7 @@ class Pipeline:
         *,
         engine: DeliveryEngine | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
+        annotate_activity: ActivityAnnotator | None = None,
     ) -> None:
         self.config = config
         self._clock_ns = clock_ns
@@ -68,6 +90,7 @@ class Pipeline:
             username=config.username,
             on_status=self._on_status,
         )
+        self._annotate_activity = annotate_activity
         self.history = MetricHistory()
         self.activity = ActivityWindow(clock_ns())
         self.scheduler = Scheduler()
@@ -86,7 +109,7 @@ class Pipeline:
         now = clock_ns()
         self._windows = {"performance": now, "system": now}
         flush_s = config.flush_interval_ms / 1000
-        self.repeats = RepeatHold(min(REPEAT_HOLD_S, flush_s), flush_s)
+        self.repeats: RepeatHold[ErrorGroup] = RepeatHold(min(REPEAT_HOLD_S, flush_s), flush_s)
         self.scheduler.every("repeats", 1.0, self.release_repeats)
         self.storm = StormWindow(clock_ns())
         self.scheduler.every("storm", STORM_WINDOW_S, self.send_storm)
@@ -96,9 +119,7 @@ class Pipeline:
         self.scheduler.every(
             "performance", config.performance_interval_ms / 1000, self.send_minute_snapshot
         )
-        from otel_discord.monitors import install_monitors
-
-        self.monitors = install_monitors(self)
+        self.monitors: Monitors = install_monitors(self)
 
     # -- sharing ---------------------------------------------------------------------------
 
@@ -144,7 +165,12 @@ class Pipeline:
         if isinstance(host, str) and host:
             self.host = host
 
-    def submit_error(self, channel: Channel, occurrence: Occurrence, *, from_span: bool) -> None:
+    def origin(self, resource: Resource) -> tuple[str, str | None]:
+        """Learn from ``resource``, then the service and host this process reports as."""
+        self.learn_resource(resource)
+        return self.service, self.host
+
+    def submit_error(self, channel: Channel, occurrence: Occurrence) -> None:
         """Queue a problem; a span's error already reported by a log record is skipped."""
         span_id = occurrence.span_id
         if span_id:
@@ -154,11 +180,12 @@ class Pipeline:
                 self._reported[span_id] = None
                 if len(self._reported) > REPORTED_SPANS:
                     self._reported.popitem(last=False)
-        if occurrence.severity_number >= 17:
+        kind = error_kind(occurrence)  # once: the hold, the outbox and the storm share it
+        if is_error(occurrence.severity_number):
             self.errors_seen += 1
             with self._lock:
-                self.storm.add(occurrence)
-        group = self.repeats.offer(channel, ErrorGroup(occurrence))
+                self.storm.add(occurrence, kind)
+        group = self.repeats.offer(channel, kind, ErrorGroup(occurrence, kind))
         if group is not None:
             self._submit(channel, group)
 
@@ -201,6 +228,8 @@ class Pipeline:
         with self._lock:
             activity = self.activity.close(now)
         embeds = render_activity(activity, service=self.service, host=self.host)
+        if self._annotate_activity is not None:
+            embeds = self._annotate_activity(embeds, activity)
         if embeds:
             self._submit(Channel.ANALYTICS, StaticItem(embeds))
 
@@ -250,6 +279,33 @@ class Pipeline:
             embeds = render(self.history, window=window, service=self.service, host=self.host)
         if embeds:
             self._submit(Channel.PERFORMANCE, LatestItem(embeds, key=f"snapshot:{name}"))
+
+    # -- what monitors read ---------------------------------------------------------------
+
+    def now_ns(self) -> int:
+        """The pipeline's clock (wall time in ns; tests inject their own)."""
+        return self._clock_ns()
+
+    def readings(self) -> dict[str, float]:
+        """The latest value of every reading in the metric history."""
+        with self._lock:  # the history is written under this lock on export threads
+            return {key: reading.now for key, reading in self.history.readings().items()}
+
+    def delivery_stats(self) -> dict[Channel, DeliveryStats]:
+        """Delivery counters per channel."""
+        return self.engine.stats()
+
+    def live_message(self, channel: Channel) -> LiveMessage | None:
+        """A message in ``channel`` edited in place (the status message), if it is routed."""
+        return self.engine.live_message(channel)
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     # -- delivery ---------------------------------------------------------------------------
 

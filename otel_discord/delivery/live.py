@@ -19,9 +19,10 @@ from collections.abc import Callable
 from typing import Any, Final
 
 import httpx
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from otel_discord.channels import Channel
-from otel_discord.delivery.core import Core
+from otel_discord.delivery.core import EngineShared
 from otel_discord.delivery.destination import ChannelDestination, Destination, WebhookDestination
 from otel_discord.delivery.discord_errors import describe_response
 from otel_discord.delivery.policy import FATAL_STATUSES, backoff_delay
@@ -63,7 +64,7 @@ class LiveMessage:
 
     def __init__(
         self,
-        core: Core,
+        core: EngineShared,
         channel: Channel,
         destination: Destination,
         create_limiter: DestinationLimiter,
@@ -145,6 +146,12 @@ class LiveMessage:
     # -- the thread ------------------------------------------------------------------
 
     def _run(self) -> None:
+        # As the sender does: an installed httpx instrumentation must not turn our
+        # requests to Discord into spans that would be exported to Discord again.
+        with suppress_instrumentation():
+            self._loop()
+
+    def _loop(self) -> None:
         while not self._stop.is_set() and not self.disabled:
             with self._cond:
                 if self._settled():

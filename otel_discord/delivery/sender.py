@@ -15,10 +15,11 @@ from collections import Counter
 from typing import Any
 
 import httpx
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from otel_discord.channels import Channel
 from otel_discord.delivery.batch import Batch, build_batch, dropped_notice, split_payload
-from otel_discord.delivery.core import ChannelState, Core
+from otel_discord.delivery.core import ChannelState, EngineShared
 from otel_discord.delivery.destination import ChannelDestination, Destination, WebhookDestination
 from otel_discord.delivery.discord_errors import describe_response, why_unusable
 from otel_discord.delivery.item import Priority
@@ -42,10 +43,12 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
-class Sender:
+class DestinationSender:
     """Drains the outboxes of the channels routed to one destination."""
 
-    def __init__(self, core: Core, destination: Destination, states: list[ChannelState]) -> None:
+    def __init__(
+        self, core: EngineShared, destination: Destination, states: list[ChannelState]
+    ) -> None:
         self.core = core
         self.destination = destination
         self.states = states
@@ -83,6 +86,12 @@ class Sender:
         return not self._thread.is_alive()
 
     def _run(self) -> None:
+        # As the SDK's own exporters do: an installed httpx (or any) instrumentation must
+        # not turn our POSTs to Discord into spans, which would be exported to Discord again.
+        with suppress_instrumentation():
+            self._loop()
+
+    def _loop(self) -> None:
         while not self.core.stop.is_set() and not self.disabled:
             try:
                 if self._batch is None:
@@ -206,7 +215,9 @@ class Sender:
         elif status == 429 and headers is not None:
             self._rate_limited(batch, headers, response, now)
         elif status in RETRYABLE_STATUSES or status >= 500:
-            self._retry(batch, detail)
+            # A 503 may say when to come back (Retry-After), as a 429 does.
+            told = retry_after_s(response.headers, None) if status == 503 else None
+            self._retry(batch, detail, delay=told)
         elif status in FATAL_STATUSES:
             self._disable(status, detail, now)
         elif status == 413:
@@ -242,8 +253,15 @@ class Sender:
             self.core.cond.notify_all()
 
     def _retry(
-        self, batch: Batch, detail: str, *, wait: bool = True, serious: bool = False
+        self,
+        batch: Batch,
+        detail: str,
+        *,
+        wait: bool = True,
+        serious: bool = False,
+        delay: float | None = None,
     ) -> None:
+        """Keep the batch for another attempt after ``delay`` (the server's word) or a backoff."""
         detail = REDACTOR.scrub(detail)
         batch.attempt += 1
         state = self._counters_of(batch)
@@ -270,9 +288,10 @@ class Sender:
             )
         if wait:
             policy = self.core.policy
-            self.core.stop.wait(
-                backoff_delay(batch.attempt - 1, policy.backoff_base_s, policy.backoff_cap_s)
-            )
+            if delay is None:
+                attempt = batch.attempt - 1
+                delay = backoff_delay(attempt, policy.backoff_base_s, policy.backoff_cap_s)
+            self.core.stop.wait(min(delay, policy.ban_cap_s))  # a server's word, within reason
 
     def _banned(self, batch: Batch, detail: str, now: float) -> None:
         """A 429 without rate-limit headers: Cloudflare, not Discord, answered."""

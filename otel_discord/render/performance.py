@@ -15,10 +15,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Final
 
 from otel_discord.render import limits
-from otel_discord.render.metrics_history import MetricHistory, Reading
 from otel_discord.render.style import GREEN, RED, YELLOW
 from otel_discord.render.text import clip, code_block, human_count, sparkline
 from otel_discord.render.types import Embed
+from otel_discord.state import reading_keys as rk
+from otel_discord.state.history import MetricHistory, Reading
 
 PERFORMANCE_TITLE: Final = "⚡ Performance snapshot"
 SYSTEM_TITLE: Final = "🖥️ System snapshot"
@@ -28,11 +29,7 @@ PERCENT_WARN: Final = 75.0
 PERCENT_CRITICAL: Final = 90.0
 LATENCY_WARN_MS: Final = 500.0
 LATENCY_CRITICAL_MS: Final = 1000.0
-_SEVERITY_PERCENTS: Final = (
-    "system.cpu.percent",
-    "system.memory.percent",
-    "system.filesystem.percent",
-)
+_SEVERITY_PERCENTS: Final = (rk.CPU, rk.MEMORY, rk.DISK)
 
 MAX_CORE_ROWS: Final = 16
 """Above this many cores the system snapshot shows them as one compact line."""
@@ -48,31 +45,20 @@ _NOTE: Final = "… "
 """Row prefix: a line of text in the table, not a reading."""
 
 _HOST_ROWS: Final = (
-    "system.cpu.percent",
+    rk.CPU,
     _CORES,
-    "system.load1",
-    "system.memory.percent",
-    "system.swap.percent",
-    "system.filesystem.percent",
-    "system.disk.read_bps",
-    "system.disk.write_bps",
-    "system.network.rx_bps",
-    "system.network.tx_bps",
+    rk.LOAD_1M,
+    rk.MEMORY,
+    rk.SWAP,
+    rk.DISK,
+    rk.DISK_READ,
+    rk.DISK_WRITE,
+    rk.NET_RX,
+    rk.NET_TX,
 )
-_PROCESS_ROWS: Final = (
-    "process.cpu.percent",
-    "process.memory.rss_bytes",
-    "process.threads",
-    "process.open_fds",
-    "process.gc.collections_per_min",
-)
-_BOT_ROWS: Final = ("discord.latency_ms", "discord.event_loop.lag_ms", "discord.events_per_min")
-_BOT_COUNTS: Final = (
-    "discord.guilds",
-    "discord.users.cached",
-    "discord.shards",
-    "discord.connected",
-)
+_PROCESS_ROWS: Final = (rk.PROCESS_CPU, rk.RSS, rk.THREADS, rk.OPEN_FDS, rk.GC_PER_MIN)
+_BOT_ROWS: Final = (rk.LATENCY, rk.LOOP_LAG, rk.EVENTS_PER_MIN)
+_BOT_COUNTS: Final = (rk.GUILDS, rk.USERS_CACHED, rk.SHARDS, rk.CONNECTED)
 
 _BYTE_UNITS: Final = ("B", "KiB", "MiB", "GiB", "TiB")
 _MINUTES_ONLY: Final = timedelta(minutes=5)
@@ -124,7 +110,7 @@ def render_system(
     shards = _shard_keys(readings)
     hidden = len(_shard_keys(readings, limit=None)) - len(shards)
     more = [f"{_NOTE}{hidden} more shards"] if hidden > 0 else []
-    bot_rows = _expand(_BOT_ROWS, "discord.latency_ms", ["discord.latency_ms", *shards, *more])
+    bot_rows = _expand(_BOT_ROWS, rk.LATENCY, [rk.LATENCY, *shards, *more])
     colour = severity_colour(readings)
     drafts = [
         _Draft(title, table, [], colour)
@@ -145,7 +131,7 @@ def render_system(
 def severity_colour(readings: dict[str, Reading]) -> int:
     """Red over 90 % / 1000 ms, yellow over 75 % / 500 ms, else green (latest values)."""
     percents = [readings[k].now for k in _SEVERITY_PERCENTS if k in readings]
-    latency = readings["discord.latency_ms"].now if "discord.latency_ms" in readings else 0.0
+    latency = readings[rk.LATENCY].now if rk.LATENCY in readings else 0.0
     if any(p > PERCENT_CRITICAL for p in percents) or latency > LATENCY_CRITICAL_MS:
         return RED
     if any(p > PERCENT_WARN for p in percents) or latency > LATENCY_WARN_MS:
@@ -207,7 +193,7 @@ def _fit(
 def _bot_fields(readings: dict[str, Reading]) -> list[dict[str, object]]:
     """Shards connected, guilds and cached users as inline fields (counts, not series)."""
     fields: list[dict[str, object]] = []
-    shards, connected = readings.get("discord.shards"), readings.get("discord.connected")
+    shards, connected = readings.get(rk.SHARDS), readings.get(rk.CONNECTED)
     if shards is not None and connected is not None:
         value = f"{human_count(connected.now)}/{human_count(shards.now)} connected"
         fields.append({"name": "Shards", "value": value, "inline": True})
@@ -216,7 +202,7 @@ def _bot_fields(readings: dict[str, Reading]) -> list[dict[str, object]]:
         assert only is not None
         name = "Shards" if only is shards else "Shards connected"
         fields.append({"name": name, "value": human_count(only.now), "inline": True})
-    for key, name in (("discord.guilds", "Guilds"), ("discord.users.cached", "Users cached")):
+    for key, name in ((rk.GUILDS, "Guilds"), (rk.USERS_CACHED, "Users cached")):
         if key in readings:
             fields.append({"name": name, "value": human_count(readings[key].now), "inline": True})
     return fields
@@ -229,14 +215,16 @@ def _numeric_suffix(key: str, prefix: str) -> tuple[int, int, str]:
 
 
 def _core_keys(readings: dict[str, Reading]) -> list[str]:
-    keys = [k for k in readings if k.startswith("system.cpu.core.")]
-    return sorted(keys, key=lambda k: _numeric_suffix(k, "system.cpu.core."))
+    cores = [k for k in readings if k.startswith(rk.CORE_PREFIX)]
+    return sorted(cores, key=lambda k: _numeric_suffix(k, rk.CORE_PREFIX))
 
 
 def _shard_keys(readings: dict[str, Reading], *, limit: int | None = MAX_SHARD_ROWS) -> list[str]:
     """Per-shard latency keys, slowest first (the ones a reader must see), at most ``limit``."""
-    keys = [k for k in readings if k.startswith("discord.shard.") and k.endswith(".latency_ms")]
-    keys.sort(key=lambda k: (-readings[k].now, _numeric_suffix(k, "discord.shard.")))
+    keys = [
+        k for k in readings if k.startswith(rk.SHARD_PREFIX) and k.endswith(rk.SHARD_LATENCY_SUFFIX)
+    ]
+    keys.sort(key=lambda k: (-readings[k].now, _numeric_suffix(k, rk.SHARD_PREFIX)))
     return keys if limit is None else keys[:limit]
 
 

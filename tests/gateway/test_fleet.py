@@ -22,7 +22,7 @@ from otel_discord import Channel
 from otel_discord.gateway import INSTANCE_ATTR, Fleet, FleetPipeline, GatewaySettings
 from otel_discord.gateway._metrics_in import GATEWAY_SCOPE
 from otel_discord.monitors.rules import AlertRule
-from otel_discord.render.analytics import ActivityWindow
+from otel_discord.state.activity import ActivityWindow
 from tests.conftest import FourChannels
 
 S = 1_000_000_000
@@ -219,7 +219,7 @@ class TestFleetPipeline:
             metrics = [_gauge("discord.gateway.latency", points)]
             pipeline.ingest_metrics(state, metrics, _export(state.resource, metrics))
         pipeline.merge_metrics()
-        pipeline.send_system()
+        pipeline.pipeline.send_system()
         clock.now += 60
         pipeline.merge_metrics()
         assert pipeline.flush(5.0)

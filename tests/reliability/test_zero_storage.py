@@ -14,9 +14,9 @@ from typing import Any
 from discord.ext import commands
 
 from otel_discord import Channel
+from otel_discord.offline import payloads as g
+from otel_discord.offline.bot import make_bot, start
 from otel_discord.testing import Fault
-from otel_discord.testing import gateway as g
-from otel_discord.testing.offline import make_bot, start
 
 from .stack import Stack, wait_until
 

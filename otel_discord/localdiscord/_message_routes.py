@@ -12,14 +12,14 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-from otel_discord.testing import _routes as r
-from otel_discord.testing._model import Message, ViolationKind
-from otel_discord.testing._routes import Reply
-from otel_discord.testing._validate import check_message
-from otel_discord.testing._views import message_object
+from otel_discord.localdiscord import _routes as r
+from otel_discord.localdiscord._model import Message, ViolationKind
+from otel_discord.localdiscord._routes import Reply
+from otel_discord.localdiscord._validate import check_message
+from otel_discord.localdiscord._views import message_object
 
 if TYPE_CHECKING:
-    from otel_discord.testing._api import LocalDiscord, _Call, _Target
+    from otel_discord.localdiscord._api import LocalDiscord, _Call, _Target
 
 EDIT_KEYS: Final = frozenset(
     {

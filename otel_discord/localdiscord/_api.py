@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from otel_discord.testing import _routes as r
-from otel_discord.testing._message_routes import answer_message_route
-from otel_discord.testing._model import Fault, Message, Stats, Violation, ViolationKind
-from otel_discord.testing._ratelimit import Bucket, bucket_hash, retry_after_header
-from otel_discord.testing._routes import Reply, Route
-from otel_discord.testing._validate import check_message
-from otel_discord.testing._views import local_view, message_object
+from otel_discord.localdiscord import _routes as r
+from otel_discord.localdiscord._message_routes import answer_message_route
+from otel_discord.localdiscord._model import Fault, Message, Stats, Violation, ViolationKind
+from otel_discord.localdiscord._ratelimit import Bucket, bucket_hash, retry_after_header
+from otel_discord.localdiscord._routes import Reply, Route
+from otel_discord.localdiscord._validate import check_message
+from otel_discord.localdiscord._views import local_view, message_object
 
 PERMISSIONS = frozenset({"VIEW_CHANNEL", "SEND_MESSAGES", "EMBED_LINKS"})
 _DISCORD_EPOCH_MS = 1_420_070_400_000

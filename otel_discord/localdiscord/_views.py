@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from otel_discord.testing import _routes as r
-from otel_discord.testing._model import Message, Stats, Violation
-from otel_discord.testing._routes import Reply
+from otel_discord.localdiscord import _routes as r
+from otel_discord.localdiscord._model import Message, Stats, Violation
+from otel_discord.localdiscord._routes import Reply
 
 
 def message_object(message: Message, author_id: str, webhook_id: str | None) -> dict[str, Any]:
