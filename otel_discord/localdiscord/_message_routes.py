@@ -10,16 +10,56 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from otel_discord.localdiscord import _routes as r
 from otel_discord.localdiscord._model import Message, ViolationKind
-from otel_discord.localdiscord._routes import Reply
+from otel_discord.localdiscord._routes import Reply, Route
 from otel_discord.localdiscord._validate import check_message
 from otel_discord.localdiscord._views import message_object
 
-if TYPE_CHECKING:
-    from otel_discord.localdiscord._api import LocalDiscord, _Call, _Target
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class _Bot(_Identified, Protocol):
+    @property
+    def permissions(self) -> frozenset[str]: ...
+
+
+class Request(Protocol):
+    """The request on its way through the checks (``_api._Call``)."""
+
+    @property
+    def route(self) -> Route: ...
+    @property
+    def method(self) -> str: ...
+
+
+class Caller(Protocol):
+    """Who asks, once authenticated (``_api._Target``)."""
+
+    @property
+    def channel(self) -> _Identified: ...
+    @property
+    def webhook(self) -> _Identified | None: ...
+    @property
+    def bot(self) -> _Bot | None: ...
+
+
+class Server(Protocol):
+    """The parts of ``_api.LocalDiscord`` these routes use (typed here: no import back)."""
+
+    messages: list[Message]
+    revision: int
+    deleted: list[tuple[int, Message]]
+
+    def _refuse(self, key: str, which: tuple[int, int, str], call: Any) -> Reply: ...
+    def _parse(self, call: Any, rl: dict[str, str]) -> object: ...
+    def _violate(self, kind: ViolationKind, detail: str, call: Any) -> None: ...
+
 
 EDIT_KEYS: Final = frozenset(
     {
@@ -38,9 +78,7 @@ EDIT_KEYS: Final = frozenset(
 MISSING_PERMISSIONS_TO_DELETE: Final = (403, 50013, "Missing Permissions")
 
 
-def answer_message_route(
-    api: LocalDiscord, call: _Call, target: _Target, rl: dict[str, str]
-) -> Reply:
+def answer_message_route(api: Server, call: Request, target: Caller, rl: dict[str, str]) -> Reply:
     """GET, PATCH or DELETE one message, once the caller is authenticated and within limits."""
     index = _find(api, call, target)
     if index is None:
@@ -60,7 +98,7 @@ def answer_message_route(
     return _edit(api, call, target, index, rl)
 
 
-def _find(api: LocalDiscord, call: _Call, target: _Target) -> int | None:
+def _find(api: Server, call: Request, target: Caller) -> int | None:
     for i, message in enumerate(api.messages):
         if message.id != call.route.message_id or message.channel_id != target.channel.id:
             continue
@@ -70,7 +108,7 @@ def _find(api: LocalDiscord, call: _Call, target: _Target) -> int | None:
     return None
 
 
-def _edit(api: LocalDiscord, call: _Call, target: _Target, index: int, rl: dict[str, str]) -> Reply:
+def _edit(api: Server, call: Request, target: Caller, index: int, rl: dict[str, str]) -> Reply:
     patch = api._parse(call, rl)
     if isinstance(patch, Reply):
         return patch
