@@ -25,7 +25,7 @@ from otel_discord.channels import Channel
 from otel_discord.config import DiscordConfig
 from otel_discord.delivery import DeliveryEngine, DeliveryStats, StatusEvent
 from otel_discord.delivery.grouped import ErrorGroup, EventItem
-from otel_discord.delivery.item import Item, LatestItem, Priority, StaticItem
+from otel_discord.delivery.item import Item, Priority, StaticItem
 from otel_discord.delivery.live import LiveMessage
 from otel_discord.fingerprint import error_kind
 from otel_discord.monitors import Monitors, install_monitors
@@ -38,6 +38,7 @@ from otel_discord.render.storm import render_storm
 from otel_discord.render.types import Embed
 from otel_discord.scheduler import Scheduler
 from otel_discord.severity import is_error
+from otel_discord.snapshot_charts import SnapshotCharts, snapshot_item
 from otel_discord.state.activity import Activity, ActivityWindow
 from otel_discord.state.history import MetricHistory
 from otel_discord.state.repeat_hold import RepeatHold
@@ -92,6 +93,7 @@ class Pipeline:
         )
         self._annotate_activity = annotate_activity
         self.history = MetricHistory()
+        self.charts = SnapshotCharts(config)
         self.activity = ActivityWindow(clock_ns())
         self.scheduler = Scheduler()
         self.service = "unknown_service"
@@ -213,6 +215,7 @@ class Pipeline:
     def add_metrics(self, data: MetricsData) -> None:
         with self._lock:
             self.history.ingest(data)
+            self.charts.record(self.history)
             self.activity.add_metrics(data)
         for listener in list(self.metric_listeners):
             try:
@@ -276,9 +279,16 @@ class Pipeline:
             window = (self._windows[name], now)
             for covered in (name, *also):
                 self._windows[covered] = now
-            embeds = render(self.history, window=window, service=self.service, host=self.host)
+            chart = self.charts.chart(name, now)
+            embeds = render(
+                self.history,
+                window=window,
+                service=self.service,
+                host=self.host,
+                chart=chart.filename if chart else None,
+            )
         if embeds:
-            self._submit(Channel.PERFORMANCE, LatestItem(embeds, key=f"snapshot:{name}"))
+            self._submit(Channel.PERFORMANCE, snapshot_item(embeds, chart, key=f"snapshot:{name}"))
 
     # -- what monitors read ---------------------------------------------------------------
 

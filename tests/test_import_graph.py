@@ -33,7 +33,7 @@ LAYERS: Final = (
     ("delivery",),  # 3 queue items, outboxes, senders, transport
     ("config", "routing"),  # 4 settings and routing rules
     ("monitors",),  # 5 alert rules and health, fed through MonitorSource
-    ("pipeline",),  # 6 the hub: state, schedules and delivery of one config
+    ("pipeline", "snapshot_charts"),  # 6 the hub: state, schedules and delivery of one config
     ("intake",),  # 7 OTel records -> routed values -> a pipeline
     ("exporters", "gateway", "instrumentation"),  # 8 the SDK adapters and the OTLP receiver
     ("localdiscord", "offline", "check"),  # 9 tools: the strict local Discord, an offline bot

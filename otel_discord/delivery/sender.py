@@ -22,6 +22,7 @@ from otel_discord.delivery.batch import Batch, build_batch, dropped_notice, spli
 from otel_discord.delivery.core import ChannelState, EngineShared
 from otel_discord.delivery.destination import ChannelDestination, Destination, WebhookDestination
 from otel_discord.delivery.discord_errors import describe_response, why_unusable
+from otel_discord.delivery.file_fallback import fall_back_to_text, files_refused
 from otel_discord.delivery.item import Priority
 from otel_discord.delivery.outbox import Entry
 from otel_discord.delivery.policy import FATAL_STATUSES, RETRYABLE_STATUSES, backoff_delay
@@ -43,6 +44,10 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
+def _code(body: Any) -> object:
+    return body.get("code") if isinstance(body, dict) else None
+
+
 class DestinationSender:
     """Drains the outboxes of the channels routed to one destination."""
 
@@ -60,6 +65,8 @@ class DestinationSender:
         self.host = core.host_for(destination)
         self._bot = isinstance(destination, ChannelDestination)
         self._username = core.username if isinstance(destination, WebhookDestination) else None
+        self.files_off = False
+        """Set when the bot may not attach files here (403): messages go as text only."""
         self._thread: threading.Thread | None = None
         self._batch: Batch | None = None
         self._next = 0
@@ -151,7 +158,9 @@ class DestinationSender:
             self.wake.wait(_IDLE_WAIT_S if linger is None else linger)
             return None
         notice = dropped_notice(tally) if tally else None
-        batch, leftovers = build_batch(state.channel, entries, notice, self._username)
+        batch, leftovers = build_batch(
+            state.channel, entries, notice, self._username, with_files=not self.files_off
+        )
         with self.core.cond:
             state.outbox.put_back(leftovers)
             for entry in batch.render_failures:
@@ -218,6 +227,8 @@ class DestinationSender:
             # A 503 may say when to come back (Retry-After), as a 429 does.
             told = retry_after_s(response.headers, None) if status == 503 else None
             self._retry(batch, detail, delay=told)
+        elif files_refused(status, _code(body), batch.payloads[0]):
+            self._files_refused(batch, status, detail, now)
         elif status in FATAL_STATUSES:
             self._disable(status, detail, now)
         elif status == 413:
@@ -330,6 +341,17 @@ class DestinationSender:
         _logger.debug(
             "429 (scope %s) from %s; waiting %.2f s", scope, self.destination.redacted, pause
         )
+
+    def _files_refused(self, batch: Batch, status: int, detail: str, now: float) -> None:
+        """Discord refused the files, not the text: the text goes again alone, once."""
+        if status == 403:
+            self.host.record_invalid(now)
+            self.files_off = True  # no Attach Files here: later messages go without files
+        event = fall_back_to_text(batch, detail, self.destination.redacted, for_good=status == 403)
+        _logger.warning("channel %s: %s", batch.channel.value, event.detail)
+        with self.core.cond:
+            self._counters_of(batch).counters.retries += 1
+        self.core.emit(event)
 
     def _too_large(self, batch: Batch, detail: str) -> None:
         halves = [] if batch.split else split_payload(batch.payloads[0])

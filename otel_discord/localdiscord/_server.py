@@ -76,7 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         api = self.owner._api
         headers = {name.lower(): value for name, value in self.headers.items()}
-        body = self._read_body(headers, api.max_body_bytes)
+        body = self._read_body(headers, api.body_cap(headers))
         if isinstance(body, Reply):
             self._send(body)
             return
@@ -292,7 +292,8 @@ class DiscordServer:
     ) -> None:
         """Accept ``Authorization: Bot <token>`` with these permissions (default: all).
 
-        Permission names: ``VIEW_CHANNEL``, ``SEND_MESSAGES``, ``EMBED_LINKS``. Adding a
+        Permission names: ``VIEW_CHANNEL``, ``SEND_MESSAGES``, ``EMBED_LINKS``,
+        ``ATTACH_FILES`` (needed for messages with files). Adding a
         known token again replaces its permissions.
         """
         granted = frozenset(PERMISSIONS if permissions is None else permissions)
@@ -336,6 +337,15 @@ class DiscordServer:
     @forced_retry_after.setter
     def forced_retry_after(self, value: float) -> None:
         self._api.forced_retry_after = value
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """Files of one message larger than this in total get 413 code 40005 (default 10 MiB)."""
+        return self._api.max_upload_bytes
+
+    @max_upload_bytes.setter
+    def max_upload_bytes(self, value: int) -> None:
+        self._api.max_upload_bytes = value
 
     @property
     def max_body_bytes(self) -> int:

@@ -4,7 +4,10 @@ Pure: the history, the window and the names in, embed dicts out (no clock, no I/
 Each row of the table is ``metric  now  avg  max  history`` in a code block no wider
 than ``limits.CODE_BLOCK_WIDTH``; bytes are scaled per row (the unit goes in the
 label) so the columns stay narrow; the colour says the worst of CPU, memory, disk
-space and gateway latency.
+space and gateway latency. With a chart attached (``chart=`` its filename) the
+embed shows it as its image and the table gets shorter: the chart draws the
+history, so the sparkline column goes, and the performance table keeps only the
+rows the chart and the alerts are about.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ _HOST_ROWS: Final = (
 _PROCESS_ROWS: Final = (rk.PROCESS_CPU, rk.RSS, rk.THREADS, rk.OPEN_FDS, rk.GC_PER_MIN)
 _BOT_ROWS: Final = (rk.LATENCY, rk.LOOP_LAG, rk.EVENTS_PER_MIN)
 _BOT_COUNTS: Final = (rk.GUILDS, rk.USERS_CACHED, rk.SHARDS, rk.CONNECTED)
+_CHARTED_ROWS: Final = (rk.CPU, rk.MEMORY, rk.DISK, rk.PROCESS_CPU, rk.RSS, *_BOT_ROWS)
+"""The performance table beside a chart: what the chart draws and what alerts watch."""
 
 _BYTE_UNITS: Final = ("B", "KiB", "MiB", "GiB", "TiB")
 _MINUTES_ONLY: Final = timedelta(minutes=5)
@@ -83,25 +88,44 @@ class _Row:
 
 
 def render_performance(
-    history: MetricHistory, *, window: tuple[int, int], service: str, host: str | None
+    history: MetricHistory,
+    *,
+    window: tuple[int, int],
+    service: str,
+    host: str | None,
+    chart: str | None = None,
 ) -> list[Embed]:
     """The periodic snapshot: host, process and bot in one table, bot counts as fields."""
     readings = history.readings()
-    table = _table_lines(readings, (*_HOST_ROWS, *_PROCESS_ROWS, *_BOT_ROWS), compact_cores=True)
+    rows = _CHARTED_ROWS if chart else (*_HOST_ROWS, *_PROCESS_ROWS, *_BOT_ROWS)
+    table = _table_lines(readings, rows, compact_cores=True, sparklines=not chart)
     fields = _bot_fields(readings)
     if not table and not fields:
         return []
-    return _fit(
+    embeds = _fit(
         [_Draft(PERFORMANCE_TITLE, table, fields, severity_colour(readings))],
         history,
         window=window,
         service=service,
         host=host,
     )
+    return _with_image(embeds, chart)
+
+
+def _with_image(embeds: list[Embed], chart: str | None) -> list[Embed]:
+    """The first embed shows the attached chart (``attachment://<chart>``)."""
+    if chart and embeds:
+        embeds[0]["image"] = {"url": f"attachment://{chart}"}
+    return embeds
 
 
 def render_system(
-    history: MetricHistory, *, window: tuple[int, int], service: str, host: str | None
+    history: MetricHistory,
+    *,
+    window: tuple[int, int],
+    service: str,
+    host: str | None,
+    chart: str | None = None,
 ) -> list[Embed]:
     """The full snapshot: every core and shard, in a host embed and a process/bot embed."""
     readings = history.readings()
@@ -115,7 +139,10 @@ def render_system(
     drafts = [
         _Draft(title, table, [], colour)
         for title, table in (
-            (SYSTEM_TITLE, _table_lines(readings, host_rows, compact_cores=True)),
+            (
+                SYSTEM_TITLE,
+                _table_lines(readings, host_rows, compact_cores=True, sparklines=not chart),
+            ),
             (
                 PROCESS_TITLE,
                 _table_lines(
@@ -125,7 +152,7 @@ def render_system(
         )
         if table
     ]
-    return _fit(drafts, history, window=window, service=service, host=host)
+    return _with_image(_fit(drafts, history, window=window, service=service, host=host), chart)
 
 
 def severity_colour(readings: dict[str, Reading]) -> int:
@@ -236,7 +263,11 @@ def _expand(rows: Iterable[str], marker: str, replacement: Sequence[str]) -> tup
 
 
 def _table_lines(
-    readings: dict[str, Reading], keys: Iterable[str], *, compact_cores: bool
+    readings: dict[str, Reading],
+    keys: Iterable[str],
+    *,
+    compact_cores: bool,
+    sparklines: bool = True,
 ) -> list[str]:
     """Header and one line per reading present; the per-core line where ``_CORES`` stands."""
     rows: list[_Row | str] = []
@@ -255,7 +286,7 @@ def _table_lines(
     labels = [r.label for r in table_rows] + ([_CORES_LABEL] if cores else [])
     label_w = min(max(len("metric"), *(len(label) for label in labels)), _LABEL_WIDTH)
     num_w = max(3, *(len(c) for r in table_rows for c in r.cells))
-    spark_w = limits.CODE_BLOCK_WIDTH - label_w - 3 * (num_w + 2) - 2
+    spark_w = limits.CODE_BLOCK_WIDTH - label_w - 3 * (num_w + 2) - 2 if sparklines else 0
     header = f"{'metric':<{label_w}}" + "".join(f"  {h:>{num_w}}" for h in ("now", "avg", "max"))
     lines = [header + ("  history" if spark_w >= _MIN_SPARK else "")]
     for row in rows:

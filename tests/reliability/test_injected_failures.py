@@ -121,6 +121,9 @@ SITES = {
     "renderer: performance snapshot": Site(
         "otel_discord.pipeline.render_performance", "", "performance"
     ),
+    "renderer: performance chart": Site(
+        "otel_discord.render.charts.draw.render_png", "", "performance"
+    ),
     "exporter: log conversion": Site("otel_discord.intake.route.occurrence_from_log", ""),
     "exporter: span conversion": Site("otel_discord.intake.route.occurrence_from_span", ""),
     "exporter: span intake": Site(Pipeline, "add_spans"),
@@ -187,7 +190,8 @@ class TestInjectedFailures:
         mark = len(caplog.records)
 
         outcomes = {handler: play(handler, caplog) for handler in (False, True)}
-        stack.telemetry.meter_provider.force_flush()
+        for _ in range(2):  # rates (events/min, which the chart draws) need two exports
+            stack.telemetry.meter_provider.force_flush()
         if site.trigger:
             stack.pipeline.scheduler.run_now(site.trigger)
         stack.flush(10.0)

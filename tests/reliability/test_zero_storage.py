@@ -76,3 +76,21 @@ class TestZeroStorage:
             assert stack.embeds(channel), channel
         assert 404 in srv.stats().by_status
         assert [] == srv.violations
+
+    def test_charts_are_drawn_in_memory(
+        self, make_stack: Callable[..., Stack], write_audit: Any
+    ) -> None:
+        """Real system metrics become two PNG charts (Pillow loaded for them): nothing on disk."""
+        stack = make_stack(system_metrics=True)
+        for _ in range(3):
+            stack.telemetry.meter_provider.force_flush()
+        stack.pipeline.scheduler.run_now("performance")
+        stack.pipeline.send_system()
+        assert stack.flush(10.0)
+        stack.telemetry.shutdown()
+
+        assert [] == write_audit.opened
+        files = [f for m in stack.server.messages(Channel.PERFORMANCE.value) for f in m.files]
+        assert {"performance.png", "system.png"} <= {f.filename for f in files}
+        assert all(f.data.startswith(b"\x89PNG\r\n\x1a\n") for f in files)
+        assert [] == stack.server.violations
