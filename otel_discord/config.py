@@ -38,6 +38,9 @@ OTEL_EXPORTER_DISCORD_TIMEOUT: Final = PREFIX + "TIMEOUT"
 """Per HTTP request, in ms."""
 OTEL_EXPORTER_DISCORD_MAX_QUEUE_SIZE: Final = PREFIX + "MAX_QUEUE_SIZE"
 """Items per channel held in memory before the least important are dropped (and counted)."""
+OTEL_EXPORTER_DISCORD_MAX_QUEUE_BYTES: Final = PREFIX + "MAX_QUEUE_BYTES"
+"""Bytes per channel held in memory (approximate) before the least important are dropped."""
+DEFAULT_MAX_QUEUE_BYTES: Final = 8 * 1024 * 1024
 OTEL_EXPORTER_DISCORD_USERNAME: Final = PREFIX + "USERNAME"
 """Name shown as the webhook's author; defaults to the webhook's own name."""
 OTEL_EXPORTER_DISCORD_LOG_LEVEL: Final = PREFIX + "LOG_LEVEL"
@@ -129,6 +132,13 @@ SETTINGS: Final[tuple[_Setting, ...]] = (
         _positive_int,
         1000,
         "items per channel",
+    ),
+    _Setting(
+        "max_queue_bytes",
+        OTEL_EXPORTER_DISCORD_MAX_QUEUE_BYTES,
+        _positive_int,
+        DEFAULT_MAX_QUEUE_BYTES,
+        "bytes per channel",
     ),
     _Setting(
         "performance_interval_ms",
@@ -245,6 +255,7 @@ class DiscordConfig:
     routes: Mapping[Channel, Destination] = field(default_factory=dict)
     timeout_ms: int = 10_000
     max_queue_size: int = 1000
+    max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES
     performance_interval_ms: int = 60_000
     system_interval_ms: int = 120_000
     analytics_interval_ms: int = 60_000

@@ -88,6 +88,7 @@ class Pipeline:
             config.routes,
             timeout_s=config.timeout_ms / 1000,
             max_queue_size=config.max_queue_size,
+            max_queue_bytes=config.max_queue_bytes,
             username=config.username,
             on_status=self._on_status,
         )

@@ -54,6 +54,7 @@ class DeliveryEngine:
         *,
         timeout_s: float = 10.0,
         max_queue_size: int = 1000,
+        max_queue_bytes: int | None = None,
         username: str | None = None,
         on_status: Callable[[StatusEvent], None] | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -72,7 +73,7 @@ class DeliveryEngine:
         by_destination: dict[Destination, list[ChannelState]] = {}
         for channel, destination in routes.items():
             REDACTOR.add(destination.token)
-            state = ChannelState(channel, destination, Outbox(max_queue_size))
+            state = ChannelState(channel, destination, Outbox(max_queue_size, max_queue_bytes))
             self._states[channel] = state
             by_destination.setdefault(destination, []).append(state)
         for destination, states in by_destination.items():

@@ -13,7 +13,7 @@ from typing import Any, Final
 from otel_discord.fingerprint import FRAME, is_library
 from otel_discord.records import Occurrence
 from otel_discord.render import limits, style
-from otel_discord.render.text import clip, code_block, human_count, neutralise
+from otel_discord.render.text import clip, code_block, human_bytes, human_count, neutralise
 from otel_discord.render.types import Embed
 
 _CARETS: Final = re.compile(r"^\s*[\^~]+\s*$")
@@ -65,6 +65,8 @@ def render_error(occ: Occurrence, count: int, first_ns: int, last_ns: int) -> Em
     parts = [_count_line(count, first_ns, last_ns)]
     if occ.message and (not occ.exc_type or occ.message != occ.exc_message):
         parts.append(clip(neutralise(occ.message), 1500))
+    if occ.original_chars:
+        parts.append(f"_… message of {human_bytes(occ.original_chars)} truncated_")
     if occ.stacktrace:
         parts.append(
             code_block(
