@@ -30,6 +30,7 @@ SCRIPTS = (
     "bench_gateway_ingest.py",
     "bench_hostile_input.py",
     "bench_charts.py",
+    "bench_status_message.py",
     "profile_hot_path.py",
 )
 

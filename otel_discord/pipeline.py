@@ -26,6 +26,7 @@ from otel_discord.config import DiscordConfig
 from otel_discord.delivery import DeliveryEngine, DeliveryStats, StatusEvent
 from otel_discord.delivery.grouped import ErrorGroup, EventItem
 from otel_discord.delivery.item import Item, Priority, StaticItem
+from otel_discord.delivery.live import LiveMessage
 from otel_discord.fingerprint import error_kind
 from otel_discord.monitors import Monitors, install_monitors
 from otel_discord.records import EventNotice, Occurrence
@@ -116,10 +117,11 @@ class Pipeline:
         self.storm = StormWindow(clock_ns())
         self.scheduler.every("storm", STORM_WINDOW_S, self.send_storm)
         self.scheduler.every("analytics", config.analytics_interval_ms / 1000, self.send_activity)
+        # One #performance message per tick: the system snapshot (a superset of the
+        # performance table) takes the place of the table on the ticks it is due.
         self.scheduler.every(
-            "performance", config.performance_interval_ms / 1000, self.send_performance
+            "performance", config.performance_interval_ms / 1000, self.send_minute_snapshot
         )
-        self.scheduler.every("system", config.system_interval_ms / 1000, self.send_system)
         self.monitors: Monitors = install_monitors(self)
 
     # -- sharing ---------------------------------------------------------------------------
@@ -154,6 +156,7 @@ class Pipeline:
             self._started = True
         self.scheduler.start()
         self._submit(Channel.DIAGNOSTICS, StaticItem([self._startup_notice()]))
+        self.monitors.status_started()
 
     def learn_resource(self, resource: Resource) -> None:
         """Take service and host names from the first resource seen."""
@@ -243,17 +246,40 @@ class Pipeline:
         if embeds:
             self._submit(Channel.LOGS, StaticItem(embeds, priority=Priority.ERROR))
 
+    def send_minute_snapshot(self) -> None:
+        """This tick's one message: the system snapshot when it is due, else the table.
+
+        Due means a system interval has passed since the last one, give or take half
+        a performance interval (so scheduling jitter never skips or doubles it).
+        """
+        config = self.config
+        slack_ns = config.performance_interval_ms * 1_000_000 // 2
+        due_ns = config.system_interval_ms * 1_000_000 - slack_ns
+        with self._lock:
+            due = self._clock_ns() - self._windows["system"] >= due_ns
+        if due:
+            self.send_system()
+        else:
+            self.send_performance()
+
     def send_performance(self) -> None:
         self._send_snapshot("performance", render_performance)
 
     def send_system(self) -> None:
-        self._send_snapshot("system", render_system)
+        """The full system snapshot; it also covers the performance table's window."""
+        self._send_snapshot("system", render_system, also=("performance",))
 
-    def _send_snapshot(self, name: str, render: Callable[..., list[dict[str, object]]]) -> None:
+    def _send_snapshot(
+        self,
+        name: str,
+        render: Callable[..., list[dict[str, object]]],
+        also: tuple[str, ...] = (),
+    ) -> None:
         now = self._clock_ns()
         with self._lock:
             window = (self._windows[name], now)
-            self._windows[name] = now
+            for covered in (name, *also):
+                self._windows[covered] = now
             chart = self.charts.chart(name, now)
             embeds = render(
                 self.history,
@@ -279,6 +305,10 @@ class Pipeline:
     def delivery_stats(self) -> dict[Channel, DeliveryStats]:
         """Delivery counters per channel."""
         return self.engine.stats()
+
+    def live_message(self, channel: Channel) -> LiveMessage | None:
+        """A message in ``channel`` edited in place (the status message), if it is routed."""
+        return self.engine.live_message(channel)
 
     @property
     def started(self) -> bool:
@@ -355,6 +385,7 @@ class Pipeline:
                     final()
                 except Exception:
                     _logger.exception("otel-discord final summary failed")
+            self.monitors.status_stopped()
         self._closed = True
         self._flush_engine(deadline)
         return self.engine.shutdown(max(0.0, deadline - time.monotonic()))

@@ -194,18 +194,23 @@ class DestinationSender:
     # -- sending -------------------------------------------------------------------
 
     def _attempt(self, batch: Batch) -> None:
+        gone = self.core.gone.get(self.destination)
+        if gone is not None:  # the status message found it deleted or refused first
+            self._disable(*gone, time.monotonic())
+            return
         if not self.destination.ready():
             # A channel destination borrowing the bot's token: wait for the bot to connect.
             self.core.stop.wait(TOKEN_WAIT_S)
             return
         now = time.monotonic()
-        wait = self.limiter.delay(now)
+        wait = self.limiter.reserve(now)  # shared with the channel's live message
         if wait <= 0:
             wait = self.host.acquire(now, bot=self._bot)
+            if wait > 0:
+                self.limiter.release(now)
         if wait > 0:
             self.core.stop.wait(wait)
             return
-        self.limiter.on_send(now)
         try:
             response = self.core.transport.post(
                 self.destination, batch.payloads[0], self.core.request_timeout()

@@ -307,6 +307,18 @@ class DiscordServer:
         with self._api.lock:
             self._api.add_bot(token, name, granted)
 
+    def delete_message(self, message_id: str) -> None:
+        """Delete a message as a moderator would: it answers 404 code 10008 from now on."""
+        with self._api.lock:
+            for i, message in enumerate(self._api.messages):
+                if message.id == message_id:
+                    del self._api.messages[i]
+                    self._api.revision += 1
+                    self._api.deleted.append((self._api.revision, message))
+                    return
+        msg = f"no message with id {message_id}"
+        raise KeyError(msg)
+
     # ----- faults -----
 
     def inject(self, fault: Fault, *, count: int = 1, webhook_url: str | None = None) -> None:
