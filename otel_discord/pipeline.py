@@ -13,7 +13,6 @@ import logging
 import platform
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import ClassVar, Final
 
@@ -34,6 +33,7 @@ from otel_discord.render.performance import render_performance, render_system
 from otel_discord.render.storm import StormWindow, render_storm
 from otel_discord.repeat_hold import RepeatHold
 from otel_discord.scheduler import Scheduler
+from otel_discord.sightings import Sightings
 
 _logger = logging.getLogger("otel_discord.pipeline")
 
@@ -43,7 +43,7 @@ backs off, doubling up to the flush interval (30 s by default)."""
 STORM_WINDOW_S: Final = 60.0
 """Errors are tallied per minute for the storm summary."""
 REPORTED_SPANS: Final = 4096
-"""Span ids whose error already went out as a log record (so the span doesn't repeat it)."""
+"""Exceptions (and span errors) already shown, remembered so their other records are skipped."""
 
 
 class Pipeline:
@@ -80,7 +80,7 @@ class Pipeline:
         self._users = 0
         self._started = False
         self._closed = False
-        self._reported: OrderedDict[str, None] = OrderedDict()
+        self._reported = Sightings(REPORTED_SPANS)
         self._notices = 0
         """Status notices queued for diagnostics so far (flush waits for new ones too)."""
         now = clock_ns()
@@ -143,15 +143,10 @@ class Pipeline:
             self.host = host
 
     def submit_error(self, channel: Channel, occurrence: Occurrence, *, from_span: bool) -> None:
-        """Queue a problem; a span's error already reported by a log record is skipped."""
-        span_id = occurrence.span_id
-        if span_id:
-            with self._lock:
-                if span_id in self._reported:
-                    return
-                self._reported[span_id] = None
-                if len(self._reported) > REPORTED_SPANS:
-                    self._reported.popitem(last=False)
+        """Queue a problem, unless another record of the same exception was queued already."""
+        with self._lock:
+            if self._reported.seen_before(occurrence, from_span=from_span):
+                return
         if occurrence.severity_number >= 17:
             self.errors_seen += 1
             with self._lock:

@@ -9,6 +9,7 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 
+from otel_discord.exception_ids import ATTR_EXCEPTION_ID
 from otel_discord.render.errors import Occurrence
 from otel_discord.render.events import EventNotice
 
@@ -56,6 +57,7 @@ def occurrence_from_log(record: ReadableLogRecord, service: str, host: str | Non
         trace_id=trace_id,
         span_id=span_id if attrs.get("exception.type") else None,
         context=attrs,
+        exception_id=_text(attrs.get(ATTR_EXCEPTION_ID)),
     )
 
 
@@ -104,6 +106,7 @@ def occurrence_from_span(span: ReadableSpan, service: str, host: str | None) -> 
         trace_id=trace_id,
         span_id=span_id,
         context=span.attributes or {},
+        exception_id=_text(exc.get(ATTR_EXCEPTION_ID)),
     )
 
 

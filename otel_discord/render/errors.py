@@ -109,6 +109,8 @@ class Occurrence:
     trace_id: str | None = None
     span_id: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
+    exception_id: str | None = None
+    """Identity of the exception object (``otel_discord.exception_ids``): one embed per object."""
 
     @property
     def group_key(self) -> str:

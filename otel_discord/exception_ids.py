@@ -1,0 +1,79 @@
+"""One exception, one embed: a token per exception object, carried on every record of it.
+
+The same exception reaches the exporters up to three times: on the command's
+span, as the instrumentation's "Unhandled exception in ..." record and as the
+library's own "Ignoring exception in ..." log record. Span ids cannot tell them
+apart from a *different* error logged in the same span, so each record carries
+the identity of the exception object instead (``ATTR_EXCEPTION_ID``), and the
+pipeline shows the first record of a token and counts every other token.
+
+Wrapper exceptions (discord.py's ``CommandInvokeError`` and friends, which keep
+the real one in ``.original``) share the token of what they wrap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import threading
+import weakref
+from typing import Final
+
+ATTR_EXCEPTION_ID: Final = "otel_discord.exception.id"
+"""Record/span-event attribute: the token of the exception object it reports."""
+
+_MAX_UNWRAP: Final = 8
+_lock = threading.Lock()
+_counter = itertools.count(1)
+_tokens: weakref.WeakKeyDictionary[BaseException, str] = weakref.WeakKeyDictionary()
+
+
+def innermost(exc: BaseException) -> BaseException:
+    """Follow ``.original`` (discord.py's wrappers) to the exception the code raised."""
+    for _ in range(_MAX_UNWRAP):
+        inner = getattr(exc, "original", None)
+        if not isinstance(inner, BaseException) or inner is exc:
+            break
+        exc = inner
+    return exc
+
+
+def exception_id(exc: BaseException) -> str:
+    """The token of ``exc`` (unwrapped): equal for the same object, unique across processes."""
+    exc = innermost(exc)
+    with _lock:
+        try:
+            token = _tokens.get(exc)
+        except TypeError:  # unhashable or not weak-referenceable: identity for this moment
+            return f"{os.getpid():x}-i{id(exc):x}"
+        if token is None:
+            token = f"{os.getpid():x}-{next(_counter)}"
+            _tokens[exc] = token
+        return token
+
+
+class ExceptionIdFilter(logging.Filter):
+    """Adds ``ATTR_EXCEPTION_ID`` to records with ``exc_info`` (put it on the bridge handler)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc_info = record.exc_info
+        if exc_info and isinstance(exc_info[1], BaseException):
+            with contextlib.suppress(Exception):  # the bot's logging comes first
+                setattr(record, ATTR_EXCEPTION_ID, exception_id(exc_info[1]))
+        return True
+
+
+def tag_bridges(root: logging.Logger | None = None) -> int:
+    """Put one :class:`ExceptionIdFilter` on every OpenTelemetry bridge of the root logger."""
+    from otel_discord.console import is_bridge
+
+    tagged = 0
+    for handler in (root or logging.getLogger()).handlers:
+        if is_bridge(handler) and not any(
+            isinstance(f, ExceptionIdFilter) for f in handler.filters
+        ):
+            handler.addFilter(ExceptionIdFilter())
+            tagged += 1
+    return tagged
