@@ -30,6 +30,7 @@ from otel_discord.render.errors import ErrorGroup, Occurrence
 from otel_discord.render.events import EventItem, EventNotice, render_notice
 from otel_discord.render.metrics_history import MetricHistory
 from otel_discord.render.performance import render_performance, render_system
+from otel_discord.render.stopped import RunTotals, render_stopped
 from otel_discord.render.storm import StormWindow, render_storm
 from otel_discord.repeat_hold import RepeatHold
 from otel_discord.scheduler import Scheduler
@@ -40,6 +41,8 @@ _logger = logging.getLogger("otel_discord.pipeline")
 REPEAT_HOLD_S: Final = 10.0
 """Repeats of an error kind are first merged for this long; a kind that keeps recurring
 backs off, doubling up to the flush interval (30 s by default)."""
+DRAIN_TIMEOUT_MS: Final = 2000
+"""How long a provider's force_flush may take before an analytics summary."""
 STORM_WINDOW_S: Final = 60.0
 """Errors are tallied per minute for the storm summary."""
 REPORTED_SPANS: Final = 4096
@@ -75,11 +78,16 @@ class Pipeline:
         self.host: str | None = platform.node() or None
         self.metric_listeners: list[Callable[[MetricsData], None]] = []
         self.errors_seen = 0
+        self.totals = RunTotals()
+        self.started_ns = clock_ns()
+        self.drains: list[Callable[[], object]] = [global_flush]
+        """Called before an analytics window closes (the SDK providers' force_flush)."""
         """Error-level problems submitted so far (monitors derive error rates from it)."""
         self._lock = threading.Lock()
         self._users = 0
         self._started = False
         self._closed = False
+        self._stopping = False
         self._reported = Sightings(REPORTED_SPANS)
         self._notices = 0
         """Status notices queued for diagnostics so far (flush waits for new ones too)."""
@@ -129,6 +137,7 @@ class Pipeline:
             if self._started or self._closed:
                 return
             self._started = True
+        self.started_ns = self._clock_ns()
         self.scheduler.start()
         self._submit(Channel.DIAGNOSTICS, StaticItem([self._startup_notice()]))
 
@@ -189,10 +198,17 @@ class Pipeline:
     # -- schedules (scheduler thread) -----------------------------------------------------
 
     def send_activity(self) -> None:
-        """Close the analytics window and send its summary (if anything happened)."""
+        """Close the analytics window and send its summary (if anything happened).
+
+        The SDK's queues are drained first, so the span table and the counters beside
+        it describe the same minutes (spans wait up to 5 s, counters up to 15 s).
+        """
+        if not self._stopping:
+            drain_sdk(self.drains)
         now = self._clock_ns()
         with self._lock:
             activity = self.activity.close(now)
+            self.totals.add(activity)
         embeds = render_activity(activity, service=self.service, host=self.host)
         if embeds:
             self._submit(Channel.ANALYTICS, StaticItem(embeds))
@@ -251,6 +267,18 @@ class Pipeline:
         if self.engine.submit(Channel.DIAGNOSTICS, StaticItem([embed], priority=Priority.WARNING)):
             self._notices += 1
 
+    def announce_stop(self) -> None:
+        """Say in diagnostics that monitoring stopped (replace to edit a status message instead)."""
+        self.totals.errors = self.errors_seen
+        embed = render_stopped(
+            self.totals,
+            started_ns=self.started_ns,
+            stopped_ns=self._clock_ns(),
+            service=self.service,
+            host=self.host,
+        )
+        self._submit(Channel.DIAGNOSTICS, StaticItem([embed], priority=Priority.WARNING))
+
     def _startup_notice(self) -> dict[str, object]:
         return self.monitors.startup_embed()
 
@@ -283,11 +311,16 @@ class Pipeline:
         self.release_repeats(everything=True)
         if was_started:
             # The last word of a process: what happened since the last summary, and its state.
+            self._stopping = True  # at exit the providers were flushed already
             for final in (self.send_activity, self.send_performance):
                 try:
                     final()
                 except Exception:
                     _logger.exception("otel-discord final summary failed")
+            try:
+                self.announce_stop()
+            except Exception:
+                _logger.exception("otel-discord stopped notice failed")
         self._closed = True
         self._flush_engine(deadline)
         return self.engine.shutdown(max(0.0, deadline - time.monotonic()))
@@ -300,6 +333,25 @@ class Pipeline:
             cls._registry.clear()
         for pipeline in pipelines:
             pipeline.shutdown(timeout_s)
+
+
+def global_flush() -> None:
+    """Export what the global tracer and meter providers hold (no-op providers have nothing)."""
+    from opentelemetry import metrics, trace
+
+    for provider in (trace.get_tracer_provider(), metrics.get_meter_provider()):
+        flush: Callable[[int], object] | None = getattr(provider, "force_flush", None)
+        if callable(flush):
+            flush(DRAIN_TIMEOUT_MS)
+
+
+def drain_sdk(drains: Iterable[Callable[[], object]]) -> None:
+    """Run each drain; a failing one is logged and skipped (never stops the summary)."""
+    for drain in drains:
+        try:
+            drain()
+        except Exception:
+            _logger.debug("otel-discord drain before the summary failed", exc_info=True)
 
 
 def _flush_at_exit() -> None:
