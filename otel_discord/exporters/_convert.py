@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -58,6 +59,7 @@ def occurrence_from_log(record: ReadableLogRecord, service: str, host: str | Non
         span_id=span_id if attrs.get("exception.type") else None,
         context=attrs,
         exception_id=_text(attrs.get(ATTR_EXCEPTION_ID)),
+        base_dir=_working_directory(),
     )
 
 
@@ -107,7 +109,15 @@ def occurrence_from_span(span: ReadableSpan, service: str, host: str | None) -> 
         span_id=span_id,
         context=span.attributes or {},
         exception_id=_text(exc.get(ATTR_EXCEPTION_ID)),
+        base_dir=_working_directory(),
     )
+
+
+def _working_directory() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:  # deleted under us
+        return None
 
 
 def _text(value: object) -> str | None:

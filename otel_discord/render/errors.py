@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from otel_discord.delivery.item import Item, Priority
 from otel_discord.render import limits, style
+from otel_discord.render.frames import display_path, is_own_frame
 from otel_discord.render.text import clip, code_block, human_count, neutralise
 from otel_discord.render.types import Embed
 
@@ -59,14 +60,17 @@ def crash_location(stacktrace: str | None) -> str:
     frames = [m for m in map(_FRAME.match, (stacktrace or "").splitlines()) if m]
     if not frames:
         return ""
-    user = [m for m in frames if not _is_library(m["path"])]
+    user = [m for m in frames if not _is_library(m["path"]) and not is_own_frame(m["path"])]
     frame = (user or frames)[-1]
     name = re.split(r"[\\/]", frame["path"])[-1]
     return f"{frame['func']} ({name}:{frame['line']})"
 
 
-def trim_stacktrace(stacktrace: str) -> str:
-    """Keep the user's own frames and the innermost one; fold library frames into a count."""
+def trim_stacktrace(stacktrace: str, base_dir: str | None = None) -> str:
+    """Keep the user's own frames and the innermost one; fold library frames into a count.
+
+    Frames of this package are dropped; paths are shortened (:func:`display_path`).
+    """
     lines = [line for line in stacktrace.rstrip().splitlines() if not _CARETS.match(line)]
     out: list[str] = []
     folded = 0
@@ -82,12 +86,17 @@ def trim_stacktrace(stacktrace: str) -> str:
         )
         span = lines[index : index + (2 if has_source else 1)]
         index += len(span)
+        if match and is_own_frame(match["path"]):
+            continue
         if match and _is_library(match["path"]) and index - len(span) != last_frame:
             folded += 1
             continue
         if folded:
             out.append(f"  … {folded} library frame{'s' if folded > 1 else ''}")
             folded = 0
+        if match:
+            path = match["path"]
+            span = [span[0].replace(f'"{path}"', f'"{display_path(path, base_dir)}"', 1), *span[1:]]
         out.extend(span)
     return "\n".join(out)
 
@@ -111,6 +120,8 @@ class Occurrence:
     context: Mapping[str, Any] = field(default_factory=dict)
     exception_id: str | None = None
     """Identity of the exception object (``otel_discord.exception_ids``): one embed per object."""
+    base_dir: str | None = None
+    """The reporting process's working directory: the bot's own paths are shown relative to it."""
 
     @property
     def group_key(self) -> str:
@@ -166,7 +177,7 @@ def render_error(occ: Occurrence, count: int, first_ns: int, last_ns: int) -> Em
     if occ.stacktrace:
         parts.append(
             code_block(
-                trim_stacktrace(occ.stacktrace),
+                trim_stacktrace(occ.stacktrace, occ.base_dir),
                 STACK_BUDGET,
                 lang="py",
                 width=limits.CODE_BLOCK_WIDTH * 2,
