@@ -18,6 +18,7 @@ from typing import Final
 
 from otel_discord.channels import Channel
 from otel_discord.render.errors import ErrorGroup
+from otel_discord.render.kind_tally import KindTally
 
 MAX_KINDS: Final = 1000
 """Kinds remembered at once; past this, repeats are sent unheld (still merged by the outbox)."""
@@ -45,6 +46,7 @@ class RepeatHold:
         self._last_sent: dict[tuple[Channel, str], float] = {}
         self._streak: dict[tuple[Channel, str], int] = {}
         self._held: dict[tuple[Channel, str], ErrorGroup] = {}
+        self.tally = KindTally(MAX_KINDS)
 
     def hold_for(self, channel: Channel, key: str) -> float:
         """The current hold of a kind: doubled per follow-up in a row, capped."""
@@ -56,6 +58,7 @@ class RepeatHold:
         key = (channel, group.key or "")
         now = self._clock()
         with self._lock:
+            self.tally.add(key, group)
             held = self._held.get(key)
             if held is not None:
                 held.absorb(group)
@@ -70,6 +73,7 @@ class RepeatHold:
                     return group
             self._streak.pop(key, None)  # quiet for a whole hold: back to the base hold
             self._last_sent[key] = now
+            self.tally.annotate(key, group)
             return group
 
     def release(self, *, everything: bool = False) -> list[tuple[Channel, ErrorGroup]]:
@@ -82,6 +86,7 @@ class RepeatHold:
                     del self._held[key]
                     self._last_sent[key] = now
                     self._streak[key] = self._streak.get(key, 0) + 1
+                    self.tally.annotate(key, group)
                     out.append((key[0], group))
             self._forget_older_than(now)
         return out

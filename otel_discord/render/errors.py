@@ -149,29 +149,44 @@ class ErrorGroup(Item):
         self.last_ns = occurrence.time_ns
         self.priority = Priority.ERROR if occurrence.severity_number >= 17 else Priority.WARNING
         self.urgent = occurrence.severity_number >= 17
+        self.seen_total = 0
+        """Occurrences of this kind so far, when it was seen before this group (else 0)."""
+        self.seen_since_ns = 0
 
     def absorb(self, other: Item) -> bool:
         if not isinstance(other, ErrorGroup) or other.key != self.key:
             return False
         self.count += other.count
         self.first_ns = min(self.first_ns, other.first_ns)
+        if other.seen_total > self.seen_total:
+            self.seen_total, self.seen_since_ns = other.seen_total, other.seen_since_ns
         if other.last_ns >= self.last_ns:
             self.last_ns = other.last_ns
             self.sample = other.sample
         return True
 
     def embeds(self) -> list[Embed]:
-        return [render_error(self.sample, self.count, self.first_ns, self.last_ns)]
+        seen = (self.seen_total, self.seen_since_ns) if self.seen_total else None
+        return [render_error(self.sample, self.count, self.first_ns, self.last_ns, seen=seen)]
 
 
-def render_error(occ: Occurrence, count: int, first_ns: int, last_ns: int) -> Embed:
-    """The embed of a group of identical problems."""
+def render_error(
+    occ: Occurrence,
+    count: int,
+    first_ns: int,
+    last_ns: int,
+    *,
+    seen: tuple[int, int] | None = None,
+) -> Embed:
+    """The embed of a group of identical problems; ``seen`` = (total so far, since) on repeats."""
     icon = style.severity_icon(occ.severity_number)
     if occ.exc_type:
         title = f"{icon} {occ.exc_type}: {occ.exc_message or ''}".rstrip(": ")
     else:
         title = f"{icon} {occ.severity_text or 'LOG'} · {occ.source}"
     parts = [_count_line(count, first_ns, last_ns)]
+    if seen is not None:
+        parts[0] += f" · seen {human_count(seen[0])}× since {style.clock(seen[1])} UTC"
     if occ.message and (not occ.exc_type or occ.message != occ.exc_message):
         parts.append(clip(neutralise(occ.message), 1500))
     if occ.stacktrace:
