@@ -32,6 +32,7 @@ _TEMPLATE_SUBS: Final = (
     (re.compile(r"'[^'\n]*'|\"[^\"\n]*\""), "'…'"),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "#"),
     (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}\b"), "#"),
+    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}\b"), "#"),
     (re.compile(r"\d+(?:\.\d+)?"), "#"),
 )
 STACK_BUDGET: Final = 1400

@@ -59,3 +59,24 @@ discord.errors.Forbidden: 403 Forbidden (error code: 50013): Missing Permissions
         trace = TRACE.replace("/home/bot/app/cogs/", f"{VENV}/discord/ext/")  # no user frame
         assert "request (http.py:745)" == crash_location(trace)
         assert "on_guild_join (admin.py:12)" == crash_location(TRACE)
+
+
+class TestKindKey:
+    """Volatile parts (addresses, hex, ids, numbers, quoted values) do not split a kind."""
+
+    def test_unclosed_session_is_one_kind(self) -> None:
+        from otel_discord.render.errors import message_template
+
+        def text(address: str, task: int, token: str) -> str:
+            return (
+                "Unclosed client session\nclient_session: <aiohttp.client.ClientSession "
+                f"object at 0x{address}> (Task-{task}, session {token}, guild 1187654321098765)"
+            )
+
+        keys = {
+            message_template(text("7f3a1c2b3d40", 12, "a3f9c2e1d4b5")),
+            message_template(text("7f0e99aa0f10", 307, "9b1e77aa02cd")),
+            message_template(text("55d1c0ffee00", 4, "0c0ffee12345")),
+        }
+        assert 1 == len(keys)
+        assert message_template("lost deadbeef") == "lost deadbeef"  # a word stays a word
