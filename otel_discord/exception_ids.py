@@ -18,7 +18,6 @@ import itertools
 import logging
 import os
 import threading
-import weakref
 from typing import Final
 
 ATTR_EXCEPTION_ID: Final = "otel_discord.exception.id"
@@ -27,7 +26,7 @@ ATTR_EXCEPTION_ID: Final = "otel_discord.exception.id"
 _MAX_UNWRAP: Final = 8
 _lock = threading.Lock()
 _counter = itertools.count(1)
-_tokens: weakref.WeakKeyDictionary[BaseException, str] = weakref.WeakKeyDictionary()
+_TOKEN_ATTRIBUTE: Final = "_otel_discord_exception_id"  # noqa: S105  (an attribute name)
 
 
 def innermost(exc: BaseException) -> BaseException:
@@ -41,17 +40,22 @@ def innermost(exc: BaseException) -> BaseException:
 
 
 def exception_id(exc: BaseException) -> str:
-    """The token of ``exc`` (unwrapped): equal for the same object, unique across processes."""
+    """The token of ``exc`` (unwrapped): equal for the same object, unique across processes.
+
+    Kept on the exception itself: built-in exceptions take no weak references, and an
+    ``id()`` is reused as soon as the object is gone (a later error would look the same).
+    """
     exc = innermost(exc)
-    with _lock:
-        try:
-            token = _tokens.get(exc)
-        except TypeError:  # unhashable or not weak-referenceable: identity for this moment
-            return f"{os.getpid():x}-i{id(exc):x}"
-        if token is None:
-            token = f"{os.getpid():x}-{next(_counter)}"
-            _tokens[exc] = token
+    token = getattr(exc, _TOKEN_ATTRIBUTE, None)
+    if isinstance(token, str):
         return token
+    with _lock:
+        token = f"{os.getpid():x}-{next(_counter)}"
+    try:
+        setattr(exc, _TOKEN_ATTRIBUTE, token)
+    except (AttributeError, TypeError):  # an exception type that takes no attributes
+        return f"{os.getpid():x}-i{id(exc):x}"
+    return token
 
 
 class ExceptionIdFilter(logging.Filter):

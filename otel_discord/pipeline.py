@@ -137,7 +137,6 @@ class Pipeline:
             if self._started or self._closed:
                 return
             self._started = True
-        self.started_ns = self._clock_ns()
         self.scheduler.start()
         self._submit(Channel.DIAGNOSTICS, StaticItem([self._startup_notice()]))
 

@@ -131,6 +131,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 )
 
 from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._components import reset_names
 from otel_discord.instrumentation._errors import discord_py_error_kinds
 from otel_discord.instrumentation._events import reset_sessions
 from otel_discord.instrumentation._names import SCOPE, names_table_markdown
@@ -184,3 +185,4 @@ class DiscordInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             self._patcher.restore()
             self._patcher = None
         reset_sessions()
+        reset_names()

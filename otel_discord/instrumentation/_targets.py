@@ -14,6 +14,7 @@ from typing import Final
 
 from otel_discord.instrumentation._app_commands import make_call, make_error_origin
 from otel_discord.instrumentation._commands import make_invoke
+from otel_discord.instrumentation._components import patch_components
 from otel_discord.instrumentation._dispatch import make_dispatch, make_run_event
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._ratelimit import make_json_or_text
@@ -57,3 +58,4 @@ def patch_library(patcher: Patcher, module: ModuleType) -> None:
     patcher.wrap(app_commands.CommandTree, "_call", make_call)
     patcher.wrap(app_commands.Command, "_invoke_with_namespace", make_error_origin)
     patcher.wrap(app_commands.ContextMenu, "_invoke", make_error_origin)
+    patch_components(patcher)

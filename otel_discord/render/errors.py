@@ -167,7 +167,9 @@ class ErrorGroup(Item):
         return True
 
     def embeds(self) -> list[Embed]:
-        seen = (self.seen_total, self.seen_since_ns) if self.seen_total else None
+        # a group that absorbed every earlier occurrence already says how many there were
+        shown = self.seen_total > self.count
+        seen = (self.seen_total, self.seen_since_ns) if shown else None
         return [render_error(self.sample, self.count, self.first_ns, self.last_ns, seen=seen)]
 
 

@@ -39,9 +39,9 @@ class RunTotals:
 def render_stopped(
     totals: RunTotals, *, started_ns: int, stopped_ns: int, service: str, host: str | None
 ) -> Embed:
-    """The notice: ``Clean shutdown after 2 h 5 min`` and the run's totals."""
+    """The notice: ``Stopped after 2 h 5 min`` and the run's totals."""
     uptime = human_duration(max(0, stopped_ns - started_ns) / 1e9)
-    lines = [f"Clean shutdown after {uptime} (since {style.clock(started_ns)} UTC)."]
+    lines = [f"Stopped after {uptime} (monitoring since {style.clock(started_ns)} UTC)."]
     commands = totals.commands_ok + totals.commands_failed
     if commands or totals.messages or totals.events:
         lines.append(
