@@ -7,7 +7,9 @@ import threading
 
 import httpx
 
+from otel_discord.delivery import quiet_http
 from otel_discord.delivery.destination import Destination
+from otel_discord.delivery.quiet_http import own_request
 from otel_discord.render.types import Payload
 
 PROJECT_URL = "https://github.com/otel-discord/otel-discord"
@@ -38,6 +40,7 @@ class Transport:
     def _get_client(self) -> httpx.Client:
         with self._lock:
             if self._client is None:
+                quiet_http.install()
                 self._client = httpx.Client(
                     timeout=self._timeout_s,
                     headers={"User-Agent": user_agent()},
@@ -48,12 +51,13 @@ class Transport:
 
     def post(self, destination: Destination, payload: Payload, timeout_s: float) -> httpx.Response:
         """POST one message; raises httpx errors for timeouts and broken connections."""
-        return self._get_client().post(
-            destination.url,
-            json=payload,
-            headers=destination.headers(),
-            timeout=timeout_s,
-        )
+        with own_request():
+            return self._get_client().post(
+                destination.url,
+                json=payload,
+                headers=destination.headers(),
+                timeout=timeout_s,
+            )
 
     def close(self) -> None:
         with self._lock:

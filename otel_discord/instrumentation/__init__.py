@@ -114,7 +114,7 @@ fail the command (outcome ``failure``) but are not bugs: no error log and no
 Forks
 -----
 py-cord, nextcord and disnake get the event hooks they share with discord.py
-(``Client.dispatch``, ``Client._run_event``, ``http.json_or_text``): events,
+(``Client.dispatch``, ``Client.on_error``, ``http.json_or_text``): events,
 messages, guild/member/voice/reaction changes, event-handler errors, gauges and
 rate limits; prefix and application-command spans are discord.py only. Their
 distributions are not named ``discord.py``, so pass ``skip_dep_check=True`` to
@@ -133,6 +133,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._components import reset_names
 from otel_discord.instrumentation._errors import discord_py_error_kinds
+from otel_discord.instrumentation._event_errors import unhook_all
 from otel_discord.instrumentation._events import reset_sessions
 from otel_discord.instrumentation._names import SCOPE, names_table_markdown
 from otel_discord.instrumentation._options import Options
@@ -186,3 +187,4 @@ class DiscordInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             self._patcher = None
         reset_sessions()
         reset_names()
+        unhook_all()

@@ -1,26 +1,22 @@
-"""Hooks on ``Client.dispatch`` (every event) and ``Client._run_event`` (every handler).
+"""The hook on ``Client.dispatch``: every event.
 
 ``dispatch`` runs for every gateway event, so its wrapper does the least it can:
-one global read, one identity check for the client, one cached attribute lookup,
-one counter add, one dict miss. ``_run_event`` is where every event handler's
-exception lands before ``on_error``; the handler coroutine is wrapped so the
-exception is recorded and re-raised unchanged, and ``on_error`` (discord.py's or
-the bot's) still gets it.
+one global read, two identity checks for the client, one cached attribute lookup,
+one counter add, one dict miss. Event-handler errors are observed by the
+client's ``on_error`` shim (``_event_errors``), which the first dispatch installs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
-from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
-from otel_discord.instrumentation._errors import unwrap
+from otel_discord.instrumentation._event_errors import hook_on_error
 from otel_discord.instrumentation._events import HANDLERS
 from otel_discord.instrumentation._safety import swallow
 
 Dispatch = Callable[..., None]
-RunEvent = Callable[..., Coroutine[Any, Any, None]]
 
 
 def make_dispatch(original: Dispatch) -> Dispatch:
@@ -31,6 +27,7 @@ def make_dispatch(original: Dispatch) -> Dispatch:
         if telemetry is not None:
             try:
                 telemetry.clients.see(self)
+                hook_on_error(self)
                 telemetry.count_event(event)
                 handler = HANDLERS.get(event)
                 if handler is not None:
@@ -40,45 +37,3 @@ def make_dispatch(original: Dispatch) -> Dispatch:
         return original(self, event, *args, **kwargs)
 
     return dispatch
-
-
-def _record_event_error(event_name: str, exc: BaseException) -> None:
-    telemetry = _state.current
-    if telemetry is None:
-        return
-    try:
-        raw = unwrap(exc)
-        event = event_name.removeprefix("on_")
-        telemetry.report_error(
-            raw,
-            source=n.SOURCE_EVENT,
-            where=f"event {event_name}",
-            attributes={n.ATTR_EVENT: event},
-        )
-    except Exception as failure:
-        swallow("event error", failure)
-
-
-def make_run_event(original: RunEvent) -> RunEvent:
-    """Wrap ``Client._run_event``; the handler's exception is noted, then re-raised."""
-
-    async def _run_event(
-        self: Any,
-        coro: Callable[..., Coroutine[Any, Any, Any]],
-        event_name: str,
-        *args: Any,
-        **kwargs: Any,
-    ) -> None:
-        if _state.current is None:
-            return await original(self, coro, event_name, *args, **kwargs)
-
-        async def observed(*call_args: Any, **call_kwargs: Any) -> Any:
-            try:
-                return await coro(*call_args, **call_kwargs)
-            except Exception as exc:
-                _record_event_error(event_name, exc)
-                raise
-
-        return await original(self, observed, event_name, *args, **kwargs)
-
-    return _run_event

@@ -2,7 +2,7 @@
 
 discord.py gets every hook. py-cord (which also installs as ``discord``), nextcord
 and disnake get the hooks whose shapes they share with discord.py:
-``Client.dispatch``, ``Client._run_event`` and ``http.json_or_text``.
+``Client.dispatch``, ``Client.on_error`` and ``http.json_or_text``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Final
 from otel_discord.instrumentation._app_commands import make_call, make_error_origin
 from otel_discord.instrumentation._commands import make_invoke
 from otel_discord.instrumentation._components import patch_components
-from otel_discord.instrumentation._dispatch import make_dispatch, make_run_event
+from otel_discord.instrumentation._dispatch import make_dispatch
+from otel_discord.instrumentation._event_errors import make_event
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._ratelimit import make_json_or_text
 
@@ -45,7 +46,8 @@ def patch_library(patcher: Patcher, module: ModuleType) -> None:
     """Install every hook ``module`` supports."""
     client = module.Client
     patcher.wrap(client, "dispatch", make_dispatch)
-    patcher.wrap(client, "_run_event", make_run_event)
+    # event-handler errors: an on_error shim per client (no frame of ours in tracebacks)
+    patcher.wrap(client, "event", make_event)
     http = getattr(module, "http", None)
     if http is not None:
         patcher.wrap(http, "json_or_text", make_json_or_text)

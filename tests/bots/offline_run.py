@@ -75,17 +75,26 @@ class Scene:
 
     def slash(self, name: str, **options: Any) -> None:
         self.world.slash(
-            name, options=[g.option(k, v, INTEGER if isinstance(v, int) else 3) for k, v in options.items()]
+            name,
+            options=[
+                g.option(k, v, INTEGER if isinstance(v, int) else 3) for k, v in options.items()
+            ],
         )
 
     def click(self, custom_id: str, message_id: str) -> None:
         world = self.world
         payload = g.interaction_create(
-            world.application_id, "", guild_id=world.guild_id, channel_id=world.text_id, invoker=world.alice
+            world.application_id,
+            "",
+            guild_id=world.guild_id,
+            channel_id=world.text_id,
+            invoker=world.alice,
         )
         payload["type"] = COMPONENT
         payload["data"] = {"custom_id": custom_id, "component_type": BUTTON}
-        payload["message"] = g.message_create(world.text_id, world.bot_user, "panel", guild_id=world.guild_id)
+        payload["message"] = g.message_create(
+            world.text_id, world.bot_user, "panel", guild_id=world.guild_id
+        )
         payload["message"]["id"] = message_id
         world.feed("INTERACTION_CREATE", payload)
 
@@ -93,7 +102,9 @@ class Scene:
 Scenario = Callable[[Scene], Awaitable[None]]
 
 
-def drive(bot: Any, scenario: Scenario, *, forbidden_system_channel: bool = False) -> None:
+def drive(
+    bot: Any, scenario: Scenario, *, forbidden_system_channel: bool = False, shards: int = 0
+) -> None:
     """Make ``bot.start`` (what ``bot.run`` awaits) play ``scenario`` offline.
 
     With ``forbidden_system_channel`` the guild's system channel answers 403 to posts.
@@ -103,11 +114,21 @@ def drive(bot: Any, scenario: Scenario, *, forbidden_system_channel: bool = Fals
         world = new_world(bot)
         rest = OfflineRest(world.bot_user)
         bot.http.request = rest.request
-        AsyncWebhookAdapter.request = lambda _self, route, *a, **kw: rest.webhook_request(route, *a, **kw)  # type: ignore[method-assign]
+        AsyncWebhookAdapter.request = lambda _self, route, *a, **kw: rest.webhook_request(
+            route, *a, **kw
+        )  # type: ignore[method-assign]
         world.rest = rest
         await bot.setup_hook()  # what login() does before connecting
-        bot.ws = FakeGateway(latency=0.05)
-        world.feed("READY", g.ready(world.bot_user, world.application_id))
+        if shards:  # what AutoShardedClient.launch_shards sets up, then one READY per shard
+            bot._connection.shard_count = shards
+            bot._connection.shard_ids = list(range(shards))
+            for shard_id in range(shards):
+                ready = g.ready(world.bot_user, world.application_id)
+                ready["shard"] = [shard_id, shards]
+                world.feed("READY", ready)
+        else:
+            bot.ws = FakeGateway(latency=0.05)
+            world.feed("READY", g.ready(world.bot_user, world.application_id))
         await g.settle()
         guild = guild_payload(world)
         if forbidden_system_channel:

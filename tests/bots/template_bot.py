@@ -27,11 +27,13 @@ class PanelView(discord.ui.View):
         super().__init__(timeout=None)
 
     @discord.ui.button(label="Approve", custom_id="panel:approve", style=discord.ButtonStyle.green)
-    async def approve(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+    async def approve(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
+    ) -> None:
         await interaction.response.send_message("approved", ephemeral=True)
 
     @discord.ui.button(label="Deny", custom_id="panel:deny", style=discord.ButtonStyle.red)
-    async def deny(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+    async def deny(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
         reasons: dict[str, str] = {}
         await interaction.response.send_message(reasons["default"])
 

@@ -71,7 +71,7 @@ def sinks() -> Iterator[Sinks]:
 
 
 class TestDisnakeHooks:
-    """dispatch and _run_event hooks work on disnake.Client."""
+    """dispatch and on_error hooks work on disnake.Client."""
 
     def test_events_messages_guild_join_and_handler_errors(self, sinks: Sinks) -> None:
         """Events are counted, the guild join logged, a handler's error recorded and re-raised."""
@@ -133,9 +133,9 @@ class TestDisnakeHooks:
 
     def test_uninstrument_restores_disnake(self) -> None:
         """The fork's originals come back by identity."""
-        before = (vars(disnake.Client)["dispatch"], vars(disnake.Client)["_run_event"])
+        before = (vars(disnake.Client)["dispatch"], vars(disnake.Client)["event"])
         instrumentor = DiscordInstrumentor()
         instrumentor.instrument(skip_dep_check=True)
         assert vars(disnake.Client)["dispatch"] is not before[0]
         instrumentor.uninstrument()
-        assert before == (vars(disnake.Client)["dispatch"], vars(disnake.Client)["_run_event"])
+        assert before == (vars(disnake.Client)["dispatch"], vars(disnake.Client)["event"])

@@ -1,4 +1,4 @@
-"""User mistakes are failures with a reason, groups settle to their subcommand, leaves count once."""
+"""User mistakes are failures with a reason; groups settle to the subcommand; leaves count once."""
 
 from __future__ import annotations
 
@@ -161,8 +161,6 @@ class TestReasonTable:
         from discord import app_commands
 
         names = {name for _, names in REASONS for name in names}
-        found = {
-            name for name in names if hasattr(commands, name) or hasattr(app_commands, name)
-        }
+        found = {name for name in names if hasattr(commands, name) or hasattr(app_commands, name)}
         assert names == found
         assert len(resolve_outcomes().rows) == len(outcomes().rows)

@@ -45,12 +45,12 @@ class TestSeenSince:
         clock.now += 10.0
         [(_, merged)] = hold.release()
         assert (
-            "**3 occurrences** · first 22:13:21 · last 22:13:23 UTC"
-            " · seen 4× since 22:13:20 UTC"
+            "**3 occurrences** · first 22:13:21 · last 22:13:23 UTC · seen 4× since 22:13:20 UTC"
         ) == merged.embeds()[0]["description"].split("\n")[0]
         clock.now += 100.0  # long quiet: the next one goes at once, but is no first sighting
         later = hold.offer(Channel.LOGS, group(200))
         assert later is not None
-        assert "at 22:16:40 UTC · seen 5× since 22:13:20 UTC" == (
-            later.embeds()[0]["description"].split("\n")[0]
+        assert (
+            "at 22:16:40 UTC · seen 5× since 22:13:20 UTC"
+            == (later.embeds()[0]["description"].split("\n")[0])
         )
