@@ -105,6 +105,7 @@ async def scenario(scene: offline_run.Scene) -> None:
             {"type": 1, "name": "create", "options": [{"type": 3, "name": "name", "value": "faq"}]}
         ],
     )
+    scene.world.slash("leaderboard")  # removed from the code but still registered at Discord
     await offline_run.pause()
     scene.join("carol")
     await offline_run.pause()
