@@ -119,3 +119,31 @@ class TestExceptionIds:
         assert ExceptionIdFilter().filter(plain)
         assert exception_id(caught) == getattr(record, ATTR_EXCEPTION_ID)
         assert not hasattr(plain, ATTR_EXCEPTION_ID)
+
+
+class TestOwnRequestsQuiet:
+    """httpx's INFO line per request is dropped for our posts, kept for the bot's own."""
+
+    def test_only_our_requests_are_dropped(self) -> None:
+        from otel_discord.delivery import quiet_http
+
+        quiet_http.install()
+        logger = logging.getLogger("httpx")
+        seen: list[str] = []
+
+        class Keep(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                seen.append(record.getMessage())
+
+        keep = Keep()
+        logger.addHandler(keep)
+        saved = logger.level
+        logger.setLevel(logging.INFO)
+        try:
+            with quiet_http.own_request():
+                logger.info("HTTP Request: POST ours")
+            logger.info("HTTP Request: GET the bot's")
+        finally:
+            logger.removeHandler(keep)
+            logger.setLevel(saved)
+        assert ["HTTP Request: GET the bot's"] == seen
