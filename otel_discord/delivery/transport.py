@@ -63,4 +63,5 @@ class Transport:
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
-            client.close()
+            with own_request():
+                client.close()
