@@ -267,7 +267,15 @@ class Pipeline:
             self._notices += 1
 
     def announce_stop(self) -> None:
-        """Say in diagnostics that monitoring stopped (replace to edit a status message instead)."""
+        """Say in diagnostics that monitoring stopped (replace to edit a status message instead).
+
+        Skipped while Discord is pushing back (429s, failing destinations): at exit a
+        courtesy notice must not make the process wait out a rate limit.
+        """
+        if any(
+            stats.rate_limited or stats.state != "ok" for stats in self.engine.stats().values()
+        ):
+            return
         self.totals.errors = self.errors_seen
         embed = render_stopped(
             self.totals,
