@@ -22,10 +22,15 @@ from typing import Final
 
 ATTR_EXCEPTION_ID: Final = "otel_discord.exception.id"
 """Record/span-event attribute: the token of the exception object it reports."""
+ATTR_USER_ERROR: Final = "otel_discord.exception.user_error"
+"""Log-record attribute: the exception was a user's mistake (its reason), reported by the
+library's default command-error handler rather than escaping the bot's own handlers."""
 
 _MAX_UNWRAP: Final = 8
 _lock = threading.Lock()
 _counter = itertools.count(1)
+_USER_ATTRIBUTE: Final = "_otel_discord_user_error"
+_ESCAPED_ATTRIBUTE: Final = "_otel_discord_escaped"
 _TOKEN_ATTRIBUTE: Final = "_otel_discord_exception_id"  # noqa: S105  (an attribute name)
 
 
@@ -58,6 +63,27 @@ def exception_id(exc: BaseException) -> str:
     return token
 
 
+def mark_user_error(exc: BaseException, reason: str) -> None:
+    """Remember on ``exc`` that it is a user's mistake (``reason``), not a bug."""
+    with contextlib.suppress(AttributeError, TypeError):
+        setattr(innermost(exc), _USER_ATTRIBUTE, reason)
+
+
+def mark_escaped(exc: BaseException) -> None:
+    """Remember on ``exc`` that it escaped into ``on_error``: the bot's unhandled error."""
+    with contextlib.suppress(AttributeError, TypeError):
+        setattr(innermost(exc), _ESCAPED_ATTRIBUTE, True)
+
+
+def user_error_reason(exc: BaseException) -> str | None:
+    """The reason of a user's mistake that did not escape the bot's handlers, else None."""
+    inner = innermost(exc)
+    if getattr(inner, _ESCAPED_ATTRIBUTE, False):
+        return None
+    reason = getattr(inner, _USER_ATTRIBUTE, None)
+    return reason if isinstance(reason, str) else None
+
+
 class ExceptionIdFilter(logging.Filter):
     """Adds ``ATTR_EXCEPTION_ID`` to records with ``exc_info`` (put it on the bridge handler)."""
 
@@ -66,6 +92,9 @@ class ExceptionIdFilter(logging.Filter):
         if exc_info and isinstance(exc_info[1], BaseException):
             with contextlib.suppress(Exception):  # the bot's logging comes first
                 setattr(record, ATTR_EXCEPTION_ID, exception_id(exc_info[1]))
+                reason = user_error_reason(exc_info[1])
+                if reason is not None:
+                    setattr(record, ATTR_USER_ERROR, reason)
         return True
 
 

@@ -272,9 +272,7 @@ class Pipeline:
         Skipped while Discord is pushing back (429s, failing destinations): at exit a
         courtesy notice must not make the process wait out a rate limit.
         """
-        if any(
-            stats.rate_limited or stats.state != "ok" for stats in self.engine.stats().values()
-        ):
+        if any(stats.rate_limited or stats.state != "ok" for stats in self.engine.stats().values()):
             return
         self.totals.errors = self.errors_seen
         embed = render_stopped(

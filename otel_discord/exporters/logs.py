@@ -9,6 +9,7 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 
 from otel_discord.channels import Channel
+from otel_discord.exception_ids import ATTR_USER_ERROR
 from otel_discord.exporters._base import DiscordExporterBase
 from otel_discord.exporters._convert import (
     event_from_log,
@@ -27,6 +28,11 @@ a record to export, and so on without end (DESIGN.md). The instrumentation's
 and diagnostics' scopes are data, not our chatter, and pass.
 """
 PASSING_SCOPES: Final = ("otel_discord.instrumentation", "otel_discord.diagnostics")
+
+
+def is_user_mistake(record: ReadableLogRecord) -> bool:
+    """The library's default print of a user's mistake (counted as a failure reason instead)."""
+    return bool((record.log_record.attributes or {}).get(ATTR_USER_ERROR))
 
 
 def is_own_chatter(scope: str) -> bool:
@@ -51,7 +57,7 @@ class DiscordLogExporter(DiscordExporterBase, LogRecordExporter):
         pipeline.start()
         for record in batch:
             scope = log_scope(record)
-            if is_own_chatter(scope):
+            if is_own_chatter(scope) or is_user_mistake(record):
                 continue
             pipeline.learn_resource(record.resource)
             channel = self._core.router.route(

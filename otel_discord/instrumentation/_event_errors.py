@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
+from otel_discord.exception_ids import mark_escaped
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._errors import unwrap
@@ -34,6 +35,7 @@ def _record(event_method: object) -> None:
     if telemetry is None or exc is None:
         return
     try:
+        mark_escaped(exc)
         event_name = str(event_method)
         telemetry.report_error(
             unwrap(exc),

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from opentelemetry.trace import Span
 
+from otel_discord.exception_ids import innermost, mark_user_error
 from otel_discord.instrumentation._names import ATTR_COMMAND_NAME, ATTR_ERROR_TYPE
 
 REASON_ERROR: Final = "error"
@@ -124,3 +125,11 @@ def mark_user_failure(span: Span, kind: str) -> None:
     Like an HTTP 4xx on a server span: the operation failed, the service did not.
     """
     span.set_attribute(ATTR_ERROR_TYPE, kind)
+
+
+def mark_if_user_error(exc: BaseException) -> None:
+    """Tag a user's mistake on the exception, so the library's log record of it is known."""
+    raw = innermost(exc)
+    reason = outcomes().reason(raw)
+    if reason != REASON_ERROR:
+        mark_user_error(raw, reason)

@@ -23,6 +23,7 @@ from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation._errors import error_type, unwrap
 from otel_discord.instrumentation._outcomes import (
     REASON_ERROR,
+    mark_if_user_error,
     mark_user_failure,
     outcomes,
     settle_name,
@@ -77,6 +78,7 @@ class CommandProbe:
 
 def note_error(owner: Any, exc: BaseException) -> None:
     """Attach ``exc`` to the command in flight if ``owner`` (ctx or interaction) is its."""
+    mark_if_user_error(exc)
     probe = CURRENT.get()
     if probe is None:
         return

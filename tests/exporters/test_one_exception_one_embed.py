@@ -149,3 +149,61 @@ class TestWindows:
         assert spans.startswith("3 spans · error rate 0.0 %")
         pipeline.shutdown(2.0)
         provider.shutdown()
+
+
+class TestDefaultHandlerPrints:
+    """A bot with no error handler: discord.py logs every failure; user mistakes stay out."""
+
+    def test_only_the_bug_reaches_logs(self, four_channels) -> None:
+        import asyncio
+        from typing import Any
+
+        from discord.ext import commands
+        from opentelemetry.sdk.metrics import MeterProvider
+
+        from otel_discord.instrumentation import DiscordInstrumentor
+        from otel_discord.testing import gateway as g
+        from otel_discord.testing.offline import make_bot, start
+
+        config = four_channels.config()
+        logs = DiscordLogExporter(config)
+        log_provider = LoggerProvider()
+        log_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
+        bridge = LoggingHandler(logger_provider=log_provider)
+        bridge.addFilter(ExceptionIdFilter())
+        library = logging.getLogger("discord")
+        library.addHandler(bridge)
+        instrumentor = DiscordInstrumentor()
+        instrumentor.instrument(
+            tracer_provider=TracerProvider(),
+            meter_provider=MeterProvider(),
+            logger_provider=log_provider,
+        )
+
+        def setup(bot: commands.Bot) -> None:
+            @bot.command()
+            async def echo(ctx: commands.Context[Any], text: str) -> None:
+                await ctx.send(text)
+
+            @bot.command()
+            async def boom(ctx: commands.Context[Any]) -> None:
+                raise ValueError("kaboom")
+
+        async def main() -> None:
+            bot = make_bot()
+            world = await start(bot, setup)
+            for text in ("!nosuch", "!echo", "!boom"):
+                world.say(text)
+            await g.settle()
+            await bot.close()
+
+        try:
+            asyncio.run(main())
+        finally:
+            instrumentor.uninstrument()
+            library.removeHandler(bridge)
+        assert logs.force_flush(10_000)
+        errors = [t for t in titles(four_channels) if not t.startswith("⚠️")]  # PyNaCl & co.
+        assert ["❌ ValueError: kaboom"] == errors
+        Pipeline.shutdown_all(2.0)
+        log_provider.shutdown()
