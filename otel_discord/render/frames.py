@@ -15,11 +15,12 @@ from typing import Final
 _LIBRARY_ROOT: Final = re.compile(
     r"^.*?[\\/](?:site-packages|dist-packages|lib[\\/]python\d+(?:\.\d+)?t?)[\\/](?P<rest>.+)$"
 )
-_OWN_PACKAGE: Final = re.compile(r"(?:^|[\\/])otel_discord[\\/]")
+_OWN_PACKAGE: Final = re.compile(r"(?:^|[\\/])otel_discord[\\/](?!demo[\\/])")
+"""Our package's files; the demo's simulated bot is the "user" code of its traces."""
 
 
 def is_own_frame(path: str) -> bool:
-    """A frame of this package (installed or a checkout)."""
+    """A frame of this package (installed or a checkout), the demo bot excepted."""
     return bool(_OWN_PACKAGE.search(path))
 
 

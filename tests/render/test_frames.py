@@ -80,3 +80,15 @@ class TestKindKey:
         }
         assert 1 == len(keys)
         assert message_template("lost deadbeef") == "lost deadbeef"  # a word stays a word
+
+
+class TestDemoIsUserCode:
+    """The demo's simulated bot lives in the package but is the user's code of its traces."""
+
+    def test_demo_frames_kept(self) -> None:
+        from otel_discord.render.frames import is_own_frame
+
+        assert [True, False] == [
+            is_own_frame(f"{VENV}/otel_discord/instrumentation/_probe.py"),
+            is_own_frame(f"{VENV}/otel_discord/demo/_bot.py"),
+        ]
