@@ -16,6 +16,7 @@ from otel_discord.instrumentation._app_commands import make_call, make_error_ori
 from otel_discord.instrumentation._commands import make_invoke
 from otel_discord.instrumentation._components import patch_components
 from otel_discord.instrumentation._dispatch import make_dispatch
+from otel_discord.instrumentation._error_handlers import make_invoke_error_handlers
 from otel_discord.instrumentation._event_errors import make_event
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._ratelimit import make_json_or_text
@@ -58,6 +59,6 @@ def patch_library(patcher: Patcher, module: ModuleType) -> None:
 
     patcher.wrap(BotBase, "invoke", make_invoke)
     patcher.wrap(app_commands.CommandTree, "_call", make_call)
-    patcher.wrap(app_commands.Command, "_invoke_with_namespace", make_error_origin)
+    patcher.wrap(app_commands.Command, "_invoke_error_handlers", make_invoke_error_handlers)
     patcher.wrap(app_commands.ContextMenu, "_invoke", make_error_origin)
     patch_components(patcher)

@@ -89,6 +89,13 @@ async def tag_create(interaction: discord.Interaction, name: str) -> None:
     await interaction.response.send_message(f"tag {name} created")
 
 
+@tag.command(name="delete", description="Delete a tag")
+async def tag_delete(interaction: discord.Interaction, name: str) -> None:
+    tags: dict[str, str] = {}
+    del tags[name]
+    await interaction.response.send_message(f"tag {name} deleted")
+
+
 bot.tree.add_command(tag)
 
 
@@ -99,12 +106,9 @@ async def scenario(scene: offline_run.Scene) -> None:
     scene.say("?config get locale")  # a bug, swallowed by the global handler
     scene.say("?nothing")
     await offline_run.pause()
-    scene.world.slash(
-        "tag",
-        options=[
-            {"type": 1, "name": "create", "options": [{"type": 3, "name": "name", "value": "faq"}]}
-        ],
-    )
+    for sub in ("create", "delete"):  # delete has a bug
+        name = [{"type": 3, "name": "name", "value": "faq"}]
+        scene.world.slash("tag", options=[{"type": 1, "name": sub, "options": name}])
     scene.world.slash("leaderboard")  # removed from the code but still registered at Discord
     await offline_run.pause()
     scene.join("carol")

@@ -30,7 +30,7 @@ PATCHED = [
     (discord.http, "json_or_text"),
     (BotBase, "invoke"),
     (app_commands.CommandTree, "_call"),
-    (app_commands.Command, "_invoke_with_namespace"),
+    (app_commands.Command, "_invoke_error_handlers"),
     (app_commands.ContextMenu, "_invoke"),
     (BaseView, "_scheduled_task"),
     (BaseView, "on_error"),
