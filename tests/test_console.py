@@ -71,6 +71,21 @@ class TestLastResortStandIn:
                 root.removeHandler(handler)
             assert ("", "boom\n") == (out.getvalue(), mine.getvalue())
 
+    def test_discord_setup_logging_prints_once(self) -> None:
+        import discord
+
+        with bare_root() as (root, out):
+            mine = io.StringIO()
+            handler = logging.StreamHandler(mine)
+            discord.utils.setup_logging(handler=handler, formatter=logging.Formatter("%(message)s"))
+            try:
+                logging.getLogger("discord.client").warning("Shard ID None heartbeat blocked")
+                logging.getLogger("bot").error("own error")
+            finally:
+                root.removeHandler(handler)
+            assert "" == out.getvalue()
+            assert "Shard ID None heartbeat blocked\nown error\n" == mine.getvalue()
+
     def test_basic_config_configures_past_the_bridge(self) -> None:
         with bare_root() as (root, out):
             mine = io.StringIO()
