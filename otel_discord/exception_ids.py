@@ -22,6 +22,11 @@ from typing import Final
 
 ATTR_EXCEPTION_ID: Final = "otel_discord.exception.id"
 """Record/span-event attribute: the token of the exception object it reports."""
+ATTR_TYPE: Final = "otel_discord.exception.type"
+"""Log-record attribute: the fully qualified type of the exception the code raised (unwrapped),
+named as the instrumentation names it, so both kinds of record of one error group together."""
+ATTR_MESSAGE: Final = "otel_discord.exception.message"
+"""Log-record attribute: ``str()`` of that exception."""
 ATTR_USER_ERROR: Final = "otel_discord.exception.user_error"
 """Log-record attribute: the exception was a user's mistake (its reason), reported by the
 library's default command-error handler rather than escaping the bot's own handlers."""
@@ -42,6 +47,15 @@ def innermost(exc: BaseException) -> BaseException:
             break
         exc = inner
     return exc
+
+
+def qualified_type(exc: BaseException) -> str:
+    """The exception's fully qualified class name, builtins bare (``error.type``'s choice)."""
+    cls = type(exc)
+    module = cls.__module__
+    if module == "builtins":
+        return cls.__qualname__
+    return f"{module}.{cls.__qualname__}"
 
 
 def exception_id(exc: BaseException) -> str:
@@ -92,6 +106,9 @@ class ExceptionIdFilter(logging.Filter):
         if exc_info and isinstance(exc_info[1], BaseException):
             with contextlib.suppress(Exception):  # the bot's logging comes first
                 setattr(record, ATTR_EXCEPTION_ID, exception_id(exc_info[1]))
+                inner = innermost(exc_info[1])
+                setattr(record, ATTR_TYPE, qualified_type(inner))
+                setattr(record, ATTR_MESSAGE, str(inner))
                 reason = user_error_reason(exc_info[1])
                 if reason is not None:
                     setattr(record, ATTR_USER_ERROR, reason)

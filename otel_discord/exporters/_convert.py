@@ -10,7 +10,7 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 
-from otel_discord.exception_ids import ATTR_EXCEPTION_ID
+from otel_discord.exception_ids import ATTR_EXCEPTION_ID, ATTR_MESSAGE, ATTR_TYPE
 from otel_discord.render.errors import Occurrence
 from otel_discord.render.events import EventNotice
 
@@ -52,8 +52,9 @@ def occurrence_from_log(record: ReadableLogRecord, service: str, host: str | Non
         message="" if body is None else str(body),
         service=service,
         host=host,
-        exc_type=_text(attrs.get("exception.type")),
-        exc_message=_text(attrs.get("exception.message")),
+        # the bridge's filter names the unwrapped exception as the instrumentation does
+        exc_type=_text(attrs.get(ATTR_TYPE) or attrs.get("exception.type")),
+        exc_message=_text(attrs.get(ATTR_MESSAGE, attrs.get("exception.message"))),
         stacktrace=_text(attrs.get("exception.stacktrace")),
         trace_id=trace_id,
         span_id=span_id if attrs.get("exception.type") else None,

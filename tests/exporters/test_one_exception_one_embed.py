@@ -62,7 +62,7 @@ class TestSameSpan:
                 except Exception:
                     logger.exception("report failed")
         assert logs.force_flush(10_000)
-        assert ["❌ KeyError: week", "❌ ZeroDivisionError: division by zero"] == titles(
+        assert ["❌ KeyError: 'week'", "❌ ZeroDivisionError: division by zero"] == titles(
             four_channels
         )
 
