@@ -10,7 +10,7 @@ success; the error itself still reaches #logs through its own log record).
 
 Names are bounded and never the raw custom_id, which often embeds user or
 message ids: the view's class and callback (``TicketView.close``), the item's
-class for a subclassed item, the modal's class, else the custom_id with its
+class for a subclassed or dynamic item, the modal's class, else the custom_id with its
 volatile parts blanked (``ticket:close:#``); past ``MAX_NAMES`` names, ``_OTHER``.
 """
 
@@ -133,6 +133,31 @@ def make_modal_task(original: AsyncMethod) -> AsyncMethod:
     return _scheduled_task
 
 
+def make_dynamic_task(original: AsyncMethod) -> AsyncMethod:
+    """Wrap ``ViewStore.schedule_dynamic_item_call``: a ``DynamicItem`` click, named by class.
+
+    discord.py logs a failing dynamic item's exception itself (it reaches #logs once
+    through that record); the click's outcome stays a success.
+    """
+
+    async def schedule_dynamic_item_call(
+        self: Any, component_type: Any, factory: Any, interaction: Any, *args: Any
+    ) -> Any:
+        telemetry = _state.current
+        if telemetry is None:
+            return await original(self, component_type, factory, interaction, *args)
+        name = str(getattr(factory, "__name__", "") or "DynamicItem")
+        return await observe_command(
+            telemetry,
+            lambda: _start(telemetry, interaction, name, KIND_COMPONENT),
+            lambda: original(self, component_type, factory, interaction, *args),
+            lambda _: False,
+            "dynamic item",
+        )
+
+    return schedule_dynamic_item_call
+
+
 def make_on_error(original: AsyncMethod) -> AsyncMethod:
     """Wrap the default ``on_error`` so the click's probe learns its exception."""
 
@@ -150,9 +175,10 @@ def make_on_error(original: AsyncMethod) -> AsyncMethod:
 def patch_components(patcher: Patcher) -> None:
     """Install the view and modal hooks (discord.py only)."""
     from discord.ui import Modal
-    from discord.ui.view import BaseView
+    from discord.ui.view import BaseView, ViewStore
 
     patcher.wrap(BaseView, "_scheduled_task", make_view_task)
+    patcher.wrap(ViewStore, "schedule_dynamic_item_call", make_dynamic_task)
     patcher.wrap(BaseView, "on_error", make_on_error)
     patcher.wrap(Modal, "_scheduled_task", make_modal_task)
     patcher.wrap(Modal, "on_error", make_on_error)

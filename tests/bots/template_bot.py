@@ -17,6 +17,8 @@ import discord
 import offline_run
 from discord.ext import commands
 
+from otel_discord.testing import gateway
+
 log = logging.getLogger("template_bot")
 
 
@@ -176,14 +178,8 @@ async def scenario(scene: offline_run.Scene) -> None:
     scene.click("panel:approve", "1088888888888888888")
     scene.click("panel:deny", "1088888888888888888")
     await offline_run.pause()
-    scene.leave(g_user(name="stranger"))  # never cached: only the raw event knows
+    scene.leave(gateway.user(name="stranger"))  # never cached: only the raw event knows
     scene.leave(bob)
-
-
-def g_user(name: str) -> dict[str, Any]:
-    from otel_discord.testing import gateway
-
-    return gateway.user(name=name)
 
 
 if __name__ == "__main__":

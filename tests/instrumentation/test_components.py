@@ -38,6 +38,26 @@ class FeedbackModal(discord.ui.Modal, title="Feedback"):
         pass
 
 
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"vote:(?P<poll>\d+)"):
+    def __init__(self, poll: int) -> None:
+        super().__init__(discord.ui.Button(label="Vote", custom_id=f"vote:{poll}"))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: Any, match: Any
+    ) -> VoteButton:
+        return cls(int(match["poll"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        pass
+
+
+VOTE_ROW = {
+    "type": 1,
+    "components": [{"type": 2, "style": 1, "label": "Vote", "custom_id": "vote:42"}],
+}
+
+
 def interaction(world: World, kind: int, data: dict[str, Any]) -> dict[str, Any]:
     where = {"guild_id": world.guild_id, "channel_id": world.text_id}
     payload = g.interaction_create(world.application_id, "", invoker=world.alice, **where)
@@ -45,14 +65,19 @@ def interaction(world: World, kind: int, data: dict[str, Any]) -> dict[str, Any]
     payload["data"] = data
     if kind == COMPONENT:
         message = g.message_create(world.text_id, world.bot_user, "x", guild_id=world.guild_id)
-        payload["message"] = message
+        payload["message"] = {**message, "components": [VOTE_ROW]}
     return payload
 
 
 def run(scenario: Callable[[World], None]) -> None:
     async def main() -> None:
         bot = make_bot()
-        world = await start(bot, lambda b: b.add_view(TicketView()))
+
+        def setup(b: Any) -> None:
+            b.add_view(TicketView())
+            b.add_dynamic_items(VoteButton)
+
+        world = await start(bot, setup)
         modal = FeedbackModal(custom_id="feedback:8d2f0c9a1b7e4f33")
         bot._connection.store_view(modal)
         scenario(world)
@@ -69,7 +94,7 @@ class TestClicksAndSubmits:
         instrument()
 
         def scenario(world: World) -> None:
-            for custom_id in ("ticket:close", "ticket:close", "ticket:claim"):
+            for custom_id in ("ticket:close", "ticket:close", "ticket:claim", "vote:42"):
                 data = {"custom_id": custom_id, "component_type": BUTTON}
                 world.feed("INTERACTION_CREATE", interaction(world, COMPONENT, data))
             text = {"type": 4, "custom_id": "fb:text", "value": "great bot"}
@@ -92,12 +117,14 @@ class TestClicksAndSubmits:
             ("TicketView.close", "component", "-"): 2,
             ("TicketView.claim", "component", "error"): 1,
             ("FeedbackModal", "modal", "-"): 1,
+            ("VoteButton", "component", "-"): 1,
         } == counts
         statuses = sorted((s.name, s.status.status_code.name) for s in otel.spans())
         assert [
             ("component TicketView.claim", StatusCode.ERROR.name),
             ("component TicketView.close", StatusCode.UNSET.name),
             ("component TicketView.close", StatusCode.UNSET.name),
+            ("component VoteButton", StatusCode.UNSET.name),
             ("modal FeedbackModal", StatusCode.UNSET.name),
         ] == statuses
         [log] = otel.error_logs()

@@ -14,7 +14,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 from discord.ext.commands.bot import BotBase
-from discord.ui.view import BaseView
+from discord.ui.view import BaseView, ViewStore
 
 from otel_discord.instrumentation import DiscordInstrumentor, _safety
 from otel_discord.instrumentation._patching import Patcher
@@ -36,6 +36,7 @@ PATCHED = [
     (BaseView, "on_error"),
     (discord.ui.Modal, "_scheduled_task"),
     (discord.ui.Modal, "on_error"),
+    (ViewStore, "schedule_dynamic_item_call"),
 ]
 
 
