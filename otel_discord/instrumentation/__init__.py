@@ -56,8 +56,10 @@ discord.gateway.payloads      counter   {payload}   discord.gateway.event_type (
 discord.messages              counter   {message}   discord.channel.type, discord.guild.present,
                                                     [discord.guild.id]; bot authors excluded
 discord.commands              counter   {command}   discord.command.name, discord.command.kind
-                                                    (prefix/slash/user/message),
-                                                    discord.command.outcome (success/failure),
+                                                    (prefix/slash/user/message/component/
+                                                    modal), discord.command.outcome
+                                                    (success/failure),
+                                                    discord.command.failure_reason,
                                                     [discord.guild.id]
 discord.commands.unknown      counter   {command}   discord.command.kind
 discord.command.duration      histogram s           name, kind, outcome
@@ -108,8 +110,12 @@ monotonic sums for exporters, at a fraction of an SDK ``Counter.add`` per event.
 
 A failed command's span has status ERROR, the exception recorded and ``error.type``.
 User-input failures (bad arguments, failed checks, cooldowns, unknown commands)
-fail the command (outcome ``failure``) but are not bugs: no error log and no
-``discord.errors`` count. Autocomplete interactions are not command runs.
+fail the command (outcome ``failure``, a ``failure_reason`` such as ``bad
+argument``) but are not bugs: ``error.type`` on the span without ERROR status, no
+error log and no ``discord.errors`` count. Autocomplete interactions are not
+command runs. Button/select clicks and modal submits count as commands of kind
+``component``/``modal`` with bounded names (see ``_components``). Every record of
+one exception carries ``otel_discord.exception.id``, so it is shown once.
 
 Forks
 -----
