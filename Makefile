@@ -4,7 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-FORK_VENV := .venv-fork
+# discord.py's forks, each tested in a venv of its own (py-cord and discord.py both
+# install `discord`): <venv name>:<extra>. Installed in parallel, again only when
+# pyproject.toml changes.
+FORKS := pycord:py-cord nextcord:nextcord disnake:disnake
+FORK_STAMP := .venv-forks.stamp
 
 .PHONY: demo test lint typecheck pytest test-fork bench clean
 
@@ -27,15 +31,22 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# The dispatch/handler hooks on a discord.py fork (disnake), in a venv of its own:
-# forks install a `discord`-free package but must not meet discord.py in one env.
-test-fork:
-	test -x $(FORK_VENV)/bin/python || $(PYTHON) -m venv $(FORK_VENV)
-	$(FORK_VENV)/bin/python -m pip install -q --disable-pip-version-check disnake \
-		opentelemetry-sdk opentelemetry-instrumentation opentelemetry-instrumentation-system-metrics \
-		httpx psutil pytest pytest-timeout
-	PYTHONPATH=. $(FORK_VENV)/bin/python -m pytest --noconftest -p no:cacheprovider -q \
-		tests/instrumentation/test_fork_disnake.py
+$(FORK_STAMP): pyproject.toml
+	@set -e; pids=""; for spec in $(FORKS); do name=$${spec%%:*}; extra=$${spec#*:}; \
+	  ( test -x .venv-$$name/bin/python || $(PYTHON) -m venv .venv-$$name; \
+	    .venv-$$name/bin/python -m pip install -q --disable-pip-version-check \
+	      -e ".[$$extra]" "pytest>=8" "pytest-timeout>=2.2" ) & pids="$$pids $$!"; \
+	done; for pid in $$pids; do wait $$pid; done
+	touch $(FORK_STAMP)
+
+# Each fork's realistic bot, offline, with and without the instrumentation, and under
+# opentelemetry-instrument (tests/instrumentation/test_fork_*.py, skipped in .venv).
+test-fork: $(FORK_STAMP)
+	@set -e; for spec in $(FORKS); do name=$${spec%%:*}; \
+	  echo "test-fork: $$name"; \
+	  .venv-$$name/bin/python -m pytest --noconftest -p no:cacheprovider -q \
+	    tests/instrumentation/test_fork_$$name.py; \
+	done
 
 test: lint typecheck pytest test-fork
 
@@ -43,4 +54,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) $(FORK_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-pycord .venv-nextcord .venv-disnake $(FORK_STAMP) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -300,7 +300,7 @@ class BenchBot:
 
 
 def without_package_init() -> None:
-    """Make ``otel_discord.testing.offline`` importable without ``otel_discord/__init__``.
+    """Make ``otel_discord.offline.bot`` importable without ``otel_discord/__init__``.
 
     The package's ``__init__`` imports the SDK and our exporters; a bot that is meant
     to be uninstrumented (benchmark 4 compares its memory) must not carry them. Empty
@@ -309,7 +309,7 @@ def without_package_init() -> None:
     import types
 
     root = Path(__file__).resolve().parents[1] / "otel_discord"
-    for name, path in (("otel_discord", root), ("otel_discord.testing", root / "testing")):
+    for name, path in (("otel_discord", root), ("otel_discord.offline", root / "offline")):
         if name not in sys.modules:
             module = types.ModuleType(name)
             module.__path__ = [str(path)]
@@ -320,7 +320,7 @@ def make_bench_bot() -> Any:
     """A prefix ``!`` bot with one command, ``!ping``, that answers through REST."""
     from discord.ext import commands
 
-    from otel_discord.testing.offline import make_bot
+    from otel_discord.offline.bot import make_bot
 
     bot = make_bot()
 
@@ -334,12 +334,12 @@ def make_bench_bot() -> Any:
 async def log_in(bot: Any, *, gateway: bool = False) -> BenchBot:
     """READY and GUILD_CREATE through discord.py's parsers, then the bot's ``setup_hook``.
 
-    Like ``otel_discord.testing.offline.start``, but it waits only for the tasks those
+    Like ``otel_discord.offline.bot.start``, but it waits only for the tasks those
     events started, so a peer's endless background task doesn't count as a hang.
     ``gateway=True`` also makes the bot look connected (``FakeGateway``).
     """
-    from otel_discord.testing import gateway as g
-    from otel_discord.testing.offline import FakeGateway, guild_payload, new_world
+    from otel_discord.offline import payloads as g
+    from otel_discord.offline.bot import FakeGateway, guild_payload, new_world
 
     await bot._async_setup_hook()
     world = new_world(bot, "benchbot")

@@ -1,12 +1,13 @@
 """Benchmark 4: what the whole monitoring stack costs an idle bot, in CPU and memory.
 
-Two bot processes run side by side for the same N minutes: a real discord.py bot,
+Three bot processes run side by side for the same N minutes: a real discord.py bot,
 logged in offline (one guild, a ``FakeGateway`` so it looks connected), once
 uninstrumented and once under ``otel_discord.configure()`` with its defaults
 (system metrics, discord.py instrumentation, logging bridge, performance and
-health embeds) posting to the strict local Discord in the parent. After a short
-warm-up the parent samples both processes with psutil: CPU time over the window
-(as % of one core) and RSS (mean and peak); the difference is what the stack adds.
+health embeds with their charts) posting to the strict local Discord in the parent,
+and a third time with charts off. After a short warm-up the parent samples each
+process with psutil: CPU time over the window (as % of one core) and RSS (mean and
+peak); the differences are what the stack, and its charts, add.
 
 Usage::
 
@@ -27,7 +28,11 @@ from typing import Any
 import _common as c
 
 SCRIPT = __file__
-MODES = {"none": "uninstrumented bot", "ours": "bot + otel-discord configure()"}
+MODES = {
+    "none": "uninstrumented bot",
+    "ours": "bot + otel-discord configure()",
+    "nocharts": "the same, OTEL_EXPORTER_DISCORD_CHARTS=false",
+}
 
 
 # ----- in the bot process -----
@@ -35,8 +40,13 @@ MODES = {"none": "uninstrumented bot", "ours": "bot + otel-discord configure()"}
 
 async def _idle(mode: str, seconds: float) -> None:
     telemetry = None
-    if mode == "ours":
+    if mode in ("ours", "nocharts"):
+        import os
+
         import otel_discord
+
+        if mode == "nocharts":
+            os.environ["OTEL_EXPORTER_DISCORD_CHARTS"] = "false"
 
         telemetry = otel_discord.configure(service_name="bench-idle-bot")
     bot = c.make_bench_bot()
@@ -116,6 +126,8 @@ def compare(minutes: float, warmup: float) -> str:
         rows.append([label, f"{cpu:.2f}", f"{mean_rss:.1f}", f"{peak_rss:.1f}"])
     added = [a - b for a, b in zip(figures["ours"], figures["none"], strict=True)]
     rows.append(["added by the stack", f"{added[0]:+.2f}", f"{added[1]:+.1f}", f"{added[2]:+.1f}"])
+    charts = [a - b for a, b in zip(figures["ours"], figures["nocharts"], strict=True)]
+    rows.append(["of which charts", f"{charts[0]:+.2f}", f"{charts[1]:+.1f}", f"{charts[2]:+.1f}"])
     return "\n".join(
         [
             f"idle offline bots side by side for {minutes:g} min after a {warmup:g} s warm-up;"

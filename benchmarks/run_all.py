@@ -28,6 +28,7 @@ SCRIPTS = (
     "bench_storm_delivery.py",
     "bench_steady_state.py",
     "bench_gateway_ingest.py",
+    "bench_charts.py",
 )
 
 

@@ -206,6 +206,13 @@ SETTINGS: Final[tuple[_Setting, ...]] = (
         False,
         "turn SIGTERM into a normal exit so queued telemetry is flushed",
     ),
+    _Setting(
+        "charts",
+        PREFIX + "CHARTS",
+        _boolean,
+        True,
+        "a PNG chart on the performance and system snapshots",
+    ),
 )
 
 
@@ -230,6 +237,7 @@ class DiscordConfig:
     log_level: int = logging.WARNING
     username: str | None = None
     flush_on_sigterm: bool = False
+    charts: bool = True
     notes: tuple[str, ...] = ()
     """Things worth saying once in diagnostics (channels off, overridden settings)."""
 

@@ -22,19 +22,28 @@ from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_discord.channels import Channel
 from otel_discord.config import DiscordConfig
-from otel_discord.delivery import DeliveryEngine, StatusEvent
-from otel_discord.delivery.item import Item, LatestItem, Priority, StaticItem
+from otel_discord.delivery import DeliveryEngine, DeliveryStats, StatusEvent
+from otel_discord.delivery.grouped import ErrorGroup, EventItem
+from otel_discord.delivery.item import Item, Priority, StaticItem
+from otel_discord.fingerprint import error_kind
+from otel_discord.monitors import Monitors, install_monitors
+from otel_discord.records import EventNotice, Occurrence
 from otel_discord.render import style
-from otel_discord.render.analytics import ActivityWindow, render_activity
-from otel_discord.render.errors import ErrorGroup, Occurrence
-from otel_discord.render.events import EventItem, EventNotice, render_notice
-from otel_discord.render.metrics_history import MetricHistory
+from otel_discord.render.analytics import render_activity
+from otel_discord.render.events import render_notice
 from otel_discord.render.performance import render_performance, render_system
 from otel_discord.render.stopped import RunTotals, render_stopped
-from otel_discord.render.storm import StormWindow, render_storm
-from otel_discord.repeat_hold import RepeatHold
+from otel_discord.render.storm import render_storm
+from otel_discord.render.types import Embed
 from otel_discord.scheduler import Scheduler
-from otel_discord.sightings import Sightings
+from otel_discord.severity import is_error
+from otel_discord.snapshot_charts import SnapshotCharts, snapshot_item
+from otel_discord.state.activity import Activity, ActivityWindow
+from otel_discord.state.history import MetricHistory
+from otel_discord.state.kind_tally import KindTally
+from otel_discord.state.repeat_hold import MAX_KINDS, RepeatHold
+from otel_discord.state.sightings import Sightings
+from otel_discord.state.storm import StormWindow
 
 _logger = logging.getLogger("otel_discord.pipeline")
 
@@ -49,8 +58,21 @@ REPORTED_SPANS: Final = 4096
 """Exceptions (and span errors) already shown, remembered so their other records are skipped."""
 
 
+ActivityAnnotator = Callable[[list[Embed], Activity], list[Embed]]
+"""Turns a closed analytics window's embeds into the ones to send."""
+
+
 class Pipeline:
-    """State and schedules for one configuration. Thread-safe; every entry point is cheap."""
+    """State and schedules for one configuration. Thread-safe; every entry point is cheap.
+
+    Args:
+        config: the settings (routes, intervals, thresholds).
+        engine: the delivery engine (default: one built from ``config``).
+        clock_ns: wall clock in ns (tests inject their own).
+        annotate_activity: called with each closed analytics window's embeds (possibly
+            none) before they are queued; returns the embeds to send (the gateway adds
+            a line per process).
+    """
 
     _registry: ClassVar[dict[object, Pipeline]] = {}
     _registry_lock: ClassVar[threading.Lock] = threading.Lock()
@@ -61,6 +83,7 @@ class Pipeline:
         *,
         engine: DeliveryEngine | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
+        annotate_activity: ActivityAnnotator | None = None,
     ) -> None:
         self.config = config
         self._clock_ns = clock_ns
@@ -71,30 +94,34 @@ class Pipeline:
             username=config.username,
             on_status=self._on_status,
         )
+        self._annotate_activity = annotate_activity
         self.history = MetricHistory()
+        self.charts = SnapshotCharts(config)
         self.activity = ActivityWindow(clock_ns())
         self.scheduler = Scheduler()
         self.service = "unknown_service"
         self.host: str | None = platform.node() or None
         self.metric_listeners: list[Callable[[MetricsData], None]] = []
         self.errors_seen = 0
+        """Error-level problems submitted so far (monitors derive error rates from it)."""
         self.totals = RunTotals()
         self.started_ns = clock_ns()
         self.drains: list[Callable[[], object]] = [global_flush]
         """Called before an analytics window closes (the SDK providers' force_flush)."""
-        """Error-level problems submitted so far (monitors derive error rates from it)."""
         self._lock = threading.Lock()
         self._users = 0
         self._started = False
         self._closed = False
         self._stopping = False
         self._reported = Sightings(REPORTED_SPANS)
+        self.tally = KindTally(MAX_KINDS)
+        """Running count per kind: a repeat says "seen 14× since …"."""
         self._notices = 0
         """Status notices queued for diagnostics so far (flush waits for new ones too)."""
         now = clock_ns()
         self._windows = {"performance": now, "system": now}
         flush_s = config.flush_interval_ms / 1000
-        self.repeats = RepeatHold(min(REPEAT_HOLD_S, flush_s), flush_s)
+        self.repeats: RepeatHold[ErrorGroup] = RepeatHold(min(REPEAT_HOLD_S, flush_s), flush_s)
         self.scheduler.every("repeats", 1.0, self.release_repeats)
         self.storm = StormWindow(clock_ns())
         self.scheduler.every("storm", STORM_WINDOW_S, self.send_storm)
@@ -103,9 +130,7 @@ class Pipeline:
             "performance", config.performance_interval_ms / 1000, self.send_performance
         )
         self.scheduler.every("system", config.system_interval_ms / 1000, self.send_system)
-        from otel_discord.monitors import install_monitors
-
-        self.monitors = install_monitors(self)
+        self.monitors: Monitors = install_monitors(self)
 
     # -- sharing ---------------------------------------------------------------------------
 
@@ -150,22 +175,37 @@ class Pipeline:
         if isinstance(host, str) and host:
             self.host = host
 
-    def submit_error(self, channel: Channel, occurrence: Occurrence, *, from_span: bool) -> None:
+    def origin(self, resource: Resource) -> tuple[str, str | None]:
+        """Learn from ``resource``, then the service and host this process reports as."""
+        self.learn_resource(resource)
+        return self.service, self.host
+
+    def submit_error(
+        self, channel: Channel, occurrence: Occurrence, *, from_span: bool = False
+    ) -> None:
         """Queue a problem, unless another record of the same exception was queued already."""
         with self._lock:
             if self._reported.seen_before(occurrence, from_span=from_span):
                 return
-        if occurrence.severity_number >= 17:
+        kind = error_kind(occurrence)  # once: the hold, the outbox and the storm share it
+        if is_error(occurrence.severity_number):
             self.errors_seen += 1
             with self._lock:
-                self.storm.add(occurrence)
-        group = self.repeats.offer(channel, ErrorGroup(occurrence))
-        if group is not None:
-            self._submit(channel, group)
+                self.storm.add(occurrence, kind)
+        group = ErrorGroup(occurrence, kind)
+        with self._lock:
+            self.tally.add((channel, kind), group)
+        sent = self.repeats.offer(channel, kind, group)
+        if sent is not None:
+            with self._lock:
+                self.tally.annotate((channel, kind), sent)
+            self._submit(channel, sent)
 
     def release_repeats(self, *, everything: bool = False) -> None:
         """Send the merged repeats whose hold has passed (all of them when flushing)."""
         for channel, group in self.repeats.release(everything=everything):
+            with self._lock:
+                self.tally.annotate((channel, (group.key or "").removeprefix("error:")), group)
             self._submit(channel, group)
 
     def submit_event(self, channel: Channel, notice: EventNotice) -> None:
@@ -187,6 +227,7 @@ class Pipeline:
     def add_metrics(self, data: MetricsData) -> None:
         with self._lock:
             self.history.ingest(data)
+            self.charts.record(self.history)
             self.activity.add_metrics(data)
         for listener in list(self.metric_listeners):
             try:
@@ -209,6 +250,8 @@ class Pipeline:
             activity = self.activity.close(now)
             self.totals.add(activity)
         embeds = render_activity(activity, service=self.service, host=self.host)
+        if self._annotate_activity is not None:
+            embeds = self._annotate_activity(embeds, activity)
         if embeds:
             self._submit(Channel.ANALYTICS, StaticItem(embeds))
 
@@ -232,9 +275,39 @@ class Pipeline:
         with self._lock:
             window = (self._windows[name], now)
             self._windows[name] = now
-            embeds = render(self.history, window=window, service=self.service, host=self.host)
+            chart = self.charts.chart(name, now)
+            embeds = render(
+                self.history,
+                window=window,
+                service=self.service,
+                host=self.host,
+                chart=chart.filename if chart else None,
+            )
         if embeds:
-            self._submit(Channel.PERFORMANCE, LatestItem(embeds, key=f"snapshot:{name}"))
+            self._submit(Channel.PERFORMANCE, snapshot_item(embeds, chart, key=f"snapshot:{name}"))
+
+    # -- what monitors read ---------------------------------------------------------------
+
+    def now_ns(self) -> int:
+        """The pipeline's clock (wall time in ns; tests inject their own)."""
+        return self._clock_ns()
+
+    def readings(self) -> dict[str, float]:
+        """The latest value of every reading in the metric history."""
+        with self._lock:  # the history is written under this lock on export threads
+            return {key: reading.now for key, reading in self.history.readings().items()}
+
+    def delivery_stats(self) -> dict[Channel, DeliveryStats]:
+        """Delivery counters per channel."""
+        return self.engine.stats()
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     # -- delivery ---------------------------------------------------------------------------
 

@@ -12,29 +12,14 @@ from fnmatch import fnmatchcase
 from typing import Any, Final, Literal
 
 from otel_discord.channels import Channel
+from otel_discord.severity import SEVERITY_WARN
 
 Signal = Literal["logs", "spans", "metrics"]
 
-SEVERITY_WARN: Final = 13
-SEVERITY_ERROR: Final = 17
-"""OpenTelemetry severity numbers (WARN 13-16, ERROR 17-20, FATAL 21-24)."""
 
 ACTIVITY_EVENT_PREFIX: Final = "discord."
 """Log events of the bot's activity (guild/member join, ...) carry event.name discord.*."""
 DIAGNOSTICS_SCOPE: Final = "otel_discord.diagnostics"
-
-
-def severity_from_level(level: int) -> int:
-    """Map a Python logging level to an OpenTelemetry severity number."""
-    if level >= 50:
-        return 21
-    if level >= 40:
-        return 17
-    if level >= 30:
-        return 13
-    if level >= 20:
-        return 9
-    return 5 if level >= 10 else 1
 
 
 @dataclass(frozen=True)

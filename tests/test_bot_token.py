@@ -9,8 +9,8 @@ import pytest
 from otel_discord import Channel, DiscordConfig, DiscordLogExporter
 from otel_discord.delivery.bot_token import current_bot_token, forget_bot_token
 from otel_discord.instrumentation import DiscordInstrumentor
-from otel_discord.testing import gateway as g
-from otel_discord.testing.offline import make_bot, start
+from otel_discord.offline import payloads as g
+from otel_discord.offline.bot import make_bot, start
 
 BOT = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.borrowed_secret_xyz"
 
@@ -43,7 +43,7 @@ class TestBorrowedToken:
         )
         exporter = DiscordLogExporter(config)
         pipeline = exporter._core.pipeline
-        from otel_discord.render.errors import Occurrence
+        from otel_discord.records import Occurrence
 
         pipeline.submit_error(
             Channel.LOGS,
@@ -55,7 +55,6 @@ class TestBorrowedToken:
                 message="before the bot connected",
                 service="svc",
             ),
-            from_span=False,
         )
         assert not pipeline.flush(1.0)  # nothing can go before a token is known
         assert [] == discord_server.messages("logs")

@@ -45,6 +45,21 @@ class TestPrecedence:
         with pytest.raises(ConfigError, match="unknown setting"):
             DiscordConfig.resolve(env={}, timeout=3)
 
+    @pytest.mark.parametrize(
+        ("argument", "env", "expected"),
+        [
+            (None, {}, True),
+            (None, {"OTEL_EXPORTER_DISCORD_CHARTS": "false"}, False),
+            (None, {"OTEL_EXPORTER_DISCORD_CHARTS": "0"}, False),
+            (None, {"OTEL_EXPORTER_DISCORD_CHARTS": "maybe"}, True),
+            (True, {"OTEL_EXPORTER_DISCORD_CHARTS": "false"}, True),
+            ("off", {}, False),
+        ],
+    )
+    def test_charts(self, argument: object, env: dict[str, str], expected: bool) -> None:
+        """Charts are on by default; the variable or the argument turns them off."""
+        assert expected is DiscordConfig.resolve(env=env, charts=argument).charts
+
     def test_log_level_names(self) -> None:
         config = DiscordConfig.resolve(env={"OTEL_EXPORTER_DISCORD_LOG_LEVEL": "error"})
         assert logging.ERROR == config.log_level

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from otel_discord import Channel
-from otel_discord.routing import Router, Rule, severity_from_level
+from otel_discord.routing import Router, Rule
+from otel_discord.severity import severity_from_level
 
 
 class TestDefaults:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from otel_discord.channels import Channel
+from otel_discord.delivery.attachments import Attachment, FileBudget, attach, referenced
 from otel_discord.delivery.item import Priority
 from otel_discord.delivery.outbox import Entry
 from otel_discord.render.embeds import pack_messages
@@ -68,16 +69,29 @@ def _render(entries: list[Entry]) -> tuple[list[tuple[Entry, list[Embed]]], list
     return rendered, failed
 
 
+def _files(entry: Entry) -> list[Attachment]:
+    """An item's files; one that fails to draw goes without (its text still goes)."""
+    try:
+        return list(entry.item.files())
+    except Exception:
+        _logger.exception("the files of a %s failed to render", type(entry.item).__name__)
+        return []
+
+
 def build_batch(
     channel: Channel,
     entries: list[Entry],
     notice: Embed | None,
     username: str | None,
     pack: Callable[..., list[Payload]] = pack_messages,
+    *,
+    with_files: bool = True,
 ) -> tuple[Batch, list[Entry]]:
     """Pack a prefix of ``entries`` into one message (or one big item into several).
 
-    Returns the batch and the entries that did not fit, to be put back.
+    Returns the batch and the entries that did not fit, to be put back. Files (charts)
+    count toward the message too: at most 10, within ``limits.PACKED_FILE_BYTES``;
+    without ``with_files`` the embeds go without their images.
     """
     rendered, failed = _render(entries)
     lead = [notice] if notice is not None else []
@@ -86,16 +100,24 @@ def build_batch(
     room = len(first[0].get("embeds", [])) if first else 0
     chosen: list[tuple[Entry, list[Embed]]] = []
     used = len(lead)
+    budget = FileBudget()
     for entry, embeds in rendered:
         if used + len(embeds) > room and chosen:
             break
+        files = _files(entry) if with_files and referenced(embeds) else []
+        if not budget.fits(files):
+            if chosen:
+                break  # 10 files or the byte budget per message: the rest go next
+            files = []
+        budget.add(files)
         chosen.append((entry, embeds))
         used += len(embeds)
         if used > room:
             break  # one item larger than a message: it goes alone, over several
     leftovers = [entry for entry, _ in rendered[len(chosen) :]]
     embeds = lead + [e for _, item_embeds in chosen for e in item_embeds]
-    payloads = [_safe(p) for p in pack(embeds, username=username)] if embeds else []
+    packed = pack(embeds, username=username) if embeds else []
+    payloads = [_safe(attach(p, budget.files)) for p in packed]
     batch = Batch(channel, [entry for entry, _ in chosen], payloads, render_failures=failed)
     return batch, leftovers
 

@@ -62,7 +62,7 @@ class ChannelState:
         return total
 
 
-class Core:
+class EngineShared:
     """Everything a sender needs from its engine."""
 
     def __init__(

@@ -26,13 +26,13 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from otel_discord.channels import Channel
-from otel_discord.delivery.core import ChannelState, Core
+from otel_discord.delivery.core import ChannelState, EngineShared
 from otel_discord.delivery.destination import Destination
 from otel_discord.delivery.item import Item
 from otel_discord.delivery.outbox import Outbox
 from otel_discord.delivery.policy import DeliveryPolicy
 from otel_discord.delivery.redaction import REDACTOR, guard_loggers
-from otel_discord.delivery.sender import Sender
+from otel_discord.delivery.sender import DestinationSender
 from otel_discord.delivery.stats import DeliveryStats, StatusEvent
 from otel_discord.delivery.transport import Transport
 
@@ -59,7 +59,7 @@ class DeliveryEngine:
         policy: DeliveryPolicy | None = None,
     ) -> None:
         guard_loggers()
-        self._core = Core(
+        self._core = EngineShared(
             policy or DeliveryPolicy(),
             Transport(timeout_s, transport),
             timeout_s,
@@ -67,7 +67,7 @@ class DeliveryEngine:
             on_status,
         )
         self._states: dict[Channel, ChannelState] = {}
-        self._senders: dict[Channel, Sender] = {}
+        self._senders: dict[Channel, DestinationSender] = {}
         by_destination: dict[Destination, list[ChannelState]] = {}
         for channel, destination in routes.items():
             REDACTOR.add(destination.token)
@@ -75,7 +75,7 @@ class DeliveryEngine:
             self._states[channel] = state
             by_destination.setdefault(destination, []).append(state)
         for destination, states in by_destination.items():
-            sender = Sender(self._core, destination, states)
+            sender = DestinationSender(self._core, destination, states)
             for state in states:
                 self._senders[state.channel] = sender
         self._closed = False

@@ -10,6 +10,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from otel_discord.delivery.attachments import Attachment
 from otel_discord.render.types import Embed
 
 
@@ -41,6 +42,10 @@ class Item:
     def absorb(self, other: Item) -> bool:
         """Merge ``other`` (same key) into self; False if they cannot merge."""
         return False
+
+    def files(self) -> Sequence[Attachment]:
+        """Files the embeds show (``attachment://``); rendered on the sender thread."""
+        return ()
 
 
 @dataclass

@@ -15,12 +15,14 @@ from collections import Counter
 from typing import Any
 
 import httpx
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from otel_discord.channels import Channel
 from otel_discord.delivery.batch import Batch, build_batch, dropped_notice, split_payload
-from otel_discord.delivery.core import ChannelState, Core
+from otel_discord.delivery.core import ChannelState, EngineShared
 from otel_discord.delivery.destination import ChannelDestination, Destination, WebhookDestination
 from otel_discord.delivery.discord_errors import describe_response, why_unusable
+from otel_discord.delivery.file_fallback import fall_back_to_text, files_refused
 from otel_discord.delivery.item import Priority
 from otel_discord.delivery.outbox import Entry
 from otel_discord.delivery.policy import FATAL_STATUSES, RETRYABLE_STATUSES, backoff_delay
@@ -42,10 +44,16 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
-class Sender:
+def _code(body: Any) -> object:
+    return body.get("code") if isinstance(body, dict) else None
+
+
+class DestinationSender:
     """Drains the outboxes of the channels routed to one destination."""
 
-    def __init__(self, core: Core, destination: Destination, states: list[ChannelState]) -> None:
+    def __init__(
+        self, core: EngineShared, destination: Destination, states: list[ChannelState]
+    ) -> None:
         self.core = core
         self.destination = destination
         self.states = states
@@ -57,6 +65,8 @@ class Sender:
         self.host = core.host_for(destination)
         self._bot = isinstance(destination, ChannelDestination)
         self._username = core.username if isinstance(destination, WebhookDestination) else None
+        self.files_off = False
+        """Set when the bot may not attach files here (403): messages go as text only."""
         self._thread: threading.Thread | None = None
         self._batch: Batch | None = None
         self._next = 0
@@ -83,6 +93,12 @@ class Sender:
         return not self._thread.is_alive()
 
     def _run(self) -> None:
+        # As the SDK's own exporters do: an installed httpx (or any) instrumentation must
+        # not turn our POSTs to Discord into spans, which would be exported to Discord again.
+        with suppress_instrumentation():
+            self._loop()
+
+    def _loop(self) -> None:
         while not self.core.stop.is_set() and not self.disabled:
             try:
                 if self._batch is None:
@@ -142,7 +158,9 @@ class Sender:
             self.wake.wait(_IDLE_WAIT_S if linger is None else linger)
             return None
         notice = dropped_notice(tally) if tally else None
-        batch, leftovers = build_batch(state.channel, entries, notice, self._username)
+        batch, leftovers = build_batch(
+            state.channel, entries, notice, self._username, with_files=not self.files_off
+        )
         with self.core.cond:
             state.outbox.put_back(leftovers)
             for entry in batch.render_failures:
@@ -201,7 +219,11 @@ class Sender:
         elif status == 429 and headers is not None:
             self._rate_limited(batch, headers, response, now)
         elif status in RETRYABLE_STATUSES or status >= 500:
-            self._retry(batch, detail)
+            # A 503 may say when to come back (Retry-After), as a 429 does.
+            told = retry_after_s(response.headers, None) if status == 503 else None
+            self._retry(batch, detail, delay=told)
+        elif files_refused(status, _code(body), batch.payloads[0]):
+            self._files_refused(batch, status, detail, now)
         elif status in FATAL_STATUSES:
             self._disable(status, detail, now)
         elif status == 413:
@@ -237,8 +259,15 @@ class Sender:
             self.core.cond.notify_all()
 
     def _retry(
-        self, batch: Batch, detail: str, *, wait: bool = True, serious: bool = False
+        self,
+        batch: Batch,
+        detail: str,
+        *,
+        wait: bool = True,
+        serious: bool = False,
+        delay: float | None = None,
     ) -> None:
+        """Keep the batch for another attempt after ``delay`` (the server's word) or a backoff."""
         detail = REDACTOR.scrub(detail)
         batch.attempt += 1
         state = self._counters_of(batch)
@@ -265,9 +294,10 @@ class Sender:
             )
         if wait:
             policy = self.core.policy
-            self.core.stop.wait(
-                backoff_delay(batch.attempt - 1, policy.backoff_base_s, policy.backoff_cap_s)
-            )
+            if delay is None:
+                attempt = batch.attempt - 1
+                delay = backoff_delay(attempt, policy.backoff_base_s, policy.backoff_cap_s)
+            self.core.stop.wait(min(delay, policy.ban_cap_s))  # a server's word, within reason
 
     def _banned(self, batch: Batch, detail: str, now: float) -> None:
         """A 429 without rate-limit headers: Cloudflare, not Discord, answered."""
@@ -306,6 +336,17 @@ class Sender:
         _logger.debug(
             "429 (scope %s) from %s; waiting %.2f s", scope, self.destination.redacted, pause
         )
+
+    def _files_refused(self, batch: Batch, status: int, detail: str, now: float) -> None:
+        """Discord refused the files, not the text: the text goes again alone, once."""
+        if status == 403:
+            self.host.record_invalid(now)
+            self.files_off = True  # no Attach Files here: later messages go without files
+        event = fall_back_to_text(batch, detail, self.destination.redacted, for_good=status == 403)
+        _logger.warning("channel %s: %s", batch.channel.value, event.detail)
+        with self.core.cond:
+            self._counters_of(batch).counters.retries += 1
+        self.core.emit(event)
 
     def _too_large(self, batch: Batch, detail: str) -> None:
         halves = [] if batch.split else split_payload(batch.payloads[0])

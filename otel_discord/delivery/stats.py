@@ -14,7 +14,7 @@ from otel_discord.channels import Channel
 from otel_discord.delivery.item import Priority
 
 State = Literal["ok", "retrying", "disabled"]
-StatusKind = Literal["disabled", "failing", "recovered", "dropped", "bad_request"]
+StatusKind = Literal["disabled", "failing", "recovered", "dropped", "bad_request", "files_refused"]
 
 
 @dataclass(frozen=True)

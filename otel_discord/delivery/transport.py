@@ -8,6 +8,7 @@ import threading
 import httpx
 
 from otel_discord.delivery import quiet_http
+from otel_discord.delivery.attachments import request_content
 from otel_discord.delivery.destination import Destination
 from otel_discord.delivery.quiet_http import own_request
 from otel_discord.render.types import Payload
@@ -50,11 +51,11 @@ class Transport:
             return self._client
 
     def post(self, destination: Destination, payload: Payload, timeout_s: float) -> httpx.Response:
-        """POST one message; raises httpx errors for timeouts and broken connections."""
+        """POST one message (multipart when it carries files); raises httpx errors."""
         with own_request():
             return self._get_client().post(
                 destination.url,
-                json=payload,
+                **request_content(payload),
                 headers=destination.headers(),
                 timeout=timeout_s,
             )

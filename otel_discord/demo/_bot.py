@@ -45,7 +45,7 @@ class Music(commands.Cog):  # type: ignore[misc]  # discord.py seen as Any
 
 async def make_demo_bot(rng: random.Random) -> commands.Bot:
     """The offline bot with the music cog loaded."""
-    from otel_discord.testing.offline import make_bot
+    from otel_discord.offline.bot import make_bot
 
     bot = make_bot()
     await bot.add_cog(Music(rng))

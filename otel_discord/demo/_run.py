@@ -89,8 +89,8 @@ def _pipeline(telemetry: Any) -> Any:
 async def _simulate(duration_s: float, rng: random.Random) -> None:
     from otel_discord.demo._bot import make_demo_bot
     from otel_discord.demo._traffic import Traffic, cpu_spike
-    from otel_discord.testing import gateway as g
-    from otel_discord.testing.offline import FakeGateway, start
+    from otel_discord.offline import payloads as g
+    from otel_discord.offline.bot import FakeGateway, start
 
     bot = await make_demo_bot(rng)
     world = await start(bot)

@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from otel_discord.testing import gateway as g
-from otel_discord.testing.offline import World
+from otel_discord.offline import payloads as g
+from otel_discord.offline.bot import World
 
 storm_log = logging.getLogger("astrobot.voice")
 

@@ -9,14 +9,15 @@ from typing import Any, TypeVar
 
 from otel_discord.config import DiscordConfig
 from otel_discord.pipeline import Pipeline
-from otel_discord.routing import Router, Rule, severity_from_level
+from otel_discord.routing import Router, Rule
+from otel_discord.severity import severity_from_level
 
 _logger = logging.getLogger("otel_discord.exporters")
 
 R = TypeVar("R")
 
 
-class ExporterCore:
+class ExporterState:
     """Settings, routing and the pipeline handle of one exporter."""
 
     def __init__(
@@ -62,7 +63,7 @@ class ExporterCore:
 class DiscordExporterBase:
     """What the span, log and metric exporters have in common beyond their ``export``."""
 
-    _core: ExporterCore
+    _core: ExporterState
 
     def __init__(
         self,
@@ -71,7 +72,7 @@ class DiscordExporterBase:
         rules: Sequence[Rule] | None = None,
         **settings: Any,
     ) -> None:
-        self._core = ExporterCore(config, rules, settings)
+        self._core = ExporterState(config, rules, settings)
 
     @property
     def pipeline(self) -> Pipeline:

@@ -8,7 +8,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_discord.exporters._base import DiscordExporterBase
-from otel_discord.exporters._convert import occurrence_from_span, span_is_error
+from otel_discord.intake.route import take_spans
 
 
 class DiscordSpanExporter(DiscordExporterBase, SpanExporter):
@@ -32,17 +32,5 @@ class DiscordSpanExporter(DiscordExporterBase, SpanExporter):
         if spans:
             pipeline.learn_resource(spans[0].resource)
         pipeline.start()
-        pipeline.add_spans(spans)
-        for span in spans:
-            error = span_is_error(span)
-            scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
-            channel = self._core.router.route(
-                "spans", scope=scope, name=span.name, attributes=span.attributes, is_error=error
-            )
-            if channel is not None:
-                pipeline.submit_error(
-                    channel,
-                    occurrence_from_span(span, pipeline.service, pipeline.host),
-                    from_span=True,
-                )
+        take_spans(pipeline, self._core.router, spans, pipeline.origin)
         return SpanExportResult.SUCCESS

@@ -37,7 +37,7 @@ from otel_discord.gateway._identity import Sender, sender_of
 from otel_discord.gateway._metrics_in import GATEWAY_SCOPE
 from otel_discord.monitors import defaults as keys
 from otel_discord.monitors.rules import AlertEvaluator, AlertEvent, AlertRule
-from otel_discord.render.metrics_history import MetricHistory
+from otel_discord.state.history import MetricHistory
 
 INSTANCE_ATTR: Final = "otel_discord.instance"
 """Attribute the merge adds to every point: the sender's label."""

@@ -11,9 +11,9 @@ from typing import Final
 
 from otel_discord.gateway._fleet import INSTANCE_ATTR, SenderView
 from otel_discord.render import limits, style
-from otel_discord.render.analytics import COMMANDS, Activity
 from otel_discord.render.text import clip, code_block, human_count, neutralise
 from otel_discord.render.types import Embed
+from otel_discord.state.activity import COMMANDS, Activity
 
 MAX_PROCESS_LINES: Final = 8
 ROSTER_TITLE: Final = "🛰️ Fleet"

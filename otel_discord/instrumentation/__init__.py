@@ -1,10 +1,11 @@
-"""Zero-code OpenTelemetry instrumentation for discord.py bots.
+"""Zero-code OpenTelemetry instrumentation for discord.py bots (and py-cord, nextcord, disnake).
 
 Usage
 -----
 Zero-code: ``opentelemetry-instrument python bot.py`` loads this instrumentor
 through the ``opentelemetry_instrumentor`` entry point ``discord`` (when
-discord.py is installed). By hand, before or after the bot is created::
+discord.py or one of its forks is installed: the ``instruments-any`` extra). By
+hand, before or after the bot is created::
 
     from otel_discord.instrumentation import DiscordInstrumentor
 
@@ -119,12 +120,12 @@ one exception carries ``otel_discord.exception.id``, so it is shown once.
 
 Forks
 -----
-py-cord, nextcord and disnake get the event hooks they share with discord.py
-(``Client.dispatch``, ``Client.on_error``, ``http.json_or_text``): events,
-messages, guild/member/voice/reaction changes, event-handler errors, gauges and
-rate limits; prefix and application-command spans are discord.py only. Their
-distributions are not named ``discord.py``, so pass ``skip_dep_check=True`` to
-``instrument()``. Tested against disnake (see ``tests/instrumentation/test_fork_disnake.py``).
+py-cord (which installs as ``discord``), nextcord and disnake get every hook:
+the shared ones (``Client.dispatch``, the ``Client.on_error`` shim, the HTTP
+response reader) and their own command entry points and error classes, listed per fork in
+``_pycord``, ``_nextcord`` and ``_disnake`` (the table is ``_targets``). Any one
+installed library satisfies the dependency check. Tested with a realistic bot per
+fork in a venv of its own (``make test-fork``).
 """
 
 from __future__ import annotations
@@ -132,21 +133,24 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from opentelemetry.instrumentation.dependencies import (
+    DependencyConflict,
+    get_dependency_conflicts,
+)
 from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
     BaseInstrumentor,
 )
 
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._components import reset_names
-from otel_discord.instrumentation._errors import discord_py_error_kinds
 from otel_discord.instrumentation._event_errors import unhook_all
 from otel_discord.instrumentation._events import reset_sessions
 from otel_discord.instrumentation._names import SCOPE, names_table_markdown
 from otel_discord.instrumentation._options import Options
 from otel_discord.instrumentation._patching import Patcher
-from otel_discord.instrumentation._targets import installed_libraries, patch_library
+from otel_discord.instrumentation._targets import error_kinds, installed_libraries, patch_library
 from otel_discord.instrumentation._telemetry import Telemetry
-from otel_discord.instrumentation.package import _instruments
+from otel_discord.instrumentation.package import _instruments, _instruments_any
 from otel_discord.instrumentation.version import __version__
 
 __all__ = ["SCOPE", "DiscordInstrumentor", "__version__", "names_table_markdown"]
@@ -159,22 +163,27 @@ class DiscordInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     _telemetry: Telemetry | None = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
-        """The ``instruments`` extra: ``discord.py >= 2.0``."""
-        return _instruments
+        """discord.py or a fork, any one of them (the ``instruments-any`` extra)."""
+        return _instruments_any
+
+    def _check_dependency_conflicts(self) -> DependencyConflict | None:
+        # The base class requires every listed package; one library of the four is enough.
+        return get_dependency_conflicts(_instruments, _instruments_any)
 
     def _instrument(self, **kwargs: Any) -> None:
         options = Options.resolve(kwargs)
+        libraries = installed_libraries()
         telemetry = Telemetry(
             options,
-            discord_py_error_kinds(),
+            error_kinds(libraries),
             tracer_provider=kwargs.get("tracer_provider"),
             meter_provider=kwargs.get("meter_provider"),
             logger_provider=kwargs.get("logger_provider"),
         )
         patcher = Patcher()
         try:
-            for module in installed_libraries():
-                patch_library(patcher, module)
+            for module, library in libraries:
+                patch_library(patcher, module, library)
         except BaseException:
             patcher.restore()
             telemetry.close()

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from otel_discord.instrumentation import _names as n
+from otel_discord.instrumentation._fork_events import FORK_HANDLERS
 from otel_discord.instrumentation._members import (
     on_member_remove,
     on_raw_member_remove,
@@ -161,6 +162,7 @@ HANDLERS: Final[dict[str, Handler]] = {
     "resumed": _on_resumed,
     "socket_event_type": _on_socket_event_type,
     "command_error": _on_command_error,
+    **FORK_HANDLERS,
 }
 
 

@@ -1,8 +1,12 @@
-"""Which classes get patched, in discord.py and in the forks that share its shape.
+"""Which classes get patched, in discord.py and in its forks.
 
-discord.py gets every hook. py-cord (which also installs as ``discord``), nextcord
-and disnake get the hooks whose shapes they share with discord.py:
-``Client.dispatch``, ``Client.on_error`` and ``http.json_or_text``.
+Every flavour gets the shared hooks (``Client.dispatch``, ``Client.event`` with the
+per-client ``on_error`` shim, and ``http.json_or_text``); its command hooks and error
+classes come from its
+:class:`~otel_discord.instrumentation._library.Library` (``_pycord``, ``_nextcord``,
+``_disnake``; discord.py's are here). py-cord installs as ``discord``, and nextcord
+ships a ``discord`` alias of itself: a library is told apart by where its
+``Client`` class lives, and a ``Client`` seen once is not patched twice.
 """
 
 from __future__ import annotations
@@ -15,35 +19,83 @@ from typing import Final
 from otel_discord.instrumentation._app_commands import make_call, make_error_origin
 from otel_discord.instrumentation._commands import make_invoke
 from otel_discord.instrumentation._components import patch_components
+from otel_discord.instrumentation._disnake import DISNAKE
 from otel_discord.instrumentation._dispatch import make_dispatch
 from otel_discord.instrumentation._error_handlers import make_invoke_error_handlers
+from otel_discord.instrumentation._errors import ErrorKinds, discord_py_error_kinds
 from otel_discord.instrumentation._event_errors import make_event
+from otel_discord.instrumentation._library import Library, merge
+from otel_discord.instrumentation._nextcord import NEXTCORD
 from otel_discord.instrumentation._patching import Patcher
+from otel_discord.instrumentation._pycord import PYCORD
 from otel_discord.instrumentation._ratelimit import make_json_or_text
+from otel_discord.instrumentation._safety import swallow
 
 LIBRARIES: Final = ("discord", "nextcord", "disnake")
+"""Import names to look for (py-cord is one of the two that import as ``discord``)."""
 
 
-def installed_libraries() -> list[ModuleType]:
-    """Import every installed Discord library the hooks apply to."""
-    modules = []
+def _patch_discord_py(patcher: Patcher, module: ModuleType) -> None:
+    from discord import app_commands
+    from discord.ext.commands.bot import BotBase
+
+    del module  # discord.py's hook points live in its submodules
+    patcher.wrap(BotBase, "invoke", make_invoke)
+    patcher.wrap(app_commands.CommandTree, "_call", make_call)
+    patcher.wrap(app_commands.Command, "_invoke_error_handlers", make_invoke_error_handlers)
+    patcher.wrap(app_commands.ContextMenu, "_invoke", make_error_origin)
+    patch_components(patcher)
+
+
+DISCORD_PY: Final = Library("discord.py", _patch_discord_py, discord_py_error_kinds)
+
+
+def library_of(module: ModuleType) -> Library | None:
+    """The flavour ``module`` is, from the package its ``Client`` class is defined in."""
+    home = module.Client.__module__.partition(".")[0]
+    if home == "nextcord":
+        return NEXTCORD
+    if home == "disnake":
+        return DISNAKE
+    if home != "discord":
+        return None
+    if importlib.util.find_spec("discord.app_commands") is not None:
+        return DISCORD_PY
+    if importlib.util.find_spec("discord.bot") is not None:
+        return PYCORD
+    return None
+
+
+def installed_libraries() -> list[tuple[ModuleType, Library | None]]:
+    """Import every installed Discord library the hooks apply to, each ``Client`` once."""
+    found: list[tuple[ModuleType, Library | None]] = []
+    seen: set[type] = set()
     for name in LIBRARIES:
         if importlib.util.find_spec(name) is None:
             continue
         module = importlib.import_module(name)
-        if isinstance(getattr(module, "Client", None), type):
-            modules.append(module)
-    return modules
+        client = getattr(module, "Client", None)
+        if not isinstance(client, type) or client in seen:
+            continue
+        seen.add(client)
+        found.append((module, library_of(module)))
+    return found
 
 
-def _is_discord_py(module: ModuleType) -> bool:
-    return (
-        module.__name__ == "discord"
-        and importlib.util.find_spec("discord.app_commands") is not None
-    )
+def error_kinds(libraries: list[tuple[ModuleType, Library | None]]) -> ErrorKinds:
+    """The user-input and not-found errors of every installed library."""
+    kinds = []
+    for _, library in libraries:
+        if library is None:
+            continue
+        try:
+            kinds.append(library.error_kinds())
+        except (ImportError, AttributeError) as exc:  # a release without these names
+            swallow(f"{library.distribution} error classes", exc)
+    return merge(kinds)
 
 
-def patch_library(patcher: Patcher, module: ModuleType) -> None:
+def patch_library(patcher: Patcher, module: ModuleType, library: Library | None) -> None:
     """Install every hook ``module`` supports."""
     client = module.Client
     patcher.wrap(client, "dispatch", make_dispatch)
@@ -52,13 +104,10 @@ def patch_library(patcher: Patcher, module: ModuleType) -> None:
     http = getattr(module, "http", None)
     if http is not None:
         patcher.wrap(http, "json_or_text", make_json_or_text)
-    if not _is_discord_py(module):
+    if library is None:
         return
-    from discord import app_commands
-    from discord.ext.commands.bot import BotBase
-
-    patcher.wrap(BotBase, "invoke", make_invoke)
-    patcher.wrap(app_commands.CommandTree, "_call", make_call)
-    patcher.wrap(app_commands.Command, "_invoke_error_handlers", make_invoke_error_handlers)
-    patcher.wrap(app_commands.ContextMenu, "_invoke", make_error_origin)
-    patch_components(patcher)
+    try:
+        library.patch(patcher, module)
+    except (ImportError, AttributeError) as exc:
+        # A release that moved a command hook point: the shared hooks above still work.
+        swallow(f"{library.distribution} command hooks", exc)

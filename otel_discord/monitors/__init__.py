@@ -19,9 +19,13 @@ Filesystem space comes from :func:`register_filesystem_gauges`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from otel_discord.monitors._monitors import Monitors, active_instrumentations
+from otel_discord.monitors._monitors import (
+    Monitors,
+    MonitorSource,
+    active_instrumentations,
+    alert_item,
+)
 from otel_discord.monitors.defaults import default_rules
 from otel_discord.monitors.filesystem import (
     FilesystemUsage,
@@ -31,13 +35,10 @@ from otel_discord.monitors.filesystem import (
 from otel_discord.monitors.health import HealthPolicy, HealthReport
 from otel_discord.monitors.rules import AlertEvaluator, AlertEvent, AlertRule
 
-if TYPE_CHECKING:
-    from otel_discord.pipeline import Pipeline
 
-
-def install_monitors(pipeline: Pipeline, rules: Sequence[AlertRule] | None = None) -> Monitors:
-    """Attach alert rules (default: :func:`default_rules`) and health checks to ``pipeline``."""
-    return Monitors(pipeline, rules).install()
+def install_monitors(source: MonitorSource, rules: Sequence[AlertRule] | None = None) -> Monitors:
+    """Attach alert rules (default: :func:`default_rules`) and health checks to a pipeline."""
+    return Monitors(source, rules).install()
 
 
 __all__ = [
@@ -47,8 +48,10 @@ __all__ = [
     "FilesystemUsage",
     "HealthPolicy",
     "HealthReport",
+    "MonitorSource",
     "Monitors",
     "active_instrumentations",
+    "alert_item",
     "default_rules",
     "install_monitors",
     "psutil_filesystems",

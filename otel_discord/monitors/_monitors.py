@@ -1,8 +1,10 @@
 """``Monitors``: the glue between a pipeline and the pure rules, health and render modules.
 
-It reads the pipeline's metric history and counters, keeps the little state
-that needs time (error rate window, RSS history, the previous health check),
-and submits alerts to the logs channel and health checks to diagnostics.
+It reads what a :class:`MonitorSource` offers (readings, error count, delivery
+counters, a clock), keeps the little state that needs time (error rate window,
+RSS history, the previous health check), and submits alerts to the logs channel
+and health checks to diagnostics through the source's ``submit``. It never sees
+the pipeline itself, so the pipeline can build its monitors without a cycle.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ from __future__ import annotations
 import sys
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 from opentelemetry.sdk.metrics.export import MetricsData
 
 from otel_discord.channels import Channel
-from otel_discord.delivery.item import LatestItem, Priority, StaticItem
+from otel_discord.config import DiscordConfig
+from otel_discord.delivery.item import Item, LatestItem, Priority, StaticItem
+from otel_discord.delivery.stats import DeliveryStats
 from otel_discord.monitors import defaults as keys
 from otel_discord.monitors.defaults import default_rules
 from otel_discord.monitors.derived import NS_PER_MIN, RateWindow, disconnected_shards
@@ -25,16 +29,42 @@ from otel_discord.monitors.health import HealthInputs, HealthPolicy, HealthRepor
 from otel_discord.monitors.render import render_alert, render_health, render_startup
 from otel_discord.monitors.rules import AlertEvaluator, AlertEvent, AlertRule
 from otel_discord.render.types import Embed
+from otel_discord.scheduler import Scheduler
 from otel_discord.version import __version__
-
-if TYPE_CHECKING:
-    from otel_discord.delivery.stats import DeliveryStats
-    from otel_discord.pipeline import Pipeline
 
 RSS_SAMPLE_EVERY_NS: Final = 60_000_000_000
 """One RSS sample a minute at most, whatever the export interval."""
 RSS_SAMPLES: Final = 240
 """Four hours of RSS history at one sample a minute: enough to see a slow leak."""
+
+
+class MonitorSource(Protocol):
+    """What monitors read, and where they send (a :class:`~otel_discord.pipeline.Pipeline`)."""
+
+    @property
+    def config(self) -> DiscordConfig: ...
+    @property
+    def scheduler(self) -> Scheduler: ...
+    @property
+    def metric_listeners(self) -> list[Callable[[MetricsData], None]]: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def errors_seen(self) -> int: ...
+
+    def now_ns(self) -> int: ...
+    def readings(self) -> dict[str, float]: ...
+    def delivery_stats(self) -> Mapping[Channel, DeliveryStats]: ...
+    def submit(self, channel: Channel, item: Item) -> None: ...
+
+
+def alert_item(event: AlertEvent, *, service: str, host: str | None) -> StaticItem:
+    """An alert event as a queue item for the logs channel (urgent; resolved is a warning)."""
+    embed = render_alert(event, service=service, host=host)
+    priority = Priority.WARNING if event.kind == "resolved" else Priority.ERROR
+    return StaticItem([embed], priority=priority, urgent=True)
 
 
 def active_instrumentations() -> list[str]:
@@ -56,9 +86,9 @@ def active_instrumentations() -> list[str]:
 class Monitors:
     """Alert rules and health checks for one pipeline. Thread-safe."""
 
-    def __init__(self, pipeline: Pipeline, rules: Sequence[AlertRule] | None = None) -> None:
-        self._pipeline = pipeline
-        config = pipeline.config
+    def __init__(self, source: MonitorSource, rules: Sequence[AlertRule] | None = None) -> None:
+        self._source = source
+        config = source.config
         self.evaluator = AlertEvaluator(
             default_rules(config) if rules is None else rules,
             repeat_s=config.alert_repeat_interval_ms / 1000,
@@ -69,7 +99,7 @@ class Monitors:
         self._rss: deque[tuple[int, float]] = deque(maxlen=RSS_SAMPLES)
         self._last_report: HealthReport | None = None
         self._last_delivery: dict[str, DeliveryStats] = {}
-        self._last_check = (pipeline._clock_ns(), pipeline.errors_seen)
+        self._last_check = (source.now_ns(), source.errors_seen)
 
     @property
     def rules(self) -> tuple[AlertRule, ...]:
@@ -81,11 +111,11 @@ class Monitors:
 
     def install(self) -> Monitors:
         """Schedule checks and listen to metric exports."""
-        config = self._pipeline.config
-        scheduler = self._pipeline.scheduler
+        config = self._source.config
+        scheduler = self._source.scheduler
         scheduler.every("alerts", config.alert_interval_ms / 1000, self._scheduled_alerts)
         scheduler.every("health", config.health_interval_ms / 1000, self._scheduled_health)
-        self._pipeline.metric_listeners.append(self.on_metrics)
+        self._source.metric_listeners.append(self.on_metrics)
         return self
 
     def _scheduled_alerts(self) -> None:
@@ -97,9 +127,7 @@ class Monitors:
     # -- readings --------------------------------------------------------------------------
 
     def _values(self) -> dict[str, float]:
-        pipeline = self._pipeline
-        with pipeline._lock:  # the history is written under this lock on export threads
-            values = {key: r.now for key, r in pipeline.history.readings().items()}
+        values = self._source.readings()
         down = disconnected_shards(values)
         if down is not None:
             values[keys.DISCONNECTED] = down
@@ -107,7 +135,7 @@ class Monitors:
 
     def on_metrics(self, data: MetricsData) -> None:
         """After each export: note RSS and evaluate rules at metric resolution."""
-        now = self._pipeline._clock_ns()
+        now = self._source.now_ns()
         values = self._values()
         rss = values.get(keys.RSS)
         with self._lock:
@@ -119,32 +147,31 @@ class Monitors:
 
     def evaluate(self, now_ns: int | None = None) -> list[AlertEvent]:
         """Run the rules now; send what fired, repeated or resolved to the logs channel."""
-        now = self._pipeline._clock_ns() if now_ns is None else now_ns
+        now = self._source.now_ns() if now_ns is None else now_ns
         return self._evaluate(now, self._values())
 
     def _evaluate(self, now: int, values: dict[str, float]) -> list[AlertEvent]:
         with self._lock:
-            rate = self._errors.observe(now, self._pipeline.errors_seen)
+            rate = self._errors.observe(now, self._source.errors_seen)
         if rate is not None:
             values[keys.ERRORS_PER_MIN] = rate
         events = self.evaluator.evaluate(values, now)
         for event in events:
-            embed = render_alert(event, service=self._pipeline.service, host=self._pipeline.host)
-            priority = Priority.WARNING if event.kind == "resolved" else Priority.ERROR
-            self._pipeline.submit(Channel.LOGS, StaticItem([embed], priority=priority, urgent=True))
+            item = alert_item(event, service=self._source.service, host=self._source.host)
+            self._source.submit(Channel.LOGS, item)
         return events
 
     # -- health ----------------------------------------------------------------------------
 
     def check_health(self, now_ns: int | None = None) -> HealthReport:
         """Score health now and send the check to diagnostics."""
-        pipeline = self._pipeline
-        now = pipeline._clock_ns() if now_ns is None else now_ns
+        source = self._source
+        now = source.now_ns() if now_ns is None else now_ns
         values = self._values()
-        delivery = {ch.value: s for ch, s in pipeline.engine.stats().items()}
+        delivery = {ch.value: s for ch, s in source.delivery_stats().items()}
         with self._lock:
             since_ns, errors_before = self._last_check
-            errors = pipeline.errors_seen
+            errors = source.errors_seen
             rate = (
                 max(0, errors - errors_before) * NS_PER_MIN / (now - since_ns)
                 if now > since_ns
@@ -156,7 +183,7 @@ class Monitors:
                 rss_samples=tuple(self._rss),
                 delivery=delivery,
                 delivery_before=self._last_delivery,
-                max_queue_size=pipeline.config.max_queue_size,
+                max_queue_size=source.config.max_queue_size,
                 firing=tuple(rule.title for rule in self.evaluator.firing()),
             )
             report = assess(inputs, self.policy, self._last_report)
@@ -165,26 +192,26 @@ class Monitors:
             self._last_check = (now, errors)
         embed = render_health(
             report,
-            service=pipeline.service,
-            host=pipeline.host,
+            service=source.service,
+            host=source.host,
             time_ns=now,
-            interval_s=pipeline.config.health_interval_ms / 1000,
+            interval_s=source.config.health_interval_ms / 1000,
         )
-        pipeline.submit(Channel.DIAGNOSTICS, LatestItem([embed], key="monitors:health"))
+        source.submit(Channel.DIAGNOSTICS, LatestItem([embed], key="monitors:health"))
         return report
 
     # -- start-up --------------------------------------------------------------------------
 
     def startup_embed(self) -> Embed:
         """The start-up notice: version, service, channels, intervals, thresholds."""
-        pipeline = self._pipeline
+        source = self._source
         return render_startup(
-            pipeline.config.describe(),
+            source.config.describe(),
             version=__version__,
-            service=pipeline.service,
-            host=pipeline.host,
+            service=source.service,
+            host=source.host,
             rules=self.rules,
             instrumentations=active_instrumentations(),
-            notes=pipeline.config.notes,
-            time_ns=pipeline._clock_ns(),
+            notes=source.config.notes,
+            time_ns=source.now_ns(),
         )

@@ -11,16 +11,18 @@ from typing import Final
 
 from otel_discord.config import DiscordConfig
 from otel_discord.monitors.rules import AlertRule
+from otel_discord.state import reading_keys
 
-CPU: Final = "system.cpu.percent"
-MEMORY: Final = "system.memory.percent"
-DISK: Final = "system.filesystem.percent"
-LATENCY: Final = "discord.latency_ms"
-LOOP_LAG: Final = "discord.event_loop.lag_ms"
-PROCESS_CPU: Final = "process.cpu.percent"
-RSS: Final = "process.memory.rss_bytes"
-CONNECTED: Final = "discord.connected"
-SHARDS: Final = "discord.shards"
+CPU: Final = reading_keys.CPU
+MEMORY: Final = reading_keys.MEMORY
+DISK: Final = reading_keys.DISK
+LATENCY: Final = reading_keys.LATENCY
+LOOP_LAG: Final = reading_keys.LOOP_LAG
+PROCESS_CPU: Final = reading_keys.PROCESS_CPU
+RSS: Final = reading_keys.RSS
+CONNECTED: Final = reading_keys.CONNECTED
+SHARDS: Final = reading_keys.SHARDS
+"""The history's readings the rules watch (names from :mod:`otel_discord.state.reading_keys`)."""
 ERRORS_PER_MIN: Final = "errors.per_min"
 """Derived: error-level problems per minute over the last ``ERROR_RATE_WINDOW_S``."""
 DISCONNECTED: Final = "discord.disconnected_shards"

@@ -1,6 +1,6 @@
 """A local preview of the four channels, as Discord would show them.
 
-``otel-discord preview`` runs the strict local Discord (``otel_discord.testing``) with
+``otel-discord preview`` runs the strict local Discord (``otel_discord.localdiscord``) with
 Discord's default limits, one webhook per channel, and a web page on the same port
 that polls ``/_local/messages`` and draws every message like Discord's dark theme.
 Nothing leaves the machine and nothing is written to disk.

@@ -11,8 +11,8 @@ from typing import Final
 from otel_discord.channels import Channel
 from otel_discord.config import webhook_env
 from otel_discord.errors import ConfigError
+from otel_discord.localdiscord import DiscordServer
 from otel_discord.preview._assets import page_assets
-from otel_discord.testing import DiscordServer
 
 WEBHOOK_NAME: Final = "otel-discord"
 """The name the preview's webhooks post under unless a payload sets ``username``."""

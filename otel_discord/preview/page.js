@@ -380,7 +380,33 @@
     return grid;
   }
 
-  function embedNode(embed) {
+  // The files a message uploaded, by filename: only same-origin links to the local read API.
+  function attachmentsOf(message) {
+    const files = new Map();
+    for (const file of Array.isArray(message.attachments) ? message.attachments : []) {
+      if (file === null || typeof file !== "object") continue;
+      const url = str(file.url);
+      if (/^\/_local\/attachments\/\d+\/[^/?#]+$/.test(url)) files.set(str(file.filename), file);
+    }
+    return files;
+  }
+
+  // An embed image: the uploaded picture when attachment:// names one, else its name as text.
+  function imageNode(image, files) {
+    const raw = str(image.url);
+    const file = raw.startsWith("attachment://") ? files.get(raw.slice("attachment://".length)) : undefined;
+    if (file === undefined) return el("div", "embed-image", `image: ${fileName(raw)}`);
+    const img = document.createElement("img");
+    img.className = "embed-image-picture";
+    img.alt = clean(str(file.description || file.filename));
+    img.addEventListener("load", () => {
+      img.dataset.loaded = `${img.naturalWidth}x${img.naturalHeight}`;
+    });
+    img.src = str(file.url);
+    return img;
+  }
+
+  function embedNode(embed, files) {
     const box = el("div", "embed");
     const bar = colour(embed.color);
     if (bar !== null) box.style.borderLeftColor = bar;
@@ -404,7 +430,7 @@
     const thumb = embed.thumbnail && typeof embed.thumbnail === "object" ? embed.thumbnail : null;
     if (Array.isArray(embed.fields) && embed.fields.length) main.append(fieldsNode(embed.fields, Boolean(thumb)));
     const image = embed.image && typeof embed.image === "object" ? embed.image : null;
-    if (image && image.url) main.append(el("div", "embed-image", `image: ${fileName(image.url)}`));
+    if (image && image.url) main.append(imageNode(image, files));
     const footer = embed.footer && typeof embed.footer === "object" ? str(embed.footer.text) : "";
     const stamp = embed.timestamp ? new Date(str(embed.timestamp)) : null;
     const parts = [];
@@ -436,8 +462,9 @@
       node.append(avatar, head);
     }
     if (payload.content) node.append(mdNode("div", "content", str(payload.content), true));
+    const files = attachmentsOf(message);
     for (const embed of Array.isArray(payload.embeds) ? payload.embeds : []) {
-      if (embed !== null && typeof embed === "object") node.append(embedNode(embed));
+      if (embed !== null && typeof embed === "object") node.append(embedNode(embed, files));
     }
     return node;
   }

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final
 
-from otel_discord.delivery.item import Item, Priority
+from otel_discord.records import EventNotice
 from otel_discord.render import limits, style
 from otel_discord.render.text import clip, human_count, neutralise
 from otel_discord.render.types import Embed
@@ -24,49 +23,15 @@ SUMMARISED_EVENTS: Final = MERGED_EVENTS
 SHOWN_ATTRIBUTES: Final = 8
 
 
-@dataclass
-class EventNotice:
-    """A log event as the renderer needs it."""
-
-    time_ns: int
-    name: str
-    body: str
-    service: str
-    host: str | None = None
-    attributes: Mapping[str, Any] = field(default_factory=dict)
-
-
-def _guild(attributes: Mapping[str, Any]) -> str:
+def guild_of(attributes: Mapping[str, Any]) -> str:
     return str(attributes.get("discord.guild.name") or attributes.get("discord.guild.id") or "?")
-
-
-class EventItem(Item):
-    """One activity event, or a run of identical member events merged with a count."""
-
-    def __init__(self, notice: EventNotice) -> None:
-        self.notice = notice
-        self.count = 1
-        self.first_ns = notice.time_ns
-        self.priority = Priority.INFO
-        if notice.name in MERGED_EVENTS:
-            self.key = f"event:{notice.name}:{_guild(notice.attributes)}"
-
-    def absorb(self, other: Item) -> bool:
-        if not isinstance(other, EventItem) or self.key is None or other.key != self.key:
-            return False
-        self.count += other.count
-        self.notice = other.notice
-        return True
-
-    def embeds(self) -> list[Embed]:
-        return [render_event(self.notice, self.count, self.first_ns)]
 
 
 def render_event(notice: EventNotice, count: int = 1, first_ns: int | None = None) -> Embed:
     """A small embed for one activity event (or ``count`` merged member events)."""
     attrs = notice.attributes
     icon, verb, colour = _ICONS.get(notice.name, ("📌", "", style.BLUE))
-    guild = neutralise(_guild(attrs))
+    guild = neutralise(guild_of(attrs))
     if notice.name.startswith("discord.guild."):
         members = attrs.get("discord.guild.member_count")
         extra = f" — {human_count(float(members))} members" if members is not None else ""

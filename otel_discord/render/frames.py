@@ -12,16 +12,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from otel_discord.fingerprint import is_own_frame
+
+__all__ = ["display_path", "is_own_frame"]
+
 _LIBRARY_ROOT: Final = re.compile(
     r"^.*?[\\/](?:site-packages|dist-packages|lib[\\/]python\d+(?:\.\d+)?t?)[\\/](?P<rest>.+)$"
 )
-_OWN_PACKAGE: Final = re.compile(r"(?:^|[\\/])otel_discord[\\/](?!demo[\\/])")
-"""Our package's files; the demo's simulated bot is the "user" code of its traces."""
-
-
-def is_own_frame(path: str) -> bool:
-    """A frame of this package (installed or a checkout), the demo bot excepted."""
-    return bool(_OWN_PACKAGE.search(path))
 
 
 def display_path(path: str, base_dir: str | None = None) -> str:

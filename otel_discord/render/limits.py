@@ -41,3 +41,13 @@ INVALID_REQUEST_BAN_THRESHOLD: Final = 10_000
 """401/403/429 responses in 10 minutes that get an IP banned by Cloudflare."""
 
 INVALID_REQUEST_WINDOW_S: Final = 600.0
+
+MESSAGE_ATTACHMENTS: Final = 10
+"""Files one message may carry (more: 400 code 30015)."""
+UPLOAD_BYTES: Final = 10 * 1024 * 1024
+"""Discord's default upload limit per request (more: 413 code 40005)."""
+PACKED_FILE_BYTES: Final = UPLOAD_BYTES // 2
+"""What the packer puts in one message at most: well under the upload limit, so the
+JSON part and the multipart framing never tip a message over it."""
+IMAGE_EXTENSIONS: Final = (".png", ".jpg", ".jpeg", ".webp", ".gif")
+"""File types an embed can show through ``attachment://``."""

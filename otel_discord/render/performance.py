@@ -4,7 +4,10 @@ Pure: the history, the window and the names in, embed dicts out (no clock, no I/
 Each row of the table is ``metric  now  avg  max  history`` in a code block no wider
 than ``limits.CODE_BLOCK_WIDTH``; bytes are scaled per row (the unit goes in the
 label) so the columns stay narrow; the colour says the worst of CPU, memory, disk
-space and gateway latency.
+space and gateway latency. With a chart attached (``chart=`` its filename) the
+embed shows it as its image and the table gets shorter: the chart draws the
+history, so the sparkline column goes, and the performance table keeps only the
+rows the chart and the alerts are about.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Final
 
 from otel_discord.render import limits
-from otel_discord.render.metrics_history import MetricHistory, Reading
 from otel_discord.render.style import GREEN, RED, YELLOW
 from otel_discord.render.text import clip, code_block, human_count, sparkline
 from otel_discord.render.types import Embed
+from otel_discord.state import reading_keys as rk
+from otel_discord.state.history import MetricHistory, Reading
 
 PERFORMANCE_TITLE: Final = "⚡ Performance snapshot"
 SYSTEM_TITLE: Final = "🖥️ System snapshot"
@@ -28,11 +32,7 @@ PERCENT_WARN: Final = 75.0
 PERCENT_CRITICAL: Final = 90.0
 LATENCY_WARN_MS: Final = 500.0
 LATENCY_CRITICAL_MS: Final = 1000.0
-_SEVERITY_PERCENTS: Final = (
-    "system.cpu.percent",
-    "system.memory.percent",
-    "system.filesystem.percent",
-)
+_SEVERITY_PERCENTS: Final = (rk.CPU, rk.MEMORY, rk.DISK)
 
 MAX_CORE_ROWS: Final = 16
 """Above this many cores the system snapshot shows them as one compact line."""
@@ -48,31 +48,22 @@ _NOTE: Final = "… "
 """Row prefix: a line of text in the table, not a reading."""
 
 _HOST_ROWS: Final = (
-    "system.cpu.percent",
+    rk.CPU,
     _CORES,
-    "system.load1",
-    "system.memory.percent",
-    "system.swap.percent",
-    "system.filesystem.percent",
-    "system.disk.read_bps",
-    "system.disk.write_bps",
-    "system.network.rx_bps",
-    "system.network.tx_bps",
+    rk.LOAD_1M,
+    rk.MEMORY,
+    rk.SWAP,
+    rk.DISK,
+    rk.DISK_READ,
+    rk.DISK_WRITE,
+    rk.NET_RX,
+    rk.NET_TX,
 )
-_PROCESS_ROWS: Final = (
-    "process.cpu.percent",
-    "process.memory.rss_bytes",
-    "process.threads",
-    "process.open_fds",
-    "process.gc.collections_per_min",
-)
-_BOT_ROWS: Final = ("discord.latency_ms", "discord.event_loop.lag_ms", "discord.events_per_min")
-_BOT_COUNTS: Final = (
-    "discord.guilds",
-    "discord.users.cached",
-    "discord.shards",
-    "discord.connected",
-)
+_PROCESS_ROWS: Final = (rk.PROCESS_CPU, rk.RSS, rk.THREADS, rk.OPEN_FDS, rk.GC_PER_MIN)
+_BOT_ROWS: Final = (rk.LATENCY, rk.LOOP_LAG, rk.EVENTS_PER_MIN)
+_BOT_COUNTS: Final = (rk.GUILDS, rk.USERS_CACHED, rk.SHARDS, rk.CONNECTED)
+_CHARTED_ROWS: Final = (rk.CPU, rk.MEMORY, rk.DISK, rk.PROCESS_CPU, rk.RSS, *_BOT_ROWS)
+"""The performance table beside a chart: what the chart draws and what alerts watch."""
 
 _BYTE_UNITS: Final = ("B", "KiB", "MiB", "GiB", "TiB")
 _MINUTES_ONLY: Final = timedelta(minutes=5)
@@ -97,25 +88,44 @@ class _Row:
 
 
 def render_performance(
-    history: MetricHistory, *, window: tuple[int, int], service: str, host: str | None
+    history: MetricHistory,
+    *,
+    window: tuple[int, int],
+    service: str,
+    host: str | None,
+    chart: str | None = None,
 ) -> list[Embed]:
     """The periodic snapshot: host, process and bot in one table, bot counts as fields."""
     readings = history.readings()
-    table = _table_lines(readings, (*_HOST_ROWS, *_PROCESS_ROWS, *_BOT_ROWS), compact_cores=True)
+    rows = _CHARTED_ROWS if chart else (*_HOST_ROWS, *_PROCESS_ROWS, *_BOT_ROWS)
+    table = _table_lines(readings, rows, compact_cores=True, sparklines=not chart)
     fields = _bot_fields(readings)
     if not table and not fields:
         return []
-    return _fit(
+    embeds = _fit(
         [_Draft(PERFORMANCE_TITLE, table, fields, severity_colour(readings))],
         history,
         window=window,
         service=service,
         host=host,
     )
+    return _with_image(embeds, chart)
+
+
+def _with_image(embeds: list[Embed], chart: str | None) -> list[Embed]:
+    """The first embed shows the attached chart (``attachment://<chart>``)."""
+    if chart and embeds:
+        embeds[0]["image"] = {"url": f"attachment://{chart}"}
+    return embeds
 
 
 def render_system(
-    history: MetricHistory, *, window: tuple[int, int], service: str, host: str | None
+    history: MetricHistory,
+    *,
+    window: tuple[int, int],
+    service: str,
+    host: str | None,
+    chart: str | None = None,
 ) -> list[Embed]:
     """The full snapshot: every core and shard, in a host embed and a process/bot embed."""
     readings = history.readings()
@@ -124,12 +134,15 @@ def render_system(
     shards = _shard_keys(readings)
     hidden = len(_shard_keys(readings, limit=None)) - len(shards)
     more = [f"{_NOTE}{hidden} more shards"] if hidden > 0 else []
-    bot_rows = _expand(_BOT_ROWS, "discord.latency_ms", ["discord.latency_ms", *shards, *more])
+    bot_rows = _expand(_BOT_ROWS, rk.LATENCY, [rk.LATENCY, *shards, *more])
     colour = severity_colour(readings)
     drafts = [
         _Draft(title, table, [], colour)
         for title, table in (
-            (SYSTEM_TITLE, _table_lines(readings, host_rows, compact_cores=True)),
+            (
+                SYSTEM_TITLE,
+                _table_lines(readings, host_rows, compact_cores=True, sparklines=not chart),
+            ),
             (
                 PROCESS_TITLE,
                 _table_lines(
@@ -139,13 +152,13 @@ def render_system(
         )
         if table
     ]
-    return _fit(drafts, history, window=window, service=service, host=host)
+    return _with_image(_fit(drafts, history, window=window, service=service, host=host), chart)
 
 
 def severity_colour(readings: dict[str, Reading]) -> int:
     """Red over 90 % / 1000 ms, yellow over 75 % / 500 ms, else green (latest values)."""
     percents = [readings[k].now for k in _SEVERITY_PERCENTS if k in readings]
-    latency = readings["discord.latency_ms"].now if "discord.latency_ms" in readings else 0.0
+    latency = readings[rk.LATENCY].now if rk.LATENCY in readings else 0.0
     if any(p > PERCENT_CRITICAL for p in percents) or latency > LATENCY_CRITICAL_MS:
         return RED
     if any(p > PERCENT_WARN for p in percents) or latency > LATENCY_WARN_MS:
@@ -207,7 +220,7 @@ def _fit(
 def _bot_fields(readings: dict[str, Reading]) -> list[dict[str, object]]:
     """Shards connected, guilds and cached users as inline fields (counts, not series)."""
     fields: list[dict[str, object]] = []
-    shards, connected = readings.get("discord.shards"), readings.get("discord.connected")
+    shards, connected = readings.get(rk.SHARDS), readings.get(rk.CONNECTED)
     if shards is not None and connected is not None:
         value = f"{human_count(connected.now)}/{human_count(shards.now)} connected"
         fields.append({"name": "Shards", "value": value, "inline": True})
@@ -216,7 +229,7 @@ def _bot_fields(readings: dict[str, Reading]) -> list[dict[str, object]]:
         assert only is not None
         name = "Shards" if only is shards else "Shards connected"
         fields.append({"name": name, "value": human_count(only.now), "inline": True})
-    for key, name in (("discord.guilds", "Guilds"), ("discord.users.cached", "Users cached")):
+    for key, name in ((rk.GUILDS, "Guilds"), (rk.USERS_CACHED, "Users cached")):
         if key in readings:
             fields.append({"name": name, "value": human_count(readings[key].now), "inline": True})
     return fields
@@ -229,14 +242,16 @@ def _numeric_suffix(key: str, prefix: str) -> tuple[int, int, str]:
 
 
 def _core_keys(readings: dict[str, Reading]) -> list[str]:
-    keys = [k for k in readings if k.startswith("system.cpu.core.")]
-    return sorted(keys, key=lambda k: _numeric_suffix(k, "system.cpu.core."))
+    cores = [k for k in readings if k.startswith(rk.CORE_PREFIX)]
+    return sorted(cores, key=lambda k: _numeric_suffix(k, rk.CORE_PREFIX))
 
 
 def _shard_keys(readings: dict[str, Reading], *, limit: int | None = MAX_SHARD_ROWS) -> list[str]:
     """Per-shard latency keys, slowest first (the ones a reader must see), at most ``limit``."""
-    keys = [k for k in readings if k.startswith("discord.shard.") and k.endswith(".latency_ms")]
-    keys.sort(key=lambda k: (-readings[k].now, _numeric_suffix(k, "discord.shard.")))
+    keys = [
+        k for k in readings if k.startswith(rk.SHARD_PREFIX) and k.endswith(rk.SHARD_LATENCY_SUFFIX)
+    ]
+    keys.sort(key=lambda k: (-readings[k].now, _numeric_suffix(k, rk.SHARD_PREFIX)))
     return keys if limit is None else keys[:limit]
 
 
@@ -248,7 +263,11 @@ def _expand(rows: Iterable[str], marker: str, replacement: Sequence[str]) -> tup
 
 
 def _table_lines(
-    readings: dict[str, Reading], keys: Iterable[str], *, compact_cores: bool
+    readings: dict[str, Reading],
+    keys: Iterable[str],
+    *,
+    compact_cores: bool,
+    sparklines: bool = True,
 ) -> list[str]:
     """Header and one line per reading present; the per-core line where ``_CORES`` stands."""
     rows: list[_Row | str] = []
@@ -267,7 +286,7 @@ def _table_lines(
     labels = [r.label for r in table_rows] + ([_CORES_LABEL] if cores else [])
     label_w = min(max(len("metric"), *(len(label) for label in labels)), _LABEL_WIDTH)
     num_w = max(3, *(len(c) for r in table_rows for c in r.cells))
-    spark_w = limits.CODE_BLOCK_WIDTH - label_w - 3 * (num_w + 2) - 2
+    spark_w = limits.CODE_BLOCK_WIDTH - label_w - 3 * (num_w + 2) - 2 if sparklines else 0
     header = f"{'metric':<{label_w}}" + "".join(f"  {h:>{num_w}}" for h in ("now", "avg", "max"))
     lines = [header + ("  history" if spark_w >= _MIN_SPARK else "")]
     for row in rows:

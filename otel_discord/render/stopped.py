@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from otel_discord.render import style
-from otel_discord.render.analytics import COMMANDS, Activity
 from otel_discord.render.events import render_notice
 from otel_discord.render.text import human_count, human_duration
 from otel_discord.render.types import Embed
+from otel_discord.state.activity import COMMANDS, Activity
 
 TITLE = "⏹️ Monitoring stopped"
 

@@ -8,85 +8,16 @@ last message of the logs channel knows at a glance what is going on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
 from otel_discord.render import limits, style
-from otel_discord.render.errors import Occurrence
 from otel_discord.render.text import clip, human_count, human_duration, neutralise
 from otel_discord.render.types import Embed
+from otel_discord.state.storm import Storm
 
 STORM_THRESHOLD: Final = 100
 """Errors in one window that make it a storm worth summarising."""
-MAX_KINDS: Final = 500
-"""Kinds counted separately per window; the rest are summed as "other kinds"."""
 SHOWN_KINDS: Final = 10
-
-
-@dataclass(frozen=True)
-class StormKind:
-    """One kind of error in a storm window."""
-
-    label: str
-    source: str
-    count: int
-
-
-@dataclass(frozen=True)
-class Storm:
-    """A closed window of errors."""
-
-    start_ns: int
-    end_ns: int
-    total: int
-    kinds: tuple[StormKind, ...]
-    """Most frequent first."""
-    other: int
-    """Occurrences of kinds past ``MAX_KINDS``."""
-
-
-@dataclass
-class _Tally:
-    label: str
-    source: str
-    count: int = 0
-
-
-class StormWindow:
-    """Counts error occurrences per kind; not thread-safe (the pipeline holds a lock)."""
-
-    def __init__(self, start_ns: int) -> None:
-        self.start_ns = start_ns
-        self.total = 0
-        self._tallies: dict[str, _Tally] = {}
-        self._other = 0
-
-    def add(self, occurrence: Occurrence) -> None:
-        self.total += 1
-        tally = self._tallies.get(occurrence.group_key)
-        if tally is None:
-            if len(self._tallies) >= MAX_KINDS:
-                self._other += 1
-                return
-            tally = _Tally(_label(occurrence), occurrence.source)
-            self._tallies[occurrence.group_key] = tally
-        tally.count += 1
-
-    def close(self, end_ns: int) -> Storm:
-        """Hand out this window and start the next."""
-        kinds = sorted(
-            (StormKind(t.label, t.source, t.count) for t in self._tallies.values()),
-            key=lambda kind: (-kind.count, kind.label),
-        )
-        storm = Storm(self.start_ns, end_ns, self.total, tuple(kinds), self._other)
-        self.start_ns, self.total, self._tallies, self._other = end_ns, 0, {}, 0
-        return storm
-
-
-def _label(occurrence: Occurrence) -> str:
-    if occurrence.exc_type:
-        return f"{occurrence.exc_type}: {occurrence.exc_message or ''}".rstrip(": ")
-    return occurrence.message or occurrence.severity_text
 
 
 def render_storm(storm: Storm, *, service: str, host: str | None) -> list[Embed]:

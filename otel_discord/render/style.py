@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Final
 
+from otel_discord.severity import SEVERITY_ERROR, SEVERITY_FATAL, SEVERITY_WARN
+
 GREEN: Final = 0x2ECC71
 YELLOW: Final = 0xF1C40F
 RED: Final = 0xE74C3C
@@ -15,20 +17,20 @@ GREY: Final = 0x95A5A6
 
 def severity_colour(severity_number: int) -> int:
     """Colour of an OpenTelemetry severity: fatal dark red, error red, warn yellow, else blue."""
-    if severity_number >= 21:
+    if severity_number >= SEVERITY_FATAL:
         return DARK_RED
-    if severity_number >= 17:
+    if severity_number >= SEVERITY_ERROR:
         return RED
-    if severity_number >= 13:
+    if severity_number >= SEVERITY_WARN:
         return YELLOW
     return BLUE
 
 
 def severity_icon(severity_number: int) -> str:
     """An icon that reads as the severity before the words do."""
-    if severity_number >= 17:
+    if severity_number >= SEVERITY_ERROR:
         return "❌"
-    if severity_number >= 13:
+    if severity_number >= SEVERITY_WARN:
         return "⚠️"
     return "ℹ️"
 

@@ -1,25 +1,9 @@
-"""A strict local Discord for tests and previews.
+"""Test tools for code that posts to Discord: the public face of the strict local Discord.
 
-``DiscordServer`` serves Discord's message routes on 127.0.0.1 from a daemon
-thread and behaves the way Discord does, so code that passes against it behaves
-on Discord too:
-
-- ``POST /api/v10/webhooks/{id}/{token}`` (``?wait=true`` returns the message
-  object, else 204) and ``POST /api/v10/channels/{id}/messages`` with
-  ``Authorization: Bot <token>``; ``GET`` of a webhook or channel for checks.
-- Validation of every limit (counted in code points after stripping), answered
-  with 400 code 50035 and Discord's nested ``errors`` shape, 50006 for empty
-  messages, 50109 for bad JSON, 413 code 40005 for oversized bodies.
-- 401 (50027 or 0), 403 (50001 / 50013), 404 (10015 / 10003) like Discord.
-- ``X-RateLimit-*`` headers on every answer and 429s per webhook (scope user),
-  per channel across all its posters (scope shared, code 20028) and global.
-- Faults on demand (``inject(Fault.X)``), ``delete_webhook``, ``down()``/``up()``.
-- Violations recorded, never raised: sending while ``Remaining`` was 0, ignoring
-  ``retry_after``, missing or permissive ``allowed_mentions``, unknown JSON keys,
-  coming back after 401/403/404, no ``DiscordBot (...)`` User-Agent, unversioned
-  API paths, a non-JSON content type.
-
-Usage::
+``DiscordServer`` (from :mod:`otel_discord.localdiscord`) serves Discord's message
+routes on 127.0.0.1 and behaves as Discord does: limits validated, rate-limit
+headers and 429s, faults on demand, protocol violations recorded. See that
+module for the full list. Usage::
 
     from otel_discord.testing import DiscordServer, Fault
 
@@ -29,18 +13,23 @@ Usage::
         assert srv.violations == []
         print(srv.embeds("logs"), srv.stats())
 
-Read API over HTTP (for a preview page): ``GET /_local/messages?channel=NAME&after=ID``
-returns ``{"messages": [...]}``; ``GET /_local/channels``, ``/_local/violations`` and
-``/_local/stats`` return the other records. None of them ever includes a token.
-
 A pytest fixture, ``discord_server``, lives in ``otel_discord.testing.pytest_plugin``.
+A real discord.py bot driven offline by raw gateway payloads is in
+:mod:`otel_discord.offline`.
 """
 
 from __future__ import annotations
 
-from otel_discord.testing._model import Fault, Message, Stats, Violation, ViolationKind
-from otel_discord.testing._server import DiscordServer
-from otel_discord.testing._validate import Verdict, check_message
+from otel_discord.localdiscord import (
+    DiscordServer,
+    Fault,
+    Message,
+    Stats,
+    Verdict,
+    Violation,
+    ViolationKind,
+    check_message,
+)
 
 __all__ = [
     "DiscordServer",

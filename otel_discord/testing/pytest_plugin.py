@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from otel_discord.testing._server import DiscordServer
+from otel_discord.localdiscord import DiscordServer
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from typing import Any
 import discord
 from discord.webhook.async_ import AsyncWebhookAdapter
 
-from otel_discord.testing import gateway as g
-from otel_discord.testing.offline import FakeGateway, FakeRest, World, guild_payload, new_world
+from otel_discord.offline import payloads as g
+from otel_discord.offline.bot import FakeGateway, FakeRest, World, guild_payload, new_world
 
 FORBIDDEN_CHANNEL = "1099999999999999999"
 """Sending to this channel answers 403 Missing Permissions, as Discord does."""

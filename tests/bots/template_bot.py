@@ -17,7 +17,7 @@ import discord
 import offline_run
 from discord.ext import commands
 
-from otel_discord.testing import gateway
+from otel_discord.offline import payloads as gateway
 
 log = logging.getLogger("template_bot")
 

@@ -20,8 +20,8 @@ from otel_discord import Channel
 from otel_discord.exception_ids import ATTR_EXCEPTION_ID, ExceptionIdFilter, exception_id
 from otel_discord.exporters import DiscordLogExporter, DiscordSpanExporter
 from otel_discord.pipeline import Pipeline
-from otel_discord.render.errors import Occurrence
-from otel_discord.sightings import Sightings
+from otel_discord.records import Occurrence
+from otel_discord.state.sightings import Sightings
 
 
 @pytest.fixture
@@ -162,8 +162,8 @@ class TestDefaultHandlerPrints:
         from opentelemetry.sdk.metrics import MeterProvider
 
         from otel_discord.instrumentation import DiscordInstrumentor
-        from otel_discord.testing import gateway as g
-        from otel_discord.testing.offline import make_bot, start
+        from otel_discord.offline import payloads as g
+        from otel_discord.offline.bot import make_bot, start
 
         config = four_channels.config()
         logs = DiscordLogExporter(config)

@@ -22,7 +22,8 @@ from otel_discord import Channel
 from otel_discord.gateway import INSTANCE_ATTR, Fleet, FleetPipeline, GatewaySettings
 from otel_discord.gateway._metrics_in import GATEWAY_SCOPE
 from otel_discord.monitors.rules import AlertRule
-from otel_discord.render.analytics import ActivityWindow
+from otel_discord.render.charts.spec import Panel
+from otel_discord.state.activity import ActivityWindow
 from tests.conftest import FourChannels
 
 S = 1_000_000_000
@@ -219,7 +220,7 @@ class TestFleetPipeline:
             metrics = [_gauge("discord.gateway.latency", points)]
             pipeline.ingest_metrics(state, metrics, _export(state.resource, metrics))
         pipeline.merge_metrics()
-        pipeline.send_system()
+        pipeline.pipeline.send_system()
         clock.now += 60
         pipeline.merge_metrics()
         assert pipeline.flush(5.0)
@@ -231,6 +232,31 @@ class TestFleetPipeline:
         assert ["🔕 Process silent · host1 · pid 1", "🔕 Process silent · host2 · pid 2"] == sorted(
             titles
         )
+
+    def test_fleet_performance_snapshot_carries_a_chart(
+        self, four_channels: FourChannels, closing
+    ) -> None:
+        """The gateway's snapshot shows the merged fleet's chart: the slowest shard's latency."""
+        pipeline = FleetPipeline(
+            four_channels.config(), GatewaySettings(), clock_ns=lambda: T0 + 2 * S
+        )
+        closing(pipeline)
+        for pid, shards in ((1, (0, 1)), (2, (2, 3))):
+            points = [({"discord.shard.id": s}, 0.05 * (s + 1)) for s in shards]
+            state = pipeline.fleet.sender(_resource(pid, f"host{pid}"))
+            assert state is not None
+            metrics = [_gauge("discord.gateway.latency", points)]
+            pipeline.ingest_metrics(state, metrics, _export(state.resource, metrics))
+        pipeline.merge_metrics()
+        pipeline.send_performance()
+        assert pipeline.flush(5.0)
+        [message] = four_channels.server.messages(Channel.PERFORMANCE.value)
+        assert ["performance.png"] == [f.filename for f in message.files]
+        chart = pipeline.charts.chart("performance", pipeline._clock_ns())
+        assert chart is not None
+        [latency] = chart.panels
+        assert isinstance(latency, Panel)
+        assert [200.0] == [round(v, 6) for _, v in latency.series[0].points]
 
     def test_alerts_name_the_process(self, four_channels: FourChannels, closing) -> None:
         """A default rule firing for one process says which process in its footer."""

@@ -1,6 +1,6 @@
 """In-memory OTel to read what the instrumented bot emitted.
 
-The bot itself comes from ``otel_discord.testing.offline`` (a real discord.py bot fed
+The bot itself comes from ``otel_discord.offline.bot`` (a real discord.py bot fed
 raw gateway payloads); only Discord's REST API is faked there.
 """
 
@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_discord.testing.offline import FakeRest, World, make_bot, start
+from otel_discord.offline.bot import FakeRest, World, make_bot, start
 
 Point = tuple[dict[str, Any], Any]
 

@@ -14,7 +14,7 @@ from discord.ext import commands
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_discord.instrumentation import DiscordInstrumentor
-from otel_discord.testing import gateway as g
+from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, World, make_bot, start
 
 Instrument = Callable[..., DiscordInstrumentor]

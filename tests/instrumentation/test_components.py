@@ -11,7 +11,7 @@ from opentelemetry.trace import StatusCode
 
 from otel_discord.instrumentation import DiscordInstrumentor
 from otel_discord.instrumentation._components import stable_prefix
-from otel_discord.testing import gateway as g
+from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, World, make_bot, start
 
 Instrument = Callable[..., DiscordInstrumentor]

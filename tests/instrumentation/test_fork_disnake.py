@@ -1,141 +1,151 @@
-"""The shared hooks on a fork: disnake driven by raw gateway payloads.
+"""disnake: a bot in disnake's documented shape, offline, with and without the instrumentation.
 
-Skipped unless disnake is importable. disnake installs its own package name, but
-it cannot share a venv with discord.py's test suite comfortably, so run it alone
-in a throwaway venv (see the instrumentation docs)::
-
-    python -m venv /tmp/forkvenv
-    /tmp/forkvenv/bin/pip install disnake opentelemetry-sdk opentelemetry-instrumentation \
-        httpx psutil pytest pytest-timeout
-    PYTHONPATH=. /tmp/forkvenv/bin/pytest --noconftest -p no:cacheprovider \
-        tests/instrumentation/test_fork_disnake.py
+Runs in a venv of its own (``make test-fork``); skipped elsewhere.
 """
 
+# ruff: noqa: E402 (the imports below need disnake, which importorskip checks first)
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-disnake = pytest.importorskip("disnake")
+disnake = pytest.importorskip("disnake", reason="disnake is not installed")
 
-from opentelemetry.sdk._logs import LoggerProvider  # noqa: E402
-from opentelemetry.sdk._logs.export import (  # noqa: E402
-    InMemoryLogRecordExporter,
-    SimpleLogRecordProcessor,
-)
-from opentelemetry.sdk.metrics import MeterProvider  # noqa: E402
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: E402
+from opentelemetry.trace import SpanKind, StatusCode
 
-from otel_discord.instrumentation import DiscordInstrumentor, _safety  # noqa: E402
-from otel_discord.testing import gateway as g  # noqa: E402
+from otel_discord.instrumentation import DiscordInstrumentor
+from tests.instrumentation.fork_bots import disnake_bot
+from tests.instrumentation.fork_offline import Played, by, commands_by_outcome, play_twice
+from tests.instrumentation.fork_ratelimit import assert_ratelimits_counted
+from tests.instrumentation.fork_zero_code import assert_zero_code
 
 
-class Sinks:
-    def __init__(self) -> None:
-        self.reader = InMemoryMetricReader()
-        self.meter_provider = MeterProvider(metric_readers=[self.reader])
-        self.logs = InMemoryLogRecordExporter()
-        self.logger_provider = LoggerProvider()
-        self.logger_provider.add_log_record_processor(SimpleLogRecordProcessor(self.logs))
+@pytest.fixture(scope="module")
+def played() -> Played:
+    """The bot's scenario played plain, then instrumented."""
+    return play_twice(disnake_bot)
 
-    def points(self, name: str) -> list[tuple[dict[str, Any], Any]]:
-        data = self.reader.get_metrics_data()
-        assert data is not None
-        return [
-            (dict(point.attributes or {}), point.value)  # type: ignore[union-attr]
-            for rm in data.resource_metrics
-            for sm in rm.scope_metrics
-            for metric in sm.metrics
-            if metric.name == name
-            for point in metric.data.data_points
+
+class TestBehaviourUnchanged:
+    """The bot does and prints what it does without the instrumentation."""
+
+    def test_same_calls_to_discord(self, played: Played) -> None:
+        assert played.plain.calls == played.observed.calls
+        prefix = ["3 tags", "5", "Try again.", "Try again."]
+        slash = ["Pong!", "created a", "The tag could not be created.", "You can't do that."]
+        menus = ["alice's avatar", "QUOTABLE"]
+        assert sorted([*prefix, *slash, *menus]) == sorted(played.plain.replies)
+
+    def test_same_console(self, played: Played) -> None:
+        lines = played.plain.console_lines()
+        assert lines == played.observed.console_lines()
+        assert "Ignoring exception in on_slash_command_error" in lines
+
+
+class TestCommands:
+    """Prefix, slash, sub-command, user and message commands: counts by equality."""
+
+    def test_command_counts(self, played: Played) -> None:
+        metrics = played.sinks.metrics()
+        assert {
+            ("tags", "prefix", "success"): 1,
+            ("add", "prefix", "success"): 1,
+            ("add", "prefix", "failure"): 1,
+            ("ping", "slash", "success"): 1,
+            ("tag create", "slash", "success"): 1,
+            ("tag create", "slash", "failure"): 1,
+            ("purge", "slash", "failure"): 1,
+            ("stats", "slash", "failure"): 1,
+            ("Avatar", "user", "success"): 1,
+            ("Translate", "message", "success"): 1,
+        } == commands_by_outcome(metrics["discord.commands"])
+        assert {"prefix": 1, "slash": 1} == by(
+            metrics["discord.commands.unknown"], "discord.command.kind"
+        )
+
+    def test_spans(self, played: Played) -> None:
+        spans = [span for span in played.sinks.spans() if span.name == "/tag create"]
+        assert [SpanKind.SERVER, SpanKind.SERVER] == [span.kind for span in spans]
+        assert sorted([StatusCode.UNSET, StatusCode.ERROR], key=str) == sorted(
+            (span.status.status_code for span in spans), key=str
+        )
+        purge = next(span for span in played.sinks.spans() if span.name == "/purge")
+        assert (
+            "disnake.ext.commands.errors.MissingPermissions"
+            == (purge.attributes or {})["error.type"]
+        )
+
+
+class TestErrors:
+    """Bugs are counted and logged (also when a cog handler answers them); user errors not."""
+
+    def test_error_counts(self, played: Played) -> None:
+        # on_slash_command_error re-raises the stats bug: it surfaces again as a handler
+        # error, exactly as on discord.py.
+        assert {
+            ("ValueError", "app_command"): 1,
+            ("OSError", "app_command"): 1,
+            ("OSError", "event"): 1,
+            ("LookupError", "event"): 1,
+        } == by(played.sinks.metrics()["discord.errors"], "error.type", "discord.error.source")
+
+    def test_error_logs(self, played: Played) -> None:
+        assert sorted(
+            [
+                "Unhandled exception in command tag create",
+                "Unhandled exception in command stats",
+                "Unhandled exception in event on_slash_command_error",
+                "Unhandled exception in event on_raw_reaction_add",
+            ]
+        ) == sorted(str(record.log_record.body) for record in played.sinks.error_logs())
+
+
+class TestEventsAndGauges:
+    """Messages, member changes, reactions and the live gauges."""
+
+    def test_events(self, played: Played) -> None:
+        metrics = played.sinks.metrics()
+        assert [({"discord.channel.type": "text", "discord.guild.present": True}, 5)] == metrics[
+            "discord.messages"
         ]
+        assert {"join": 1} == by(metrics["discord.member.changes"], "discord.change")
+        assert {"add": 1} == by(metrics["discord.reactions"], "discord.change")
+
+    def test_gauges(self, played: Played) -> None:
+        assert [({"discord.shard.id": 0}, 0.07)] == played.live["discord.gateway.latency"]
+        assert [({}, 1)] == played.live["discord.guilds"]
+        assert [({}, 1)] == played.live["discord.shards"]
 
 
-@pytest.fixture
-def sinks() -> Iterator[Sinks]:
-    sinks = Sinks()
-    instrumentor = DiscordInstrumentor()
-    _safety.RECENT_FAILURES.clear()
-    # disnake's distribution is not "discord.py": skip the dependency check.
-    instrumentor.instrument(
-        skip_dep_check=True,
-        meter_provider=sinks.meter_provider,
-        logger_provider=sinks.logger_provider,
+def test_uninstrument_restores_disnake() -> None:
+    """Every disnake hook point gets its original back, by identity."""
+    from disnake.ext.commands.bot_base import BotBase
+    from disnake.ext.commands.interaction_bot_base import InteractionBotBase
+
+    points = (
+        (InteractionBotBase, "process_application_commands"),
+        (BotBase, "invoke"),
+        (disnake.Client, "dispatch"),
+        (disnake.Client, "event"),
     )
-    yield sinks
+    before = [vars(owner)[name] for owner, name in points]
+    instrumentor = DiscordInstrumentor()
+    instrumentor.instrument()
+    after = [vars(owner)[name] for owner, name in points]
+    assert all(new is not old for new, old in zip(after, before, strict=True))
     instrumentor.uninstrument()
-    assert [] == list(_safety.RECENT_FAILURES)
+    assert before == [vars(owner)[name] for owner, name in points]
 
 
-class TestDisnakeHooks:
-    """dispatch and on_error hooks work on disnake.Client."""
+@pytest.mark.slow
+def test_zero_code(discord_server: Any) -> None:
+    """``opentelemetry-instrument`` loads the instrumentor on disnake: all 10 commands counted."""
+    assert_zero_code(discord_server, "tests.instrumentation.fork_bots.disnake_bot", "OSError", 10)
 
-    def test_events_messages_guild_join_and_handler_errors(self, sinks: Sinks) -> None:
-        """Events are counted, the guild join logged, a handler's error recorded and re-raised."""
-        errors: list[str] = []
 
-        async def main() -> None:
-            intents = disnake.Intents.default()
-            intents.members = True
-            intents.message_content = True
-            client = disnake.Client(
-                intents=intents, guild_ready_timeout=0, chunk_guilds_at_startup=False
-            )
+def test_ratelimits_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fork's real HTTP client over loopback: its 429s are counted by scope."""
+    import disnake
 
-            @client.event
-            async def on_message(message: Any) -> None:
-                raise LookupError("disnake handler kaboom")
-
-            @client.event
-            async def on_error(event: str, *args: Any, **kwargs: Any) -> None:
-                import sys
-
-                errors.append(f"{event}:{type(sys.exc_info()[1]).__name__}")
-
-            bot_user = g.user(name="forkbot", bot=True)
-            alice = g.user(name="alice")
-            guild_id, channel_id = g.snowflake(), g.snowflake()
-            parsers = client._connection.parsers
-            parsers["READY"](g.ready(bot_user, bot_user["id"]))
-            await g.settle()
-            parsers["GUILD_CREATE"](
-                g.guild_create(
-                    guild_id,
-                    "Fork Guild",
-                    alice["id"],
-                    channels=[g.channel(channel_id, guild_id)],
-                    members=[g.member(alice), g.member(bot_user)],
-                )
-            )
-            parsers["MESSAGE_CREATE"](g.message_create(channel_id, alice, "hi", guild_id=guild_id))
-            await g.settle()
-            await client.close()
-
-        asyncio.run(main())
-        assert ["on_message:LookupError"] == errors
-        events = {
-            attrs["discord.event"]: value for attrs, value in sinks.points("discord.gateway.events")
-        }
-        assert {"connect", "ready", "guild_join", "message"} <= set(events)
-        assert [
-            ({"discord.channel.type": "text", "discord.guild.present": True}, 1)
-        ] == sinks.points("discord.messages")
-        assert [({"discord.change": "join"}, 1)] == sinks.points("discord.guild.changes")
-        assert [
-            ({"error.type": "LookupError", "discord.error.source": "event"}, 1)
-        ] == sinks.points("discord.errors")
-        bodies = [record.log_record.body for record in sinks.logs.get_finished_logs()]
-        assert "Unhandled exception in event on_message" in bodies
-        assert "Joined guild Fork Guild (2 members)" in bodies
-
-    def test_uninstrument_restores_disnake(self) -> None:
-        """The fork's originals come back by identity."""
-        before = (vars(disnake.Client)["dispatch"], vars(disnake.Client)["event"])
-        instrumentor = DiscordInstrumentor()
-        instrumentor.instrument(skip_dep_check=True)
-        assert vars(disnake.Client)["dispatch"] is not before[0]
-        instrumentor.uninstrument()
-        assert before == (vars(disnake.Client)["dispatch"], vars(disnake.Client)["event"])
+    assert_ratelimits_counted(disnake, monkeypatch)

@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from otel_discord.instrumentation import DiscordInstrumentor
 from otel_discord.instrumentation._loop_lag import LoopLag
-from otel_discord.testing import gateway as g
+from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, make_bot, start
 
 Instrument = Callable[..., DiscordInstrumentor]

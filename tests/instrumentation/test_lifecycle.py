@@ -19,7 +19,7 @@ from discord.ui.view import BaseView, ViewStore
 from otel_discord.instrumentation import DiscordInstrumentor, _safety
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._telemetry import Telemetry
-from otel_discord.testing import gateway as g
+from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, make_bot, start
 
 Instrument = Callable[..., DiscordInstrumentor]

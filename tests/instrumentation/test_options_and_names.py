@@ -14,7 +14,7 @@ import otel_discord.instrumentation as instrumentation
 from otel_discord.errors import ConfigError
 from otel_discord.instrumentation import DiscordInstrumentor, _names, names_table_markdown
 from otel_discord.instrumentation._options import Options
-from otel_discord.testing import gateway as g
+from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, make_bot, start
 
 Instrument = Callable[..., DiscordInstrumentor]
@@ -136,5 +136,31 @@ class TestEntryPoint:
         assert DiscordInstrumentor is entry.load()
 
     def test_dependencies(self) -> None:
-        """The instrumentor declares discord.py as what it instruments."""
-        assert ("discord.py >= 2.0",) == tuple(DiscordInstrumentor().instrumentation_dependencies())
+        """The instrumentor declares discord.py and its forks, any one of them."""
+        assert (
+            "discord.py >= 2.0",
+            "py-cord >= 2.0",
+            "nextcord >= 2.0",
+            "disnake >= 2.2",
+        ) == tuple(DiscordInstrumentor().instrumentation_dependencies())
+
+    def test_any_one_library_satisfies_the_check(self) -> None:
+        """With discord.py alone installed there is no conflict (the base class wants all four)."""
+        assert DiscordInstrumentor()._check_dependency_conflicts() is None
+
+    def test_extra_mirrors_package_py(self) -> None:
+        """The wheel's ``instruments-any`` extra (what the wrapper reads) equals package.py."""
+        from importlib.metadata import distribution
+
+        from packaging.requirements import Requirement
+        from packaging.utils import canonicalize_name
+
+        from otel_discord.instrumentation import package
+
+        def key(text: str) -> tuple[str, str]:
+            req = Requirement(text)
+            return canonicalize_name(req.name), str(req.specifier)
+
+        requires = distribution("otel-discord").requires or []
+        declared = sorted(key(req) for req in requires if "instruments-any" in req)
+        assert sorted(key(req) for req in package._instruments_any) == declared

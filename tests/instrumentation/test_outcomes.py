@@ -12,7 +12,7 @@ from opentelemetry.trace import StatusCode
 from otel_discord.exception_ids import ATTR_EXCEPTION_ID
 from otel_discord.instrumentation import DiscordInstrumentor
 from otel_discord.instrumentation._outcomes import REASONS, outcomes, resolve_outcomes
-from otel_discord.testing import gateway as g
+from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, World, make_bot, start
 
 Instrument = Callable[..., DiscordInstrumentor]

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from otel_discord.instrumentation import DiscordInstrumentor
 from otel_discord.instrumentation._ratelimit import ratelimit_scope
-from otel_discord.testing import gateway as g
+from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, make_bot
 
 Instrument = Callable[..., DiscordInstrumentor]

@@ -15,7 +15,7 @@ from otel_discord.monitors.filesystem import (
     psutil_filesystems,
     register_filesystem_gauges,
 )
-from otel_discord.render.metrics_history import MetricHistory
+from otel_discord.state.history import MetricHistory
 
 GIB = 2**30
 

@@ -99,6 +99,8 @@ class RenderedPage(HTMLParser):
         self.status = ""
         self.title = ""
         self.pwned = False
+        self.images: dict[str, list[dict[str, str | None]]] = {}
+        """Attributes of every <img> per channel column."""
         """Whether the body carries ``data-pwned``, which only hostile text could set."""
         self._in_title = False
         self._channel: str | None = None
@@ -119,7 +121,10 @@ class RenderedPage(HTMLParser):
         if attributes.get("id") == "status":
             self._in_status = True
         if self._channel is not None:
-            self._depth += 1
+            if tag == "img":  # a void element: no end tag will close it
+                self.images.setdefault(self._channel, []).append(attributes)
+            else:
+                self._depth += 1
             self.columns[self._channel].tags.append((tag, attributes.get("class") or ""))
 
     def handle_endtag(self, tag: str) -> None:

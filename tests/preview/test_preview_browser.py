@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from otel_discord.channels import Channel
 from otel_discord.preview import start_preview
+from otel_discord.render.charts.build import Thresholds, performance_chart
+from otel_discord.render.charts.draw import render_png
+from tests.charts.support import T0, timeline_of
 
 from .support import Chromium, RenderedPage, post
 
@@ -132,3 +137,42 @@ class TestScreenshot:
             chromium.screenshot(preview.page_url, shot)
         assert b"\x89PNG\r\n\x1a\n" == shot.read_bytes()[:8]
         assert shot.stat().st_size > 10_000
+
+
+class TestChartInChromium:
+    """A performance snapshot's chart, uploaded as a file, shows as an image in the page."""
+
+    def test_the_chart_image_loads(self, chromium: Chromium) -> None:
+        """The <img> is in #performance and Chromium decoded the 800 px PNG it links to."""
+        chart = performance_chart(
+            timeline_of({T0 + 15 * i: {"system.cpu.percent": 10.0 + i} for i in range(20)}),
+            end_s=T0 + 300,
+            thresholds=Thresholds(90.0, 90.0, 1000.0),
+        )
+        assert chart is not None
+        data = render_png(chart)
+        with start_preview(port=0) as preview:
+            payload = {
+                "embeds": [
+                    {"title": "⚡ Performance snapshot", "image": {"url": "attachment://p.png"}}
+                ],
+                "attachments": [{"id": 0, "filename": "p.png", "description": chart.caption}],
+                "allowed_mentions": {"parse": []},
+            }
+            posted = httpx.post(
+                preview.urls[Channel.PERFORMANCE].replace("/api/webhooks/", "/api/v10/webhooks/"),
+                data={"payload_json": json.dumps(payload)},
+                files=[("files[0]", ("p.png", data, "image/png"))],
+                headers={"User-Agent": "DiscordBot (https://example.invalid, 1.0)"},
+                timeout=5.0,
+            )
+            assert 204 == posted.status_code, posted.text
+            page = RenderedPage(chromium.dump_dom(preview.page_url))
+        (image,) = page.images["performance"]
+        assert "embed-image-picture" == image["class"]
+        assert chart.caption == image["alt"]
+        assert (image["src"] or "").startswith("/_local/attachments/")
+        width, height = (int(n) for n in (image["data-loaded"] or "0x0").split("x"))
+        assert 800 == width
+        assert height > 200
+        assert "image: p.png" not in page.text("performance")

@@ -1,6 +1,6 @@
 """Bugs injected into our exporters and renderers while a real discord.py bot runs commands.
 
-The bot is the real library, driven offline (``otel_discord.testing.offline``), fully
+The bot is the real library, driven offline (``otel_discord.offline.bot``), fully
 instrumented by ``configure()``; on top of the batch processors ``configure()`` installs,
 simple processors make the exporters run synchronously inside the bot's own call paths.
 Whatever breaks on our side, the bot's replies, its ``on_command_error`` and discord.py's
@@ -22,11 +22,11 @@ from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from otel_discord import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
+from otel_discord.delivery.grouped import ErrorGroup
 from otel_discord.instrumentation import _safety
+from otel_discord.offline import payloads as g
+from otel_discord.offline.bot import make_bot, start
 from otel_discord.pipeline import Pipeline
-from otel_discord.render.errors import ErrorGroup
-from otel_discord.testing import gateway as g
-from otel_discord.testing.offline import make_bot, start
 
 from .stack import Stack
 
@@ -121,8 +121,11 @@ SITES = {
     "renderer: performance snapshot": Site(
         "otel_discord.pipeline.render_performance", "", "performance"
     ),
-    "exporter: log conversion": Site("otel_discord.exporters.logs.occurrence_from_log", ""),
-    "exporter: span conversion": Site("otel_discord.exporters.traces.occurrence_from_span", ""),
+    "renderer: performance chart": Site(
+        "otel_discord.render.charts.draw.render_png", "", "performance"
+    ),
+    "exporter: log conversion": Site("otel_discord.intake.route.occurrence_from_log", ""),
+    "exporter: span conversion": Site("otel_discord.intake.route.occurrence_from_span", ""),
     "exporter: span intake": Site(Pipeline, "add_spans"),
     "exporter: metric intake": Site(Pipeline, "add_metrics"),
     "pipeline: error intake": Site(Pipeline, "submit_error"),
@@ -187,7 +190,8 @@ class TestInjectedFailures:
         mark = len(caplog.records)
 
         outcomes = {handler: play(handler, caplog) for handler in (False, True)}
-        stack.telemetry.meter_provider.force_flush()
+        for _ in range(2):  # rates (events/min, which the chart draws) need two exports
+            stack.telemetry.meter_provider.force_flush()
         if site.trigger:
             stack.pipeline.scheduler.run_now(site.trigger)
         stack.flush(10.0)

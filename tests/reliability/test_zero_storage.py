@@ -14,9 +14,9 @@ from typing import Any
 from discord.ext import commands
 
 from otel_discord import Channel
+from otel_discord.offline import payloads as g
+from otel_discord.offline.bot import make_bot, start
 from otel_discord.testing import Fault
-from otel_discord.testing import gateway as g
-from otel_discord.testing.offline import make_bot, start
 
 from .stack import Stack, wait_until
 
@@ -75,3 +75,21 @@ class TestZeroStorage:
             assert stack.embeds(channel), channel
         assert 404 in srv.stats().by_status
         assert [] == srv.violations
+
+    def test_charts_are_drawn_in_memory(
+        self, make_stack: Callable[..., Stack], write_audit: Any
+    ) -> None:
+        """Real system metrics become two PNG charts (Pillow loaded for them): nothing on disk."""
+        stack = make_stack(system_metrics=True)
+        for _ in range(3):
+            stack.telemetry.meter_provider.force_flush()
+        for job in ("performance", "system"):
+            stack.pipeline.scheduler.run_now(job)
+        assert stack.flush(10.0)
+        stack.telemetry.shutdown()
+
+        assert [] == write_audit.opened
+        files = [f for m in stack.server.messages(Channel.PERFORMANCE.value) for f in m.files]
+        assert {"performance.png", "system.png"} <= {f.filename for f in files}
+        assert all(f.data.startswith(b"\x89PNG\r\n\x1a\n") for f in files)
+        assert [] == stack.server.violations

@@ -9,7 +9,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
 
-from otel_discord.render.analytics import ActivityWindow, percentile, render_activity
+from otel_discord.render.analytics import render_activity
+from otel_discord.state.activity import ActivityWindow, percentile
 
 T0 = 1_700_000_000_000_000_000
 MIN = 60_000_000_000

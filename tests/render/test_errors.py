@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
+from otel_discord.delivery.grouped import ErrorGroup
 from otel_discord.delivery.item import Priority
+from otel_discord.fingerprint import crash_location, message_template
+from otel_discord.records import Occurrence
 from otel_discord.render import style
-from otel_discord.render.errors import (
-    ErrorGroup,
-    Occurrence,
-    crash_location,
-    message_template,
-    render_error,
-    trim_stacktrace,
-)
+from otel_discord.render.errors import render_error, trim_stacktrace
 
 TRACE = """Traceback (most recent call last):
   File "/usr/lib/python3.11/site-packages/discord/ext/commands/core.py", line 235, in wrapped

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from otel_discord.render.errors import crash_location, trim_stacktrace
+from otel_discord.fingerprint import crash_location
+from otel_discord.render.errors import trim_stacktrace
 from otel_discord.render.frames import display_path
 
 VENV = "/home/bot/.venv/lib/python3.12/site-packages"
@@ -65,7 +66,7 @@ class TestKindKey:
     """Volatile parts (addresses, hex, ids, numbers, quoted values) do not split a kind."""
 
     def test_unclosed_session_is_one_kind(self) -> None:
-        from otel_discord.render.errors import message_template
+        from otel_discord.fingerprint import message_template
 
         def text(address: str, task: int, token: str) -> str:
             return (

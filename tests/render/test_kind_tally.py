@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from otel_discord import Channel
-from otel_discord.render.errors import ErrorGroup, Occurrence
-from otel_discord.repeat_hold import RepeatHold
+from otel_discord.delivery.grouped import ErrorGroup
+from otel_discord.fingerprint import error_kind
+from otel_discord.records import Occurrence
+from otel_discord.state.kind_tally import KindTally
+from otel_discord.state.repeat_hold import RepeatHold
 
 T0 = 1_700_000_000_000_000_000  # 22:13:20 UTC
 S = 1_000_000_000
@@ -31,12 +34,34 @@ class Clock:
         return self.now
 
 
+class Hold:
+    """The repeat hold with the running tally, wired as ``Pipeline.submit_error`` wires them."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.hold: RepeatHold[ErrorGroup] = RepeatHold(10.0, clock=clock)
+        self.tally = KindTally(100)
+
+    def offer(self, channel: Channel, group: ErrorGroup) -> ErrorGroup | None:
+        kind = error_kind(group.sample)
+        self.tally.add((channel, kind), group)
+        sent = self.hold.offer(channel, kind, group)
+        if sent is not None:
+            self.tally.annotate((channel, kind), sent)
+        return sent
+
+    def release(self) -> list[tuple[Channel, ErrorGroup]]:
+        out = self.hold.release()
+        for channel, group in out:
+            self.tally.annotate((channel, group.key.removeprefix("error:")), group)
+        return out
+
+
 class TestSeenSince:
     """First sighting plain; the merged follow-up and a later lone repeat carry the tally."""
 
     def test_follow_ups_carry_the_running_count(self) -> None:
         clock = Clock()
-        hold = RepeatHold(10.0, clock=clock)
+        hold = Hold(clock)
         first = hold.offer(Channel.LOGS, group(0))
         assert first is not None
         assert "at 22:13:20 UTC" == first.embeds()[0]["description"].split("\n")[0]

@@ -27,7 +27,6 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from otel_discord.render import limits
-from otel_discord.render.metrics_history import STALE_AFTER_INGESTS, MetricHistory
 from otel_discord.render.performance import (
     GREEN,
     RED,
@@ -36,6 +35,7 @@ from otel_discord.render.performance import (
     render_system,
     window_line,
 )
+from otel_discord.state.history import STALE_AFTER_INGESTS, MetricHistory
 
 BOT_SCOPE = "otel_discord.instrumentation.discord"
 T0 = int(datetime(2026, 11, 28, 14, 0, tzinfo=timezone.utc).timestamp()) * 1_000_000_000
@@ -619,7 +619,7 @@ def test_first_cpu_reading_with_all_states_zero_is_skipped() -> None:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-    from otel_discord.render.metrics_history import MetricHistory
+    from otel_discord.state.history import MetricHistory
 
     samples = iter([0.0, 0.75])
     idle = {"value": 0.0}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from otel_discord.records import Occurrence
 from otel_discord.render import style
-from otel_discord.render.errors import Occurrence
-from otel_discord.render.storm import MAX_KINDS, STORM_THRESHOLD, StormWindow, render_storm
+from otel_discord.render.storm import STORM_THRESHOLD, render_storm
+from otel_discord.state.storm import MAX_KINDS, StormWindow
 
 T0 = 1_700_000_000_000_000_000
 MINUTE = 60_000_000_000

@@ -1,7 +1,7 @@
 """An ordinary discord.py bot with no telemetry code, driven offline for a few seconds.
 
 Run by the zero-code tests under ``opentelemetry-instrument``: only the gateway is
-simulated (``otel_discord.testing.offline``); everything else is the bot as written.
+simulated (``otel_discord.offline.bot``); everything else is the bot as written.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import logging
 
 from discord.ext import commands
 
-from otel_discord.testing import gateway as g
-from otel_discord.testing.offline import FakeGateway, make_bot, start
+from otel_discord.offline import payloads as g
+from otel_discord.offline.bot import FakeGateway, make_bot, start
 
 log = logging.getLogger("offline_bot")
 
@@ -36,11 +36,9 @@ async def main() -> None:
         if i % 10 == 0:
             world.say("!timeout 30s")
         await g.settle()
-        await asyncio.sleep(0.1)
     world.feed("GUILD_MEMBER_ADD", g.guild_member_add(world.guild_id, g.member(g.user(name="new"))))
     log.warning("about to stop")
-    await g.settle()
-    await asyncio.sleep(1.5)  # a metric export or two
+    await g.settle()  # exit flushes the SDK's queues and metrics into Discord
     await bot.close()
 
 

@@ -21,7 +21,10 @@ from otel_discord.config import webhook_env
 BOT = Path(__file__).with_name("offline_bot.py")
 WRAPPER = Path(sys.executable).with_name("opentelemetry-instrument")
 
-pytestmark = pytest.mark.skipif(not WRAPPER.exists(), reason="opentelemetry-instrument missing")
+pytestmark = [
+    pytest.mark.skipif(not WRAPPER.exists(), reason="opentelemetry-instrument missing"),
+    pytest.mark.slow,  # a bot run in a subprocess under opentelemetry-instrument
+]
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from otel_discord.testing import gateway as g
+from otel_discord.offline import payloads as g
 
 
 @dataclass

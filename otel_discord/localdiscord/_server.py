@@ -14,10 +14,10 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from otel_discord._http_server import QuietThreadingHTTPServer
-from otel_discord.testing._api import PERMISSIONS, Limit, LocalDiscord
-from otel_discord.testing._model import Fault, Message, Stats, Violation
-from otel_discord.testing._routes import Reply, match_route
+from otel_discord._http_server import BackgroundServer, QuietThreadingHTTPServer
+from otel_discord.localdiscord._api import PERMISSIONS, Limit, LocalDiscord
+from otel_discord.localdiscord._model import Fault, Message, Stats, Violation
+from otel_discord.localdiscord._routes import Reply, match_route
 
 _DRAIN_LIMIT = 64 * 1024 * 1024
 """Refused bodies up to this size are read and thrown away before answering 413."""
@@ -76,7 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         api = self.owner._api
         headers = {name.lower(): value for name, value in self.headers.items()}
-        body = self._read_body(headers, api.max_body_bytes)
+        body = self._read_body(headers, api.body_cap(headers))
         if isinstance(body, Reply):
             self._send(body)
             return
@@ -159,8 +159,6 @@ class DiscordServer:
         pages: Mapping[str, tuple[str, bytes]] | None = None,
     ) -> None:
         self._pages = _checked_pages(pages or {})
-        self._host = host
-        self._port = port
         self._api = LocalDiscord(
             webhook_limit=webhook_limit,
             channel_limit=channel_limit,
@@ -168,8 +166,13 @@ class DiscordServer:
             clock=clock,
         )
         self._lifecycle = threading.Lock()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._background = BackgroundServer(
+            lambda address: _HTTPServer(address, self),
+            host,
+            port,
+            name="otel-discord-localdiscord",
+            poll_interval=0.02,
+        )
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
 
@@ -178,7 +181,7 @@ class DiscordServer:
     def start(self) -> DiscordServer:
         """Bind and serve in a daemon thread; returns self. Starting twice is harmless."""
         with self._lifecycle:
-            if self._httpd is None:
+            if not self._background.running:
                 self._api.stopping.clear()
                 self._listen()
         return self
@@ -195,32 +198,17 @@ class DiscordServer:
     def up(self) -> None:
         """Listen again on the same port after ``down()``."""
         with self._lifecycle:
-            if self._httpd is None:
+            if not self._background.running:
                 self._listen()
 
     def _listen(self) -> None:
-        httpd = _HTTPServer((self._host, self._port), self)
-        self._port = httpd.server_address[1]
+        self._background.start()
         self._api.base_url = self.base_url
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="otel-discord-testing",
-            daemon=True,
-        )
-        self._thread.start()
 
     def _shutdown(self) -> None:
         with self._lifecycle:
-            httpd, thread = self._httpd, self._thread
-            self._httpd = self._thread = None
-            if httpd is None:
+            if not self._background.stop():
                 return
-            httpd.shutdown()
-            httpd.server_close()
-            if thread is not None:
-                thread.join(timeout=5)
             with self._connections_lock:
                 open_now = list(self._connections)
             for conn in open_now:
@@ -261,13 +249,12 @@ class DiscordServer:
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` (no trailing slash)."""
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}"
+        return self._background.url
 
     @property
     def running(self) -> bool:
         """True while the server accepts connections."""
-        return self._httpd is not None
+        return self._background.running
 
     def __repr__(self) -> str:
         with self._api.lock:
@@ -305,7 +292,8 @@ class DiscordServer:
     ) -> None:
         """Accept ``Authorization: Bot <token>`` with these permissions (default: all).
 
-        Permission names: ``VIEW_CHANNEL``, ``SEND_MESSAGES``, ``EMBED_LINKS``. Adding a
+        Permission names: ``VIEW_CHANNEL``, ``SEND_MESSAGES``, ``EMBED_LINKS``,
+        ``ATTACH_FILES`` (needed for messages with files). Adding a
         known token again replaces its permissions.
         """
         granted = frozenset(PERMISSIONS if permissions is None else permissions)
@@ -337,6 +325,15 @@ class DiscordServer:
     @forced_retry_after.setter
     def forced_retry_after(self, value: float) -> None:
         self._api.forced_retry_after = value
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """Files of one message larger than this in total get 413 code 40005 (default 10 MiB)."""
+        return self._api.max_upload_bytes
+
+    @max_upload_bytes.setter
+    def max_upload_bytes(self, value: int) -> None:
+        self._api.max_upload_bytes = value
 
     @property
     def max_body_bytes(self) -> int:

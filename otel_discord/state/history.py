@@ -29,6 +29,8 @@ from opentelemetry.sdk.metrics.export import (
     Sum,
 )
 
+from otel_discord.state import reading_keys as keys
+
 STALE_AFTER_INGESTS: Final = 5
 """A series or reading absent from this many exports in a row is forgotten (a shard went away)."""
 
@@ -297,10 +299,10 @@ def _system_cpu(batch: _Batch) -> Iterator[Derived]:
         }
     if not per_cpu:
         return
-    yield "system.cpu.percent", "cpu", "%", math.fsum(per_cpu.values()) / len(per_cpu)
+    yield keys.CPU, "cpu", "%", math.fsum(per_cpu.values()) / len(per_cpu)
     for cpu, percent in per_cpu.items():
         if cpu:
-            yield f"system.cpu.core.{cpu}.percent", f"core {cpu}", "%", percent
+            yield keys.core(cpu), f"core {cpu}", "%", percent
 
 
 def _used_percent(batch: _Batch, utilization: str, usage: str) -> float | None:
@@ -316,8 +318,8 @@ def _used_percent(batch: _Batch, utilization: str, usage: str) -> float | None:
 
 def _memory(batch: _Batch) -> Iterator[Derived]:
     for key, label, prefix in (
-        ("system.memory.percent", "memory", "system.memory"),
-        ("system.swap.percent", "swap", "system.swap"),
+        (keys.MEMORY, "memory", "system.memory"),
+        (keys.SWAP, "swap", "system.swap"),
     ):
         percent = _used_percent(batch, f"{prefix}.utilization", f"{prefix}.usage")
         if percent is not None:
@@ -334,7 +336,7 @@ def _filesystem(batch: _Batch) -> Iterator[Derived]:
             used_total[1] += value
         percents = [_percent(used / total) for used, total in by_mount.values() if total > 0]
     if percents:
-        yield "system.filesystem.percent", "disk space", "%", max(percents)
+        yield keys.DISK, "disk space", "%", max(percents)
 
 
 def _is_used(attrs: Attrs) -> bool:
@@ -361,10 +363,10 @@ def _is_partition(device: str, devices: set[str]) -> bool:
 def _io_rates(batch: _Batch) -> Iterator[Derived]:
     disks = _physical_disks(batch)
     rows = (
-        ("system.disk.read_bps", "disk read", "system.disk.io", "read"),
-        ("system.disk.write_bps", "disk write", "system.disk.io", "write"),
-        ("system.network.rx_bps", "net rx", "system.network.io", "receive"),
-        ("system.network.tx_bps", "net tx", "system.network.io", "transmit"),
+        (keys.DISK_READ, "disk read", "system.disk.io", "read"),
+        (keys.DISK_WRITE, "disk write", "system.disk.io", "write"),
+        (keys.NET_RX, "net rx", "system.network.io", "receive"),
+        (keys.NET_TX, "net tx", "system.network.io", "transmit"),
     )
     for key, label, name, direction in rows:
 
@@ -383,31 +385,31 @@ def _io_rates(batch: _Batch) -> Iterator[Derived]:
 def _load(batch: _Batch) -> Iterator[Derived]:
     values = [v for _, v in batch.get("system.cpu.load_average.1m")]
     if values:
-        yield "system.load1", "load 1m", "", max(values)
+        yield keys.LOAD_1M, "load 1m", "", max(values)
 
 
 def _process(batch: _Batch) -> Iterator[Derived]:
     utilization = batch.get("process.cpu.utilization")
     if utilization:
-        yield "process.cpu.percent", "proc cpu", "%", math.fsum(v for _, v in utilization) * 100
+        yield keys.PROCESS_CPU, "proc cpu", "%", math.fsum(v for _, v in utilization) * 100
     else:
         cpus = {_attr(a, _CPU) for a, _ in batch.get("system.cpu.time")} or {None}
         name, _ = batch.first("process.cpu.time", "process.runtime.cpython.cpu_time")
         rate = batch.rate_sum(name)
         if rate is not None:
-            yield "process.cpu.percent", "proc cpu", "%", rate / len(cpus) * 100
+            yield keys.PROCESS_CPU, "proc cpu", "%", rate / len(cpus) * 100
     name, rss = batch.first("process.memory.usage", "process.runtime.cpython.memory")
     if name == "process.runtime.cpython.memory":
         rss = [(a, v) for a, v in rss if _attr(a, _TYPE) == "rss"]
     if rss:
-        yield "process.memory.rss_bytes", "rss", "By", math.fsum(v for _, v in rss)
+        yield keys.RSS, "rss", "By", math.fsum(v for _, v in rss)
     for key, label, names in (
         (
-            "process.threads",
+            keys.THREADS,
             "threads",
             ("process.thread.count", "process.runtime.cpython.thread_count"),
         ),
-        ("process.open_fds", "open fds", ("process.open_file_descriptor.count",)),
+        (keys.OPEN_FDS, "open fds", ("process.open_file_descriptor.count",)),
     ):
         _, points = batch.first(*names)
         if points:
@@ -416,7 +418,7 @@ def _process(batch: _Batch) -> Iterator[Derived]:
         if name in batch.values:
             rate = batch.rate_sum(name)
             if rate is not None:
-                yield "process.gc.collections_per_min", "gc", "/min", rate * 60
+                yield keys.GC_PER_MIN, "gc", "/min", rate * 60
             break
 
 
@@ -424,37 +426,37 @@ def _discord(batch: _Batch) -> Iterator[Derived]:
     factor = batch.seconds_factor("discord.gateway.latency")
     latencies = batch.get("discord.gateway.latency")
     if latencies:
-        yield "discord.latency_ms", "latency", "ms", max(v for _, v in latencies) * factor
+        yield keys.LATENCY, "latency", "ms", max(v for _, v in latencies) * factor
     for attrs, value in latencies:
         shard = _attr(attrs, _SHARD)
         if shard is not None:
-            yield f"discord.shard.{shard}.latency_ms", f"shard {shard}", "ms", value * factor
+            yield keys.shard_latency(shard), f"shard {shard}", "ms", value * factor
     lag = batch.get("discord.event_loop.lag")
     if lag:
         factor = batch.seconds_factor("discord.event_loop.lag")
-        yield "discord.event_loop.lag_ms", "loop lag", "ms", max(v for _, v in lag) * factor
+        yield keys.LOOP_LAG, "loop lag", "ms", max(v for _, v in lag) * factor
     for key, label, combine, names in _DISCORD_GAUGES:
         _, points = batch.first(*names)
         if points:
             yield key, label, "", combine(v for _, v in points)
     rate = batch.rate_sum("discord.gateway.events")
     if rate is not None:
-        yield "discord.events_per_min", "events", "/min", rate * 60
+        yield keys.EVENTS_PER_MIN, "events", "/min", rate * 60
 
 
 _DISCORD_GAUGES: Final[
     tuple[tuple[str, str, Callable[[Iterable[float]], float], tuple[str, ...]], ...]
 ] = (
-    ("discord.guilds", "guilds", math.fsum, ("discord.guilds", "discord.guild.count")),
+    (keys.GUILDS, "guilds", math.fsum, ("discord.guilds", "discord.guild.count")),
     (
-        "discord.users.cached",
+        keys.USERS_CACHED,
         "users cached",
         math.fsum,
         ("discord.users.cached", "discord.user.count"),
     ),
-    ("discord.shards", "shards", max, ("discord.shards", "discord.shard.count")),
+    (keys.SHARDS, "shards", max, ("discord.shards", "discord.shard.count")),
     (
-        "discord.connected",
+        keys.CONNECTED,
         "connected",
         math.fsum,
         ("discord.gateway.connected", "discord.connected"),

@@ -11,8 +11,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 
 from otel_discord.exception_ids import ATTR_EXCEPTION_ID, ATTR_MESSAGE, ATTR_TYPE
-from otel_discord.render.errors import Occurrence
-from otel_discord.render.events import EventNotice
+from otel_discord.records import EventNotice, Occurrence
+from otel_discord.severity import SEVERITY_ERROR
 
 EXCEPTION_EVENT: Final = "exception"
 
@@ -96,7 +96,7 @@ def occurrence_from_span(span: ReadableSpan, service: str, host: str | None) -> 
     description = span.status.description or ""
     return Occurrence(
         time_ns=span.end_time or span.start_time or 0,
-        severity_number=17,
+        severity_number=SEVERITY_ERROR,
         severity_text="ERROR",
         source=scope or "span",
         message=f"span {span.name} failed" + (f": {description}" if description else ""),

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from otel_discord import Channel
-from otel_discord.render.errors import ErrorGroup, Occurrence
-from otel_discord.repeat_hold import RepeatHold
+from otel_discord.delivery.grouped import ErrorGroup
+from otel_discord.records import Occurrence
+from otel_discord.state.repeat_hold import RepeatHold
+
+
+def kind_of(group: ErrorGroup) -> str:
+    return group.key or ""
+
+
+def offer(hold: RepeatHold[ErrorGroup], channel: Channel, group: ErrorGroup) -> ErrorGroup | None:
+    return hold.offer(channel, kind_of(group), group)
 
 
 class Clock:
@@ -34,10 +43,10 @@ class TestRepeatHold:
     def test_first_goes_repeats_wait(self) -> None:
         clock = Clock()
         hold = RepeatHold(10.0, clock=clock)
-        assert hold.offer(Channel.LOGS, group("db down")) is not None
-        assert hold.offer(Channel.LOGS, group("db down")) is None
-        assert hold.offer(Channel.LOGS, group("db down")) is None
-        assert hold.offer(Channel.LOGS, group("cache cold")) is not None
+        assert offer(hold, Channel.LOGS, group("db down")) is not None
+        assert offer(hold, Channel.LOGS, group("db down")) is None
+        assert offer(hold, Channel.LOGS, group("db down")) is None
+        assert offer(hold, Channel.LOGS, group("cache cold")) is not None
         assert [] == hold.release()
         clock.now += 10.0
         [(channel, merged)] = hold.release()
@@ -46,21 +55,21 @@ class TestRepeatHold:
     def test_quiet_kind_goes_at_once_again(self) -> None:
         clock = Clock()
         hold = RepeatHold(10.0, clock=clock)
-        hold.offer(Channel.LOGS, group("db down"))
+        offer(hold, Channel.LOGS, group("db down"))
         clock.now += 25.0
-        assert hold.offer(Channel.LOGS, group("db down")) is not None
+        assert offer(hold, Channel.LOGS, group("db down")) is not None
 
     def test_release_everything_on_flush(self) -> None:
         clock = Clock()
         hold = RepeatHold(10.0, clock=clock)
-        hold.offer(Channel.LOGS, group("x"))
-        hold.offer(Channel.LOGS, group("x"))
+        offer(hold, Channel.LOGS, group("x"))
+        offer(hold, Channel.LOGS, group("x"))
         assert 1 == len(hold.release(everything=True))
 
     def test_channels_are_separate(self) -> None:
         hold = RepeatHold(10.0, clock=Clock())
-        hold.offer(Channel.LOGS, group("x"))
-        assert hold.offer(Channel.DIAGNOSTICS, group("x")) is not None
+        offer(hold, Channel.LOGS, group("x"))
+        assert offer(hold, Channel.DIAGNOSTICS, group("x")) is not None
 
 
 class TestBackoff:
@@ -70,16 +79,16 @@ class TestBackoff:
         clock = Clock()
         hold = RepeatHold(10.0, 30.0, clock=clock)
         sent_at = []
-        hold.offer(Channel.LOGS, group("db down"))
+        offer(hold, Channel.LOGS, group("db down"))
         for _ in range(130):  # one occurrence a second for over two minutes
             clock.now += 1.0
-            hold.offer(Channel.LOGS, group("db down"))
+            offer(hold, Channel.LOGS, group("db down"))
             if hold.release():
                 sent_at.append(clock.now - 100.0)
         assert [10.0, 30.0, 60.0, 90.0, 120.0] == sent_at  # holds of 10, 20, 30, 30, 30 s
-        assert 30.0 == hold.hold_for(Channel.LOGS, "error:" + group("db down").sample.group_key)
+        assert 30.0 == hold.hold_for(Channel.LOGS, kind_of(group("db down")))
         hold.release(everything=True)  # what was still held goes out
         clock.now += 200.0  # then quiet for a long time
         hold.release()
-        assert hold.offer(Channel.LOGS, group("db down")) is not None
-        assert 10.0 == hold.hold_for(Channel.LOGS, "error:" + group("db down").sample.group_key)
+        assert offer(hold, Channel.LOGS, group("db down")) is not None
+        assert 10.0 == hold.hold_for(Channel.LOGS, kind_of(group("db down")))

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from otel_discord.localdiscord._uploads import StoredFile
+
 
 class Fault(str, enum.Enum):
     """A failure the server injects instead of (or before) answering normally."""
@@ -67,9 +69,19 @@ class Message:
     payload: dict[str, Any]
     received_at: float
     """Wall-clock time (``time.time()``) of receipt."""
+    files: tuple[StoredFile, ...] = ()
+    """Files uploaded with the message (multipart ``files[n]``), in memory."""
+
+    def file(self, filename: str) -> StoredFile:
+        """The uploaded file named ``filename``; KeyError if the message has none."""
+        for stored in self.files:
+            if stored.filename == filename:
+                return stored
+        msg = f"message {self.id} has no file {filename!r}"
+        raise KeyError(msg)
 
     def to_json(self) -> dict[str, Any]:
-        """The form ``GET /_local/messages`` serves."""
+        """The form ``GET /_local/messages`` serves (files as links to the read API)."""
         return {
             "id": self.id,
             "channel": self.channel,
@@ -78,6 +90,7 @@ class Message:
             "author": self.author,
             "payload": self.payload,
             "received_at": self.received_at,
+            "attachments": [f.to_json(f.path) for f in self.files],
         }
 
 

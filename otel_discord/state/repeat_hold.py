@@ -14,17 +14,24 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from otel_discord.channels import Channel
-from otel_discord.render.errors import ErrorGroup
-from otel_discord.render.kind_tally import KindTally
 
 MAX_KINDS: Final = 1000
 """Kinds remembered at once; past this, repeats are sent unheld (still merged by the outbox)."""
 
 
-class RepeatHold:
+class Mergeable(Protocol):
+    """What the hold keeps: something later repeats of the same kind merge into."""
+
+    def absorb(self, other: Any) -> bool: ...
+
+
+G = TypeVar("G", bound=Mergeable)
+
+
+class RepeatHold(Generic[G]):
     """Decides per error kind whether to send now or hold for merging. Thread-safe.
 
     Args:
@@ -45,20 +52,21 @@ class RepeatHold:
         self._lock = threading.Lock()
         self._last_sent: dict[tuple[Channel, str], float] = {}
         self._streak: dict[tuple[Channel, str], int] = {}
-        self._held: dict[tuple[Channel, str], ErrorGroup] = {}
-        self.tally = KindTally(MAX_KINDS)
+        self._held: dict[tuple[Channel, str], G] = {}
 
     def hold_for(self, channel: Channel, key: str) -> float:
         """The current hold of a kind: doubled per follow-up in a row, capped."""
         streak = self._streak.get((channel, key), 0)
         return min(self.cap_s, self.hold_s * (1 << min(streak, 16)))
 
-    def offer(self, channel: Channel, group: ErrorGroup) -> ErrorGroup | None:
-        """The group to send now, or None when it was held (merged into a pending one)."""
-        key = (channel, group.key or "")
+    def offer(self, channel: Channel, kind: str, group: G) -> G | None:
+        """The group to send now, or None when it was held (merged into a pending one).
+
+        ``kind`` is :func:`~otel_discord.fingerprint.error_kind` of what ``group`` holds.
+        """
+        key = (channel, kind)
         now = self._clock()
         with self._lock:
-            self.tally.add(key, group)
             held = self._held.get(key)
             if held is not None:
                 held.absorb(group)
@@ -73,10 +81,9 @@ class RepeatHold:
                     return group
             self._streak.pop(key, None)  # quiet for a whole hold: back to the base hold
             self._last_sent[key] = now
-            self.tally.annotate(key, group)
             return group
 
-    def release(self, *, everything: bool = False) -> list[tuple[Channel, ErrorGroup]]:
+    def release(self, *, everything: bool = False) -> list[tuple[Channel, G]]:
         """Held groups whose hold has passed (or all of them), to send now."""
         now = self._clock()
         out = []
@@ -86,7 +93,6 @@ class RepeatHold:
                     del self._held[key]
                     self._last_sent[key] = now
                     self._streak[key] = self._streak.get(key, 0) + 1
-                    self.tally.annotate(key, group)
                     out.append((key[0], group))
             self._forget_older_than(now)
         return out

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Protocol
 
-from otel_discord.render.errors import ErrorGroup
+
+class Tallied(Protocol):
+    """A queued group of occurrences of one kind (``delivery.grouped.ErrorGroup``)."""
+
+    count: int
+    first_ns: int
+    seen_total: int
+    seen_since_ns: int
 
 
 class KindTally:
@@ -20,7 +28,7 @@ class KindTally:
         self.limit = limit
         self._kinds: OrderedDict[Hashable, tuple[int, int]] = OrderedDict()
 
-    def add(self, key: Hashable, group: ErrorGroup) -> None:
+    def add(self, key: Hashable, group: Tallied) -> None:
         """Count ``group``'s occurrences under ``key``."""
         first, total = self._kinds.get(key, (group.first_ns, 0))
         self._kinds[key] = (min(first, group.first_ns), total + group.count)
@@ -28,7 +36,7 @@ class KindTally:
         while len(self._kinds) > self.limit:
             self._kinds.popitem(last=False)
 
-    def annotate(self, key: Hashable, group: ErrorGroup) -> None:
+    def annotate(self, key: Hashable, group: Tallied) -> None:
         """Mark ``group`` as a repeat when its kind was seen before it."""
         first, total = self._kinds.get(key, (group.first_ns, 0))
         if total > group.count:

@@ -6,14 +6,34 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from otel_discord.testing import _routes as r
-from otel_discord.testing._model import Message, Stats, Violation
-from otel_discord.testing._routes import Reply
+from otel_discord.localdiscord import _routes as r
+from otel_discord.localdiscord._model import Message, Stats, Violation
+from otel_discord.localdiscord._routes import Reply
+from otel_discord.localdiscord._upload_route import attachment_urls
 
 
-def message_object(message: Message, author_id: str, webhook_id: str | None) -> dict[str, Any]:
+def _shown(embed: dict[str, Any], files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """An embed as Discord returns it: ``type`` set, ``attachment://`` images resolved."""
+    out = {k: v for k, v in {**embed, "type": embed.get("type") or "rich"}.items() if v is not None}
+    for key in ("image", "thumbnail"):
+        media = out.get(key)
+        url = media.get("url") if isinstance(media, dict) else None
+        if isinstance(url, str) and url.startswith("attachment://"):
+            file = files.get(url[len("attachment://") :])
+            if file is not None:
+                out[key] = {"url": file["url"], "proxy_url": file["proxy_url"]}
+                for size in ("width", "height"):
+                    if size in file:
+                        out[key][size] = file[size]
+    return out
+
+
+def message_object(
+    message: Message, author_id: str, webhook_id: str | None, *, base_url: str = ""
+) -> dict[str, Any]:
     """The message object Discord answers a create with (``?wait=true`` or the bot route)."""
     payload = message.payload
+    files = attachment_urls(message, base_url)
     stamp = datetime.fromtimestamp(message.received_at, tz=timezone.utc).isoformat()
     obj: dict[str, Any] = {
         "id": message.id,
@@ -28,11 +48,8 @@ def message_object(message: Message, author_id: str, webhook_id: str | None) -> 
             "global_name": None,
             "bot": True,
         },
-        "attachments": [],
-        "embeds": [
-            {k: v for k, v in {**e, "type": e.get("type") or "rich"}.items() if v is not None}
-            for e in payload.get("embeds") or []
-        ],
+        "attachments": list(files.values()),
+        "embeds": [_shown(e, files) for e in payload.get("embeds") or []],
         "mentions": [],
         "mention_roles": [],
         "mention_everyone": False,

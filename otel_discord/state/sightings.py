@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from otel_discord.render.errors import Occurrence
+from otel_discord.records import Occurrence
 
 _SIDES = {True: "span", False: "log"}
 

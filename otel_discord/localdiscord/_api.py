@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from otel_discord.testing import _routes as r
-from otel_discord.testing._model import Fault, Message, Stats, Violation, ViolationKind
-from otel_discord.testing._ratelimit import Bucket, bucket_hash, retry_after_header
-from otel_discord.testing._routes import Reply, Route
-from otel_discord.testing._validate import check_message
-from otel_discord.testing._views import local_view, message_object
+from otel_discord.localdiscord import _routes as r
+from otel_discord.localdiscord._model import Fault, Message, Stats, Violation, ViolationKind
+from otel_discord.localdiscord._ratelimit import Bucket, bucket_hash, retry_after_header
+from otel_discord.localdiscord._routes import Reply, Route
+from otel_discord.localdiscord._upload_route import file_reply, is_multipart, read_files
+from otel_discord.localdiscord._uploads import UPLOAD_LIMIT, StoredFile, check_references
+from otel_discord.localdiscord._validate import check_message
+from otel_discord.localdiscord._views import local_view, message_object
 
-PERMISSIONS = frozenset({"VIEW_CHANNEL", "SEND_MESSAGES", "EMBED_LINKS"})
+PERMISSIONS = frozenset({"VIEW_CHANNEL", "SEND_MESSAGES", "EMBED_LINKS", "ATTACH_FILES"})
 _DISCORD_EPOCH_MS = 1_420_070_400_000
 _HARD_FAULTS = frozenset(
     {
@@ -131,6 +133,7 @@ class LocalDiscord:
         self.slow_seconds = 1.0
         self.forced_retry_after = 0.5
         self.max_body_bytes = 1024 * 1024
+        self.max_upload_bytes = UPLOAD_LIMIT
         self.base_url = ""
         self._clock = clock
         self._webhook_limit = webhook_limit
@@ -222,6 +225,12 @@ class LocalDiscord:
             {"name": c.name, "id": c.id, "webhooks": hooks[c.name], "messages": counts[c.name]}
             for c in self._channels.values()
         ]
+
+    def body_cap(self, headers: Mapping[str, str]) -> int:
+        """The largest body read: the upload limit for multipart, else the JSON limit."""
+        if is_multipart(headers.get("content-type", "")):
+            return self.max_upload_bytes + 64 * 1024  # the JSON part and the framing
+        return self.max_body_bytes
 
     # ----- request handling -----
 
@@ -437,7 +446,12 @@ class LocalDiscord:
             return r.error(*r.INVALID_JSON, headers=rl)
 
     def _judge(
-        self, call: _Call, payload: object, target: _Target, rl: dict[str, str]
+        self,
+        call: _Call,
+        payload: object,
+        target: _Target,
+        rl: dict[str, str],
+        files: list[StoredFile] | None = None,
     ) -> Reply | None:
         """Validate the body, note its violations, and refuse it like Discord would."""
         verdict = check_message(payload, webhook=target.webhook is not None)
@@ -451,31 +465,48 @@ class LocalDiscord:
             self._violate(ViolationKind.PERMISSIVE_ALLOWED_MENTIONS, problem, call)
         if verdict.errors is not None:
             return r.invalid_form_body(verdict.errors, rl)
-        if verdict.empty:
+        if verdict.empty and not files:
             return r.error(*r.EMPTY_MESSAGE, headers=rl)
         bot = target.bot
         embeds = isinstance(payload, dict) and payload.get("embeds")
         if bot is not None and embeds and "EMBED_LINKS" not in bot.permissions:
             key = f"403:{bot.id}:{target.channel.id}"
             return self._refuse(key, r.MISSING_PERMISSIONS, call)
+        if bot is not None and files and "ATTACH_FILES" not in bot.permissions:
+            key = f"403:{bot.id}:{target.channel.id}"
+            return self._refuse(key, r.MISSING_PERMISSIONS, call)
+        refused = check_references(payload, files or [])
+        if refused is not None:
+            return r.invalid_form_body(refused.errors or {}, rl)
         return None
 
     def _post(self, call: _Call, target: _Target, key: str, rl: dict[str, str]) -> Reply:
-        payload = self._parse(call, rl)
-        if isinstance(payload, Reply):
-            return payload
-        refused = self._judge(call, payload, target, rl) or self._channel_gate(
+        files: list[StoredFile] = []
+        content_type = call.headers.get("content-type", "")
+        if call.body is not None and is_multipart(content_type):
+            read = read_files(call.body, content_type, self.max_upload_bytes, self._ids.next, rl)
+            if isinstance(read, Reply):
+                return read
+            payload, files, ignored = read
+            for name in ignored:
+                self._violate(ViolationKind.UNKNOWN_JSON_KEY, f"form field {name[:60]!r}", call)
+        else:
+            payload = self._parse(call, rl)
+            if isinstance(payload, Reply):
+                return payload
+        refused = self._judge(call, payload, target, rl, files) or self._channel_gate(
             call, target, key, rl
         )
         if refused is not None:
             return refused
         assert isinstance(payload, dict)
-        message = self._record(target, payload)
+        message = self._record(target, payload, files)
         wait = call.query.get("wait", ["false"])[-1].lower() in ("true", "1")
         if target.webhook is not None and not wait:
             return Reply(204, headers=rl)
         webhook_id = target.webhook.id if target.webhook is not None else None
-        return r.json_reply(200, message_object(message, _author_id(target), webhook_id), rl)
+        obj = message_object(message, _author_id(target), webhook_id, base_url=self.base_url)
+        return r.json_reply(200, obj, rl)
 
     def _channel_gate(
         self, call: _Call, target: _Target, key: str, rl: dict[str, str]
@@ -490,7 +521,9 @@ class LocalDiscord:
         self._shared_until[key] = now + after
         return self._rate_limited("shared", after, rl, code=20028)
 
-    def _record(self, target: _Target, payload: dict[str, Any]) -> Message:
+    def _record(
+        self, target: _Target, payload: dict[str, Any], files: list[StoredFile] | None = None
+    ) -> Message:
         if target.webhook is not None:
             name = payload.get("username")
             author = name.strip() if isinstance(name, str) and name.strip() else target.webhook.name
@@ -505,6 +538,7 @@ class LocalDiscord:
             author=author,
             payload=payload,
             received_at=time.time(),
+            files=tuple(files or ()),
         )
         self.messages.append(message)
         return message
@@ -528,6 +562,9 @@ class LocalDiscord:
     def _local(self, method: str, path: str, query: dict[str, list[str]]) -> Reply:
         if method != "GET":
             return r.error(*r.METHOD_NOT_ALLOWED)
+        served = file_reply(path, self.messages)
+        if served is not None:
+            return served
         return local_view(
             path,
             query,

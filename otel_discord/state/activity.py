@@ -1,0 +1,169 @@
+"""The analytics window: spans and the bot's activity counters of one interval, bounded.
+
+``ActivityWindow`` accumulates; ``close`` hands out an :class:`Activity` value that
+:func:`otel_discord.render.analytics.render_activity` turns into an embed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from opentelemetry.sdk.metrics.export import MetricsData, Sum
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import StatusCode
+
+MAX_SPAN_NAMES: Final = 200
+MAX_DURATIONS: Final = 512
+MAX_SERIES: Final = 2000
+HISTORY: Final = 12
+"""Windows of history kept for the sparklines."""
+
+COMMANDS: Final = "discord.commands"
+ACTIVITY_COUNTERS: Final = frozenset(
+    {
+        "discord.gateway.events",
+        "discord.messages",
+        COMMANDS,
+        "discord.commands.unknown",
+        "discord.guild.changes",
+        "discord.member.changes",
+        "discord.voice.changes",
+        "discord.reactions",
+        "discord.errors",
+    }
+)
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list (``q`` in 0..1)."""
+    if not sorted_values:
+        return math.nan
+    rank = max(0, math.ceil(q * len(sorted_values)) - 1)
+    return sorted_values[rank]
+
+
+@dataclass
+class SpanStats:
+    """Count, errors and a bounded sample of durations (seconds) of one span name."""
+
+    count: int = 0
+    errors: int = 0
+    durations: list[float] = field(default_factory=list)
+
+    def add(self, duration_s: float, error: bool) -> None:
+        self.count += 1
+        self.errors += error
+        if len(self.durations) < MAX_DURATIONS:
+            self.durations.append(duration_s)
+        else:  # keep a uniform-ish sample without randomness: overwrite round-robin
+            self.durations[self.count % MAX_DURATIONS] = duration_s
+
+
+@dataclass(frozen=True)
+class Activity:
+    """A closed window, ready to render."""
+
+    start_ns: int
+    end_ns: int
+    counters: Mapping[tuple[str, tuple[tuple[str, Any], ...]], float]
+    spans: Mapping[str, SpanStats]
+    history: Mapping[str, tuple[float, ...]]
+    member_changes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    """Joins and leaves per guild name, from the instrumentation's log events."""
+
+    def total(self, metric: str, **attrs: Any) -> float:
+        """Sum of a counter over series whose attributes include ``attrs``."""
+        return sum(
+            value
+            for (name, key), value in self.counters.items()
+            if name == metric and all(dict(key).get(k) == v for k, v in attrs.items())
+        )
+
+    def by(self, metric: str, attr: str, **attrs: Any) -> dict[str, float]:
+        """A counter broken down by one attribute."""
+        out: dict[str, float] = {}
+        for (name, key), value in self.counters.items():
+            labels = dict(key)
+            if name == metric and all(labels.get(k) == v for k, v in attrs.items()):
+                label = str(labels.get(attr, "?"))
+                out[label] = out.get(label, 0.0) + value
+        return out
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.counters.values()) and not self.spans and not self.member_changes
+
+
+class ActivityWindow:
+    """Accumulates one interval of activity. Not thread-safe: the pipeline holds a lock."""
+
+    def __init__(self, start_ns: int) -> None:
+        self.start_ns = start_ns
+        self._counters: dict[tuple[str, tuple[tuple[str, Any], ...]], float] = {}
+        self._last: dict[tuple[str, tuple[tuple[str, Any], ...]], float] = {}
+        self._spans: dict[str, SpanStats] = {}
+        self._history: dict[str, deque[float]] = {}
+        self._members: dict[str, list[int]] = {}
+
+    def add_member_change(self, guild: str, joined: bool) -> None:
+        counts = self._members.get(guild)
+        if counts is None:
+            if len(self._members) >= MAX_SPAN_NAMES:
+                guild = "(other guilds)"
+            counts = self._members.setdefault(guild, [0, 0])
+        counts[0 if joined else 1] += 1
+
+    def add_spans(self, spans: Iterable[ReadableSpan]) -> None:
+        for span in spans:
+            name = span.name
+            stats = self._spans.get(name)
+            if stats is None:
+                if len(self._spans) >= MAX_SPAN_NAMES:
+                    name = "(other)"
+                stats = self._spans.setdefault(name, SpanStats())
+            duration = ((span.end_time or 0) - (span.start_time or 0)) / 1e9
+            error = span.status.status_code is StatusCode.ERROR
+            stats.add(max(0.0, duration), error)
+
+    def add_metrics(self, data: MetricsData) -> None:
+        """Turn the activity counters (cumulative or delta) into per-window increments."""
+        for resource_metrics in data.resource_metrics:
+            for scope_metrics in resource_metrics.scope_metrics:
+                for metric in scope_metrics.metrics:
+                    if metric.name in ACTIVITY_COUNTERS and isinstance(metric.data, Sum):
+                        self._add_sum(metric.name, metric.data)
+
+    def _add_sum(self, name: str, data: Sum) -> None:
+        cumulative = data.aggregation_temporality.name == "CUMULATIVE"
+        for point in data.data_points:
+            key = (name, tuple(sorted((point.attributes or {}).items())))
+            value = float(point.value)
+            if cumulative:
+                previous = self._last.get(key)
+                if previous is None and len(self._last) >= MAX_SERIES:
+                    continue
+                self._last[key] = value
+                # A first sighting counts fully: the process started in this window.
+                delta = value if previous is None or value < previous else value - previous
+            else:
+                delta = value
+            if delta and (key in self._counters or len(self._counters) < MAX_SERIES):
+                self._counters[key] = self._counters.get(key, 0.0) + delta
+
+    def close(self, end_ns: int) -> Activity:
+        """Hand out this window and start the next one (counter baselines carry over)."""
+        members = {guild: (joins, leaves) for guild, (joins, leaves) in self._members.items()}
+        activity = Activity(self.start_ns, end_ns, dict(self._counters), self._spans, {}, members)
+        for metric in ("discord.messages", COMMANDS, "discord.gateway.events"):
+            self._history.setdefault(metric, deque(maxlen=HISTORY)).append(activity.total(metric))
+        history = {name: tuple(values) for name, values in self._history.items()}
+        self._counters = {}
+        self._spans = {}
+        self._members = {}
+        self.start_ns = end_ns
+        return dataclasses.replace(activity, history=history)

@@ -1,0 +1,178 @@
+"""A nextcord bot shaped like tsoumagas-benjamin/NextcordBot (a public multi-cog bot).
+
+Its patterns: a ``commands.AutoShardedBot`` subclass overriding ``get_prefix`` with a
+per-guild prefix lookup, an ``on_message`` that ignores bots, calls ``process_commands``
+and answers keywords, ``on_guild_join`` seeding per-guild settings, slash commands in
+cogs guarded by ``application_checks``, and an ``Error`` cog whose ``on_command_error``
+listener answers user mistakes and re-raises anything else. No telemetry code.
+
+Run as a script it plays :data:`scenario` offline (used under ``opentelemetry-instrument``).
+"""
+
+# No ``from __future__ import annotations``: nextcord reads option types from live annotations.
+from typing import Any
+
+import nextcord
+from nextcord import Interaction
+from nextcord.ext import application_checks, commands
+from nextcord.webhook.async_ import async_context
+
+from tests.instrumentation.fork_offline import World, run_bot
+
+OWNER_ID = 4242
+PREFIXES: dict[int, str] = {}
+SETTINGS: dict[int, dict[str, Any]] = {}
+
+
+class NextcordBot(commands.AutoShardedBot):
+    async def get_prefix(self, message: nextcord.Message) -> str:  # type: ignore[override]
+        guild_id = message.guild.id if message.guild else 0
+        return PREFIXES.setdefault(guild_id, "$")
+
+
+class Fun(commands.Cog, name="Fun"):
+    """Commands for fun"""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @commands.command()
+    async def ping(self, ctx: commands.Context) -> None:
+        await ctx.send("Pong!")
+
+    @commands.command()
+    @commands.cooldown(1, 60, commands.BucketType.user)
+    async def daily(self, ctx: commands.Context) -> None:
+        await ctx.send("Here is your daily quote.")
+
+    @commands.command()
+    async def poll(self, ctx: commands.Context, question: str) -> None:
+        await ctx.send(f"Poll: {question}")
+
+    @commands.command()
+    async def leaderboard(self, ctx: commands.Context) -> None:
+        raise KeyError("leaderboard")  # a missing database key: a bug
+
+    @nextcord.slash_command()
+    async def roll(self, interaction: Interaction, sides: int = 6) -> None:
+        """Roll a die"""
+        await interaction.send(f"You rolled {min(sides, 4)}")
+
+    @nextcord.slash_command()
+    async def trivia(self, interaction: Interaction) -> None:
+        """Start a trivia round"""
+        raise RuntimeError("trivia kaboom")
+
+    @nextcord.user_command(name="Profile")
+    async def profile(self, interaction: Interaction, member: nextcord.Member) -> None:
+        await interaction.send(f"{member.name}'s profile")
+
+    @nextcord.message_command(name="Quote")
+    async def quote(self, interaction: Interaction, message: nextcord.Message) -> None:
+        await interaction.send("Quoted!")
+
+
+class Moderation(commands.Cog, name="Moderation"):
+    """Commands for moderation"""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @nextcord.slash_command()
+    @application_checks.is_owner()
+    async def sync(self, interaction: Interaction) -> None:
+        """Manually syncs all application commands with Discord"""
+        await interaction.send("Commands synced!")
+
+    @nextcord.slash_command()
+    @application_checks.has_permissions(manage_messages=True)
+    async def warn(self, interaction: Interaction, member: nextcord.Member) -> None:
+        """Warn a member"""
+        await interaction.send(f"{member.name} has been warned.")
+
+
+class Error(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_command_error(self, ctx: commands.Context, error: Exception) -> None:
+        if isinstance(error, commands.MissingRequiredArgument):
+            message = f"`{error.param.name}` is a required argument."
+        elif isinstance(error, commands.CommandOnCooldown):
+            message = "This command is on cooldown."
+        elif isinstance(error, commands.CommandNotFound):
+            message = "Could not find the command."
+        else:
+            raise error
+        await ctx.send(message)
+
+
+def build() -> commands.AutoShardedBot:
+    intents = nextcord.Intents.default()
+    intents.members = True
+    intents.message_content = True
+    bot = NextcordBot(
+        intents=intents,
+        owner_id=OWNER_ID,
+        shard_count=1,
+        guild_ready_timeout=0,
+        chunk_guilds_at_startup=False,
+    )
+
+    @bot.event
+    async def on_guild_join(guild: nextcord.Guild) -> None:
+        SETTINGS.setdefault(guild.id, {"status": True, "sad": ["sad"]})
+        PREFIXES.setdefault(guild.id, "$")
+
+    @bot.event
+    async def on_member_join(member: nextcord.Member) -> None:
+        SETTINGS[member.guild.id]["welcome_channel"].send("Welcome!")  # never configured
+
+    @bot.event
+    async def on_message(message: nextcord.Message) -> None:
+        if message.author.bot:
+            return
+        await bot.process_commands(message)
+        settings = SETTINGS.get(message.guild.id, {}) if message.guild else {}
+        if settings.get("status") and any(w in message.content for w in settings["sad"]):
+            await message.channel.send("Cheer up!")
+
+    for cog in (Fun(bot), Moderation(bot), Error(bot)):
+        bot.add_cog(cog)
+    # What on_connect does before syncing with Discord: register the commands locally.
+    bot.add_all_application_commands()
+    return bot
+
+
+def scenario(world: World) -> None:
+    """Prefix and slash commands, checks, cooldowns, typos, a menu, joins and reactions."""
+    for _ in range(2):
+        world.say("$ping")
+        world.say("I am sad today")
+    world.say("$daily")
+    world.say("$daily")  # on cooldown: answered by the Error cog
+    world.say("$poll")  # missing argument: answered by the Error cog
+    world.say("$nosuch")  # unknown: answered by the Error cog
+    world.say("$leaderboard")  # a bug: the Error cog re-raises it
+    world.interact("roll", options=[{"name": "sides", "type": 4, "value": 20}])
+    world.interact("roll")
+    world.interact("trivia")  # a bug
+    world.interact("sync")  # not the owner: ApplicationNotOwner
+    world.interact(
+        "warn",
+        options=[{"name": "member", "type": 6, "value": world.alice["id"]}],
+        resolved={"users": {world.alice["id"]: world.alice}},
+    )
+    world.interact("nosuch")  # unknown application command
+    world.message_menu("Quote")
+    world.user_menu("Profile")
+    world.member_joins("newbie")  # on_member_join raises
+    world.react()
+
+
+ADAPTER: Any = async_context.get()
+
+if __name__ == "__main__":
+    run = run_bot(build, ADAPTER, scenario, capture=False)
+    print("\n".join(run.replies))

@@ -1,0 +1,162 @@
+"""py-cord: a robocord-shaped bot, offline, with and without the instrumentation.
+
+Runs in a venv of its own (``make test-fork``; py-cord and discord.py both install as
+``discord``); skipped elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytest.importorskip("discord.bot", reason="py-cord is not installed")
+
+from opentelemetry.trace import SpanKind, StatusCode
+
+from otel_discord.instrumentation import DiscordInstrumentor
+from tests.instrumentation.fork_bots import pycord_bot
+from tests.instrumentation.fork_offline import Played, by, commands_by_outcome, play_twice
+from tests.instrumentation.fork_ratelimit import assert_ratelimits_counted
+from tests.instrumentation.fork_zero_code import assert_zero_code
+
+
+@pytest.fixture(scope="module")
+def played() -> Played:
+    """The bot's scenario played plain, then instrumented."""
+    return play_twice(pycord_bot)
+
+
+class TestBehaviourUnchanged:
+    """The bot does and prints what it does without the instrumentation."""
+
+    def test_same_calls_to_discord(self, played: Played) -> None:
+        assert played.plain.calls == played.observed.calls
+        assert sorted(
+            ["hello!"] * 4
+            + ["nope"] * 2
+            + ["pong", "pong", "issue 7", "daily reward", "alice joined", "bookmarked quotable"]
+            + ["This command is currently on cooldown."]
+        ) == sorted(played.plain.replies)
+
+    def test_same_console(self, played: Played) -> None:
+        assert played.plain.console_lines() == played.observed.console_lines()
+        assert "Ignoring exception in on_application_command_error" in played.plain.console_lines()
+
+
+class TestCommands:
+    """Prefix, slash, subcommand, user and message commands: counts by equality."""
+
+    def test_command_counts(self, played: Played) -> None:
+        metrics = played.sinks.metrics()
+        assert {
+            ("hello", "prefix", "success"): 4,
+            ("reload", "prefix", "failure"): 1,
+            ("stats", "prefix", "failure"): 1,
+            ("ping", "slash", "success"): 2,
+            ("github issue", "slash", "success"): 1,
+            ("daily", "slash", "success"): 1,
+            ("daily", "slash", "failure"): 1,
+            ("crash", "slash", "failure"): 1,
+            ("Join Position", "user", "success"): 1,
+            ("Bookmark", "message", "success"): 1,
+        } == commands_by_outcome(metrics["discord.commands"])
+        assert {"prefix": 1, "slash": 1} == by(
+            metrics["discord.commands.unknown"], "discord.command.kind"
+        )
+        assert 14 == sum(value for _, value in metrics["discord.command.duration"])
+
+    def test_spans(self, played: Played) -> None:
+        spans = {span.name: span for span in played.sinks.spans()}
+        assert SpanKind.CONSUMER == spans["hello"].kind
+        assert SpanKind.SERVER == spans["/github issue"].kind
+        assert "user" == (spans["Join Position"].attributes or {})["discord.command.kind"]
+        crash = spans["/crash"]
+        assert StatusCode.ERROR == crash.status.status_code
+        assert "LookupError" == (crash.attributes or {})["error.type"]
+        cooldown = [s for s in played.sinks.spans() if s.name == "/daily" and not s.status.is_ok]
+        assert ["discord.ext.commands.errors.CommandOnCooldown"] == [
+            (s.attributes or {})["error.type"] for s in cooldown
+        ]
+
+
+class TestErrors:
+    """Bugs are counted and logged; handled user errors are not."""
+
+    def test_error_counts(self, played: Played) -> None:
+        # The two re-raising handlers surface their bug again as a handler error, as on
+        # discord.py (one exception, one embed is the render side's dedupe).
+        assert {
+            ("ZeroDivisionError", "command"): 1,
+            ("LookupError", "app_command"): 1,
+            ("ZeroDivisionError", "event"): 1,
+            ("LookupError", "event"): 1,
+            ("RuntimeError", "event"): 1,
+        } == by(played.sinks.metrics()["discord.errors"], "error.type", "discord.error.source")
+
+    def test_error_logs(self, played: Played) -> None:
+        assert sorted(
+            [
+                "Unhandled exception in command stats",
+                "Unhandled exception in command crash",
+                "Unhandled exception in event on_command_error",
+                "Unhandled exception in event on_application_command_error",
+                "Unhandled exception in event on_member_remove",
+            ]
+        ) == sorted(str(record.log_record.body) for record in played.sinks.error_logs())
+
+
+class TestEventsAndGauges:
+    """Messages, member changes, reactions and the live gauges."""
+
+    def test_events(self, played: Played) -> None:
+        metrics = played.sinks.metrics()
+        assert [({"discord.channel.type": "text", "discord.guild.present": True}, 10)] == metrics[
+            "discord.messages"
+        ]
+        assert {"join": 1, "leave": 1} == by(metrics["discord.member.changes"], "discord.change")
+        assert {"add": 1} == by(metrics["discord.reactions"], "discord.change")
+        assert 1 == len(played.sinks.log_events("discord.member.join"))
+
+    def test_gauges(self, played: Played) -> None:
+        assert [({"discord.shard.id": 0}, 0.07)] == played.live["discord.gateway.latency"]
+        assert [({}, 1)] == played.live["discord.guilds"]
+        assert [({}, 1)] == played.live["discord.shards"]
+
+
+def test_uninstrument_restores_pycord() -> None:
+    """Every py-cord hook point gets its original back, by identity."""
+    import discord.http
+    from discord.bot import ApplicationCommandMixin
+    from discord.ext.commands.bot import BotBase
+
+    points = (
+        (ApplicationCommandMixin, "invoke_application_command"),
+        (BotBase, "invoke"),
+        (discord.http, "parse_response"),
+        (discord.Client, "dispatch"),
+        (discord.Client, "event"),
+    )
+    before = [vars(owner)[name] for owner, name in points]
+    instrumentor = DiscordInstrumentor()
+    instrumentor.instrument()
+    assert all(
+        vars(owner)[name] is not old for (owner, name), old in zip(points, before, strict=True)
+    )
+    instrumentor.uninstrument()
+    assert before == [vars(owner)[name] for owner, name in points]
+
+
+@pytest.mark.slow
+def test_zero_code(discord_server: Any) -> None:
+    """``opentelemetry-instrument`` loads the instrumentor on py-cord: #logs and analytics fill."""
+    assert_zero_code(
+        discord_server, "tests.instrumentation.fork_bots.pycord_bot", "LookupError", 14
+    )
+
+
+def test_ratelimits_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fork's real HTTP client over loopback: its 429s are counted by scope."""
+    import discord
+
+    assert_ratelimits_counted(discord, monkeypatch)
