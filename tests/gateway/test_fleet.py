@@ -248,11 +248,11 @@ class TestFleetPipeline:
             metrics = [_gauge("discord.gateway.latency", points)]
             pipeline.ingest_metrics(state, metrics, _export(state.resource, metrics))
         pipeline.merge_metrics()
-        pipeline.send_performance()
+        pipeline.pipeline.send_performance()  # the fleet's snapshots are its hub's
         assert pipeline.flush(5.0)
         [message] = four_channels.server.messages(Channel.PERFORMANCE.value)
         assert ["performance.png"] == [f.filename for f in message.files]
-        chart = pipeline.charts.chart("performance", pipeline._clock_ns())
+        chart = pipeline.pipeline.charts.chart("performance", pipeline.pipeline.now_ns())
         assert chart is not None
         [latency] = chart.panels
         assert isinstance(latency, Panel)
