@@ -127,9 +127,30 @@ def mark_user_failure(span: Span, kind: str) -> None:
     span.set_attribute(ATTR_ERROR_TYPE, kind)
 
 
-def mark_if_user_error(exc: BaseException) -> None:
+_NAMED_REASONS: Final = (
+    ("NotOwner", "not owner"),
+    ("Cooldown", "on cooldown"),
+    ("Permission", "missing permission"),
+    ("Role", "missing permission"),
+    ("MissingRequired", "missing argument"),
+    ("NotFound", "unknown command"),
+    ("Check", REASON_CHECK),
+)
+"""A fork's user-error class the table does not name, read from its class name."""
+
+
+def classify(exc: BaseException | None, kinds: Any = None) -> str:
+    """The failure reason, the table first, then a fork's own user errors (``ErrorKinds``)."""
+    reason = outcomes().reason(exc)
+    if reason != REASON_ERROR or exc is None or kinds is None or kinds.is_bug(exc):
+        return reason
+    name = type(exc).__name__
+    return next((r for part, r in _NAMED_REASONS if part in name), "bad argument")
+
+
+def mark_if_user_error(exc: BaseException, kinds: Any = None) -> None:
     """Tag a user's mistake on the exception, so the library's log record of it is known."""
     raw = innermost(exc)
-    reason = outcomes().reason(raw)
+    reason = classify(raw, kinds)
     if reason != REASON_ERROR:
         mark_user_error(raw, reason)

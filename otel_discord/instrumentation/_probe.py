@@ -20,12 +20,13 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_discord.exception_ids import ATTR_EXCEPTION_ID, exception_id
 from otel_discord.instrumentation import _names as n
+from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._errors import error_type, unwrap
 from otel_discord.instrumentation._outcomes import (
     REASON_ERROR,
+    classify,
     mark_if_user_error,
     mark_user_failure,
-    outcomes,
     settle_name,
 )
 from otel_discord.instrumentation._safety import swallow
@@ -78,7 +79,8 @@ class CommandProbe:
 
 def note_error(owner: Any, exc: BaseException) -> None:
     """Attach ``exc`` to the command in flight if ``owner`` (ctx or interaction) is its."""
-    mark_if_user_error(exc)
+    telemetry = _state.current
+    mark_if_user_error(exc, telemetry.error_kinds if telemetry is not None else None)
     probe = CURRENT.get()
     if probe is None:
         return
@@ -138,7 +140,7 @@ def finish(telemetry: Telemetry, probe: CommandProbe, *, failed: bool) -> None:
         failed = failed or raw is not None
         if failed:
             kind = error_type(raw) if raw is not None else (probe.failure_hint or "_OTHER")
-            probe.reason = outcomes().reason(raw)
+            probe.reason = classify(raw, telemetry.error_kinds)
             if probe.reason != REASON_ERROR:
                 mark_user_failure(span, kind)
             else:
