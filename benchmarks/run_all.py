@@ -28,7 +28,9 @@ SCRIPTS = (
     "bench_storm_delivery.py",
     "bench_steady_state.py",
     "bench_gateway_ingest.py",
+    "bench_hostile_input.py",
     "bench_charts.py",
+    "bench_status_message.py",
 )
 
 

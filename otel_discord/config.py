@@ -38,6 +38,9 @@ OTEL_EXPORTER_DISCORD_TIMEOUT: Final = PREFIX + "TIMEOUT"
 """Per HTTP request, in ms."""
 OTEL_EXPORTER_DISCORD_MAX_QUEUE_SIZE: Final = PREFIX + "MAX_QUEUE_SIZE"
 """Items per channel held in memory before the least important are dropped (and counted)."""
+OTEL_EXPORTER_DISCORD_MAX_QUEUE_BYTES: Final = PREFIX + "MAX_QUEUE_BYTES"
+"""Bytes per channel held in memory (approximate) before the least important are dropped."""
+DEFAULT_MAX_QUEUE_BYTES: Final = 8 * 1024 * 1024
 OTEL_EXPORTER_DISCORD_USERNAME: Final = PREFIX + "USERNAME"
 """Name shown as the webhook's author; defaults to the webhook's own name."""
 OTEL_EXPORTER_DISCORD_LOG_LEVEL: Final = PREFIX + "LOG_LEVEL"
@@ -92,6 +95,14 @@ def _boolean(raw: str) -> bool:
     raise ValueError(msg)
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw.strip())
+    if value < 0:
+        msg = "must be a whole number of milliseconds, 0 or more"
+        raise ValueError(msg)
+    return value
+
+
 def _log_level(raw: str) -> int:
     name = raw.strip().upper()
     if name in _LOG_LEVELS:
@@ -121,6 +132,13 @@ SETTINGS: Final[tuple[_Setting, ...]] = (
         _positive_int,
         1000,
         "items per channel",
+    ),
+    _Setting(
+        "max_queue_bytes",
+        OTEL_EXPORTER_DISCORD_MAX_QUEUE_BYTES,
+        _positive_int,
+        DEFAULT_MAX_QUEUE_BYTES,
+        "bytes per channel",
     ),
     _Setting(
         "performance_interval_ms",
@@ -192,6 +210,20 @@ SETTINGS: Final[tuple[_Setting, ...]] = (
         "gateway latency alert threshold",
     ),
     _Setting(
+        "alert_for_ms",
+        PREFIX + "ALERT_FOR",
+        _non_negative_int,
+        None,
+        "how long a threshold must be breached before its alert fires (every threshold rule)",
+    ),
+    _Setting(
+        "status_message",
+        PREFIX + "STATUS_MESSAGE",
+        _boolean,
+        True,
+        "one status message in diagnostics, edited in place",
+    ),
+    _Setting(
         "log_level",
         OTEL_EXPORTER_DISCORD_LOG_LEVEL,
         _log_level,
@@ -223,6 +255,7 @@ class DiscordConfig:
     routes: Mapping[Channel, Destination] = field(default_factory=dict)
     timeout_ms: int = 10_000
     max_queue_size: int = 1000
+    max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES
     performance_interval_ms: int = 60_000
     system_interval_ms: int = 120_000
     analytics_interval_ms: int = 60_000
@@ -234,6 +267,9 @@ class DiscordConfig:
     alert_memory_percent: float = 90.0
     alert_disk_percent: float = 90.0
     alert_latency_ms: int = 1000
+    alert_for_ms: int | None = None
+    """One ``for`` duration for every threshold rule; None keeps each rule's default."""
+    status_message: bool = True
     log_level: int = logging.WARNING
     username: str | None = None
     flush_on_sigterm: bool = False
@@ -309,7 +345,7 @@ def _resolve_one(setting: _Setting, argument: Any, environ: Mapping[str, str]) -
             except ValueError as exc:
                 msg = f"{setting.attr}: {exc}"
                 raise ConfigError(msg) from None
-        if isinstance(setting.default, (int, float)) and not isinstance(argument, bool):
+        if isinstance(argument, (int, float)) and not isinstance(argument, bool):
             try:
                 return setting.parse(str(argument))
             except ValueError as exc:

@@ -25,6 +25,7 @@ from otel_discord.config import DiscordConfig
 from otel_discord.delivery import DeliveryEngine, DeliveryStats, StatusEvent
 from otel_discord.delivery.grouped import ErrorGroup, EventItem
 from otel_discord.delivery.item import Item, Priority, StaticItem
+from otel_discord.delivery.live import LiveMessage
 from otel_discord.fingerprint import error_kind
 from otel_discord.monitors import Monitors, install_monitors
 from otel_discord.records import EventNotice, Occurrence
@@ -91,6 +92,7 @@ class Pipeline:
             config.routes,
             timeout_s=config.timeout_ms / 1000,
             max_queue_size=config.max_queue_size,
+            max_queue_bytes=config.max_queue_bytes,
             username=config.username,
             on_status=self._on_status,
         )
@@ -126,10 +128,11 @@ class Pipeline:
         self.storm = StormWindow(clock_ns())
         self.scheduler.every("storm", STORM_WINDOW_S, self.send_storm)
         self.scheduler.every("analytics", config.analytics_interval_ms / 1000, self.send_activity)
+        # One #performance message per tick: the system snapshot (a superset of the
+        # performance table) takes the place of the table on the ticks it is due.
         self.scheduler.every(
-            "performance", config.performance_interval_ms / 1000, self.send_performance
+            "performance", config.performance_interval_ms / 1000, self.send_minute_snapshot
         )
-        self.scheduler.every("system", config.system_interval_ms / 1000, self.send_system)
         self.monitors: Monitors = install_monitors(self)
 
     # -- sharing ---------------------------------------------------------------------------
@@ -164,6 +167,7 @@ class Pipeline:
             self._started = True
         self.scheduler.start()
         self._submit(Channel.DIAGNOSTICS, StaticItem([self._startup_notice()]))
+        self.monitors.status_started()
 
     def learn_resource(self, resource: Resource) -> None:
         """Take service and host names from the first resource seen."""
@@ -264,17 +268,40 @@ class Pipeline:
         if embeds:
             self._submit(Channel.LOGS, StaticItem(embeds, priority=Priority.ERROR))
 
+    def send_minute_snapshot(self) -> None:
+        """This tick's one message: the system snapshot when it is due, else the table.
+
+        Due means a system interval has passed since the last one, give or take half
+        a performance interval (so scheduling jitter never skips or doubles it).
+        """
+        config = self.config
+        slack_ns = config.performance_interval_ms * 1_000_000 // 2
+        due_ns = config.system_interval_ms * 1_000_000 - slack_ns
+        with self._lock:
+            due = self._clock_ns() - self._windows["system"] >= due_ns
+        if due:
+            self.send_system()
+        else:
+            self.send_performance()
+
     def send_performance(self) -> None:
         self._send_snapshot("performance", render_performance)
 
     def send_system(self) -> None:
-        self._send_snapshot("system", render_system)
+        """The full system snapshot; it also covers the performance table's window."""
+        self._send_snapshot("system", render_system, also=("performance",))
 
-    def _send_snapshot(self, name: str, render: Callable[..., list[dict[str, object]]]) -> None:
+    def _send_snapshot(
+        self,
+        name: str,
+        render: Callable[..., list[dict[str, object]]],
+        also: tuple[str, ...] = (),
+    ) -> None:
         now = self._clock_ns()
         with self._lock:
             window = (self._windows[name], now)
-            self._windows[name] = now
+            for covered in (name, *also):
+                self._windows[covered] = now
             chart = self.charts.chart(name, now)
             embeds = render(
                 self.history,
@@ -300,6 +327,10 @@ class Pipeline:
     def delivery_stats(self) -> dict[Channel, DeliveryStats]:
         """Delivery counters per channel."""
         return self.engine.stats()
+
+    def live_message(self, channel: Channel) -> LiveMessage | None:
+        """A message in ``channel`` edited in place (the status message), if it is routed."""
+        return self.engine.live_message(channel)
 
     @property
     def started(self) -> bool:
@@ -396,7 +427,10 @@ class Pipeline:
                 except Exception:
                     _logger.exception("otel-discord final summary failed")
             try:
-                self.announce_stop()
+                if self.monitors.status is not None:
+                    self.monitors.status_stopped()  # the live status message says it
+                else:
+                    self.announce_stop()
             except Exception:
                 _logger.exception("otel-discord stopped notice failed")
         self._closed = True

@@ -31,7 +31,9 @@ from otel_discord.config import DiscordConfig
 from otel_discord.console import keep_console_output, release_console
 from otel_discord.exception_ids import ExceptionIdFilter
 from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
+from otel_discord.exporters._base import MAX_SHUTDOWN_S
 from otel_discord.monitors import AlertRule, register_filesystem_gauges
+from otel_discord.pipeline import Pipeline
 from otel_discord.routing import Rule
 
 _logger = logging.getLogger("otel_discord.setup")
@@ -63,8 +65,15 @@ class Telemetry:
     logging_handler: logging.Handler | None = None
     default_output: logging.Handler | None = None
 
-    def shutdown(self) -> None:
-        """Flush everything within the exporters' deadlines and undo the instrumentation."""
+    pipeline: Pipeline | None = None
+    """The pipeline the three exporters share (its delivery decides what shutdown returns)."""
+
+    def shutdown(self) -> bool:
+        """Flush everything within the exporters' deadlines and undo the instrumentation.
+
+        Returns whether everything was delivered: the providers flushed and nothing was
+        left in the delivery queues when the exporters stopped.
+        """
         for instrumentor in reversed(self.instrumentors):
             try:
                 instrumentor.uninstrument()
@@ -73,9 +82,22 @@ class Telemetry:
         if self.logging_handler is not None:
             logging.getLogger().removeHandler(self.logging_handler)
         release_console(self.default_output)
+        flush_ms = int(MAX_SHUTDOWN_S * 1000)
+        flushed = all(
+            [
+                self.tracer_provider.force_flush(flush_ms),
+                self.logger_provider.force_flush(flush_ms),
+                self.meter_provider.force_flush(flush_ms),
+            ]
+        )
+        delivered = self.pipeline.flush(MAX_SHUTDOWN_S) if self.pipeline is not None else True
         self.tracer_provider.shutdown()
         self.logger_provider.shutdown()
         self.meter_provider.shutdown()
+        if self.pipeline is not None:
+            stats = self.pipeline.engine.stats().values()
+            delivered = delivered and not any(s.queue_depth for s in stats)
+        return flushed and delivered
 
 
 def flush_on_sigterm() -> bool:
@@ -152,6 +174,7 @@ def configure(
     )
     meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
     telemetry = Telemetry(cfg, tracer_provider, meter_provider, logger_provider)
+    telemetry.pipeline = metric_exporter.pipeline
     if set_global:
         trace.set_tracer_provider(tracer_provider)
         metrics.set_meter_provider(meter_provider)

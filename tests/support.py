@@ -11,8 +11,13 @@ QUIET_INTERVALS: Final[dict[str, Any]] = {
     "analytics_interval_ms": 3_600_000,
     "health_interval_ms": 3_600_000,
     "alert_interval_ms": 3_600_000,
+    "status_message": False,
 }
-"""Schedules far in the future: tests trigger jobs with ``scheduler.run_now``."""
+"""Schedules far in the future: tests trigger jobs with ``scheduler.run_now``.
+
+The live status message is off: these tests count diagnostics messages; its own
+tests (``tests/monitors/test_status_message.py``) turn it on.
+"""
 
 KINDS: Final = [
     "alpha",

@@ -27,6 +27,8 @@ LAYERS: Final = (
         "fingerprint",
         "scheduler",
         "_http_server",
+        "_host_header",
+        "record_clip",
         "exception_ids",
         "console",
     ),
@@ -43,11 +45,7 @@ LAYERS: Final = (
     ("demo", "cli", ""),  # 11 entry points (and the package's own __init__)
 )
 
-KNOWN_CYCLES: Final = {
-    # The HTTP server is handed the whole Gateway (type-only import back); issue 13
-    # replaces this server and removes the back reference. Delete this entry then.
-    frozenset({"otel_discord.gateway._gateway", "otel_discord.gateway._server"}),
-}
+KNOWN_CYCLES: Final[set[frozenset[str]]] = set()
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:

@@ -246,14 +246,18 @@ class TestGatewayBearerOnly:
         with provider.get_tracer("t").start_as_current_span("work"):
             pass
         body = encode_spans(memory.get_finished_spans()).SerializeToString()
-        settings = GatewaySettings(port=0, token="sesame")
+        settings = GatewaySettings(port=0, token="open-sesame-0123456789")
         gateway = Gateway(four_channels.config(), settings).start()
         try:
             url = f"{gateway.url}/v1/traces"
             protobuf = {"Content-Type": "application/x-protobuf"}
             answers = [
                 httpx.post(url, content=body, headers={**protobuf, "Authorization": auth})
-                for auth in ("Token sesame", "Basic sesame", "Bearer sesame")
+                for auth in (
+                    "Token open-sesame-0123456789",
+                    "Basic open-sesame-0123456789",
+                    "Bearer open-sesame-0123456789",
+                )
             ]
             assert [401, 401, 200] == [a.status_code for a in answers]
         finally:

@@ -83,6 +83,8 @@ class EngineShared:
         self.deadline: float | None = None
         self._on_status = on_status
         self._hosts: dict[str, HostLimiter] = {}
+        self.gone: dict[Destination, tuple[int, str]] = {}
+        """Destinations a live message found unusable (status, detail); their senders stop too."""
 
     def host_for(self, destination: Destination) -> HostLimiter:
         """The limiter shared by every destination on ``destination``'s API host."""

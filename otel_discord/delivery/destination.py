@@ -47,9 +47,14 @@ def _host_of(url: str, setting: str) -> tuple[str, str, str]:
     try:
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").lower()
+        userinfo = parts.username is not None or parts.password is not None
     except ValueError:
         msg = f"{setting}: not a valid URL"
         raise ConfigError(msg) from None
+    if userinfo:
+        # Whatever sits before "@" is a secret someone pasted; it would be sent and shown.
+        msg = f'{setting}: user information ("user:password@") is not allowed in the URL'
+        raise ConfigError(msg)
     return parts.scheme.lower(), parts.netloc, host
 
 

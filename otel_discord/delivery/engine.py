@@ -29,6 +29,7 @@ from otel_discord.channels import Channel
 from otel_discord.delivery.core import ChannelState, EngineShared
 from otel_discord.delivery.destination import Destination
 from otel_discord.delivery.item import Item
+from otel_discord.delivery.live import LiveMessage
 from otel_discord.delivery.outbox import Outbox
 from otel_discord.delivery.policy import DeliveryPolicy
 from otel_discord.delivery.redaction import REDACTOR, guard_loggers
@@ -53,6 +54,7 @@ class DeliveryEngine:
         *,
         timeout_s: float = 10.0,
         max_queue_size: int = 1000,
+        max_queue_bytes: int | None = None,
         username: str | None = None,
         on_status: Callable[[StatusEvent], None] | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -71,13 +73,14 @@ class DeliveryEngine:
         by_destination: dict[Destination, list[ChannelState]] = {}
         for channel, destination in routes.items():
             REDACTOR.add(destination.token)
-            state = ChannelState(channel, destination, Outbox(max_queue_size))
+            state = ChannelState(channel, destination, Outbox(max_queue_size, max_queue_bytes))
             self._states[channel] = state
             by_destination.setdefault(destination, []).append(state)
         for destination, states in by_destination.items():
             sender = DestinationSender(self._core, destination, states)
             for state in states:
                 self._senders[state.channel] = sender
+        self._lives: list[LiveMessage] = []
         self._closed = False
         self._shutdown_result: bool | None = None
         self._shutdown_lock = threading.Lock()
@@ -118,6 +121,28 @@ class DeliveryEngine:
             return False
         return True
 
+    def live_message(self, channel: Channel) -> LiveMessage | None:
+        """A message in ``channel`` to be edited in place (None if the channel is off)."""
+        sender = self._senders.get(channel)
+        if sender is None or self._closed:
+            return None
+        destination = self._states[channel].destination
+
+        def gone(status: int, detail: str) -> None:
+            self._core.gone[destination] = (status, detail)
+            sender.wake.set()
+
+        live = LiveMessage(
+            self._core,
+            channel,
+            destination,
+            sender.limiter,
+            usable=lambda: not sender.disabled,
+            on_gone=gone,
+        )
+        self._lives.append(live)
+        return live
+
     def _settled(self, targets: Mapping[Channel, int]) -> bool:
         for channel, target in targets.items():
             lowest = self._states[channel].lowest_unsettled()
@@ -144,7 +169,7 @@ class DeliveryEngine:
                     if remaining <= 0:
                         return False
                     cond.wait(min(remaining, _FLUSH_POLL_S))
-                return True
+            return all(live.settle(deadline - time.monotonic()) for live in self._lives)
         finally:
             with cond:
                 self._core.flushing -= 1
@@ -159,6 +184,8 @@ class DeliveryEngine:
             self._core.deadline = deadline
             delivered = self.flush(timeout_s)
             self._core.stop.set()
+            for live in self._lives:
+                live.stop(deadline - time.monotonic())
             senders = set(self._senders.values())
             for sender in senders:
                 sender.wake.set()

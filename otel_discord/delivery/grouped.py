@@ -21,6 +21,7 @@ class ErrorGroup(Item):
     def __init__(self, occurrence: Occurrence, kind: str | None = None) -> None:
         self.sample = occurrence
         self.key = "error:" + (error_kind(occurrence) if kind is None else kind)
+        self.approx_bytes = occurrence.text_chars()
         self.count = 1
         self.first_ns = occurrence.time_ns
         self.last_ns = occurrence.time_ns

@@ -1,8 +1,9 @@
 """A bounded, in-memory queue of items for one channel.
 
 Identical items (same ``key``) merge into the one already queued; when the
-queue is full the oldest item of the lowest priority goes first, and the
-loss is remembered so the next message can say so.
+queue is full (in items, or in bytes when a byte budget is set) the oldest item
+of the lowest priority goes first, and the loss is remembered so the next
+message can say so.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 
 from otel_discord.delivery.item import Item, Priority
+from otel_discord.delivery.item_size import item_bytes
 
 
 @dataclass
@@ -21,13 +23,17 @@ class Entry:
     seq: int
     enqueued_at: float
     weight: int = 1
+    nbytes: int = 0
+    """Approximate bytes held (``item_size.item_bytes``), counted against the byte budget."""
 
 
 class Outbox:
     """FIFO per priority, merged by key, bounded; guarded by the engine's lock."""
 
-    def __init__(self, max_size: int) -> None:
+    def __init__(self, max_size: int, max_bytes: int | None = None) -> None:
         self.max_size = max(1, max_size)
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._queues: dict[Priority, deque[Entry]] = {p: deque() for p in Priority}
         self._by_key: dict[str, Entry] = {}
         self._size = 0
@@ -53,9 +59,9 @@ class Outbox:
                 queued.weight += 1
                 return []
         self._last_seq += 1
-        entry = Entry(item, self._last_seq, now)
+        entry = Entry(item, self._last_seq, now, nbytes=item_bytes(item))
         dropped: list[Entry] = []
-        if self._size >= self.max_size:
+        while self._size and self._full_for(entry):
             victim_priority = min((p for p, q in self._queues.items() if q), default=None)
             if victim_priority is None or item.priority < victim_priority:
                 dropped.append(entry)
@@ -64,11 +70,22 @@ class Outbox:
             dropped.append(self._pop(victim_priority))
         self._queues[item.priority].append(entry)
         self._size += 1
+        self._bytes += entry.nbytes
         self._urgent += item.urgent
         if key is not None:
             self._by_key.setdefault(key, entry)
         self._note_dropped(dropped)
         return dropped
+
+    @property
+    def queued_bytes(self) -> int:
+        return self._bytes
+
+    def _full_for(self, entry: Entry) -> bool:
+        """No room for ``entry``: the item count is reached, or its bytes would pass the budget."""
+        if self._size >= self.max_size:
+            return True
+        return self.max_bytes is not None and self._bytes + entry.nbytes > self.max_bytes
 
     def _note_dropped(self, dropped: list[Entry]) -> None:
         for entry in dropped:
@@ -77,6 +94,7 @@ class Outbox:
     def _pop(self, priority: Priority) -> Entry:
         entry = self._queues[priority].popleft()
         self._size -= 1
+        self._bytes -= entry.nbytes
         self._urgent -= entry.item.urgent
         key = entry.item.key
         if key is not None and self._by_key.get(key) is entry:
@@ -114,6 +132,7 @@ class Outbox:
         for entry in reversed(entries):
             self._queues[entry.item.priority].appendleft(entry)
             self._size += 1
+            self._bytes += entry.nbytes
             self._urgent += entry.item.urgent
             key = entry.item.key
             if key is not None:

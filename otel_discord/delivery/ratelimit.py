@@ -95,11 +95,19 @@ class SlidingWindow:
     def record(self, now: float) -> None:
         self._times.append(now)
 
+    def forget(self, at: float) -> None:
+        """Remove an event recorded at ``at`` (a reserved slot that was not used)."""
+        for i in range(len(self._times) - 1, -1, -1):
+            if self._times[i] == at:
+                del self._times[i]
+                return
+
 
 class DestinationLimiter:
     """One destination's bucket, its floor, its channel ceiling and its pauses.
 
-    Used by one sender thread only, so it needs no lock.
+    Shared by the destination's sender and its live (status) message, which both
+    create messages in this bucket; a lock keeps the two threads' counts whole.
     """
 
     def __init__(self, floor: tuple[int, float], channel_rate: tuple[int, float]) -> None:
@@ -111,9 +119,14 @@ class DestinationLimiter:
         self._reset_at = 0.0
         self._paused_until = 0.0
         self.bucket: str | None = None
+        self._lock = threading.Lock()
 
     def delay(self, now: float) -> float:
         """Seconds to wait before the next request to this destination."""
+        with self._lock:
+            return self._delay(now)
+
+    def _delay(self, now: float) -> float:
         waits = [self._paused_until - now, self._channel.delay(now)]
         if not self._seen_headers:
             waits.append(self._floor.delay(now))
@@ -121,8 +134,31 @@ class DestinationLimiter:
             waits.append(self._reset_at - now)
         return max(0.0, *waits)
 
+    def reserve(self, now: float) -> float:
+        """Take a slot at once and return 0, or return the wait (check and count in one step).
+
+        Two threads (the sender and a live message) share the bucket: counting the
+        request in the same step as the check keeps them from both taking its last slot.
+        """
+        with self._lock:
+            wait = self._delay(now)
+            if wait <= 0:
+                self._on_send(now)
+            return wait
+
+    def release(self, now: float) -> None:
+        """Give back a slot :meth:`reserve` took at ``now`` and that went unused."""
+        with self._lock:
+            self._floor.forget(now)
+            self._channel.forget(now)
+            self._remaining = min(self._remaining + 1, self._limit)
+
     def on_send(self, now: float) -> None:
         """Count a request about to go out (optimistically, before its answer)."""
+        with self._lock:
+            self._on_send(now)
+
+    def _on_send(self, now: float) -> None:
         self._floor.record(now)
         self._channel.record(now)
         if self._seen_headers and now >= self._reset_at:
@@ -132,6 +168,10 @@ class DestinationLimiter:
 
     def on_headers(self, headers: RateLimitHeaders, now: float) -> None:
         """Adopt the server's view of this bucket."""
+        with self._lock:
+            self._on_headers(headers, now)
+
+    def _on_headers(self, headers: RateLimitHeaders, now: float) -> None:
         if headers.remaining is None or headers.reset_after is None:
             return
         self._seen_headers = True
@@ -142,7 +182,8 @@ class DestinationLimiter:
 
     def pause(self, seconds: float, now: float) -> None:
         """Stop sending for ``seconds`` (a 429 for this bucket or channel)."""
-        self._paused_until = max(self._paused_until, now + seconds + RESET_MARGIN_S)
+        with self._lock:
+            self._paused_until = max(self._paused_until, now + seconds + RESET_MARGIN_S)
 
 
 class HostLimiter:

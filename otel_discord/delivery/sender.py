@@ -44,6 +44,15 @@ def _json(response: httpx.Response) -> Any:
         return None
 
 
+def _blames_the_message(body: Any) -> bool:
+    """A 400 whose errors name only message-wide fields (username, content...), not an embed.
+
+    Splitting the message would not help then: every half would be refused again.
+    """
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return isinstance(errors, dict) and bool(errors) and "embeds" not in errors
+
+
 def _code(body: Any) -> object:
     return body.get("code") if isinstance(body, dict) else None
 
@@ -176,29 +185,41 @@ class DestinationSender:
             )
             detail = notice["description"] if notice else ""
             self.core.emit(StatusEvent(state.channel, "dropped", detail, lost))
+        if batch.render_failures:
+            failed = sum(entry.weight for entry in batch.render_failures)
+            detail = "an item failed to render and was left out (see the log)"
+            self.core.emit(StatusEvent(state.channel, "dropped", detail, failed))
         return batch if batch.payloads else None
 
     # -- sending -------------------------------------------------------------------
 
     def _attempt(self, batch: Batch) -> None:
+        gone = self.core.gone.get(self.destination)
+        if gone is not None:  # the status message found it deleted or refused first
+            self._disable(*gone, time.monotonic())
+            return
         if not self.destination.ready():
             # A channel destination borrowing the bot's token: wait for the bot to connect.
             self.core.stop.wait(TOKEN_WAIT_S)
             return
         now = time.monotonic()
-        wait = self.limiter.delay(now)
+        wait = self.limiter.reserve(now)  # shared with the channel's live message
         if wait <= 0:
             wait = self.host.acquire(now, bot=self._bot)
+            if wait > 0:
+                self.limiter.release(now)
         if wait > 0:
             self.core.stop.wait(wait)
             return
-        self.limiter.on_send(now)
         try:
             response = self.core.transport.post(
                 self.destination, batch.payloads[0], self.core.request_timeout()
             )
         except httpx.HTTPError as exc:
             self._retry(batch, f"{type(exc).__name__}: {exc}".rstrip(": "))
+            return
+        except (TypeError, ValueError) as exc:  # the message itself would not serialise
+            self._isolate(batch, f"the message could not be encoded ({type(exc).__name__})")
             return
         self._handle(batch, response, time.monotonic())
 
@@ -228,6 +249,8 @@ class DestinationSender:
             self._disable(status, detail, now)
         elif status == 413:
             self._too_large(batch, detail)
+        elif status == 400 and not _blames_the_message(body):
+            self._isolate(batch, detail)
         else:
             self._refused(batch, detail)
 
@@ -358,6 +381,20 @@ class DestinationSender:
         with self.core.cond:
             self._counters_of(batch).counters.retries += 1
 
+    def _isolate(self, batch: Batch, detail: str) -> None:
+        """One bad embed must not take the others down: halve until it stands alone.
+
+        The good halves are delivered; the embed left alone is refused, reported in
+        diagnostics and counted as failed (``_refused``).
+        """
+        halves = split_payload(batch.payloads[0])
+        if not halves:
+            self._refused(batch, detail)
+            return
+        batch.payloads[0:1] = halves
+        with self.core.cond:
+            self._counters_of(batch).counters.retries += 1
+
     def _refused(self, batch: Batch, detail: str) -> None:
         _logger.warning(
             "channel %s: Discord refused a message (%s); that message is dropped",
@@ -391,11 +428,16 @@ class DestinationSender:
             self.core.cond.notify_all()
 
     def _abandon(self) -> None:
-        """After a bug: count whatever was in hand as dropped so flush still settles."""
+        """After a bug: count whatever was in hand as dropped (and say so) so flush settles."""
         self._batch = None
+        lost: dict[Channel, int] = {}
         with self.core.cond:
             for state in self.states:
                 for entry in state.in_hand:
                     state.counters.count_drop(entry.item.priority, entry.weight)
+                    lost[state.channel] = lost.get(state.channel, 0) + entry.weight
                 state.in_hand = []
             self.core.cond.notify_all()
+        for channel, count in lost.items():
+            detail = "an internal error lost the message in hand (see the log)"
+            self.core.emit(StatusEvent(channel, "dropped", detail, count))

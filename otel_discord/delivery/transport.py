@@ -60,6 +60,19 @@ class Transport:
                 timeout=timeout_s,
             )
 
+    def request(
+        self,
+        method: str,
+        url: str,
+        destination: Destination,
+        payload: Payload,
+        timeout_s: float,
+    ) -> httpx.Response:
+        """Any JSON request to ``url`` of ``destination`` (edits of a live message)."""
+        return self._get_client().request(
+            method, url, json=payload, headers=destination.headers(), timeout=timeout_s
+        )
+
     def close(self) -> None:
         with self._lock:
             client, self._client = self._client, None

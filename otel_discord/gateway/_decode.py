@@ -66,6 +66,10 @@ SIGNALS: Final = {kind.path: kind for kind in (TRACES, LOGS, METRICS)}
 _GRPC_CODES: Final = {400: 3, 401: 16, 404: 12, 405: 12, 413: 8, 415: 3, 429: 8, 503: 14}
 """HTTP status -> google.rpc.Code for the Status body (INVALID_ARGUMENT, UNAUTHENTICATED, ...)."""
 
+_FIRST_FEED: Final = 64
+"""Bytes of a gzip member fed to zlib first; doubled on each further feed of that member."""
+_MAX_FEED: Final = 65536
+
 _ID_KEYS: Final = frozenset(
     {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"}
 )
@@ -101,26 +105,48 @@ def media_type(content_type: str | None) -> Encoding:
     raise PayloadError(415, msg)
 
 
-def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
-    """Undo gzip/deflate without ever holding more than ``limit`` bytes (zip bombs get 413)."""
+def content_coding(content_encoding: str | None) -> str:
+    """``identity``, ``gzip`` or ``deflate`` from a Content-Encoding header; 415 otherwise."""
     coding = (content_encoding or "identity").strip().lower()
     if coding in ("", "identity"):
+        return "identity"
+    if coding in ("gzip", "x-gzip"):
+        return "gzip"
+    if coding == "deflate":
+        return coding
+    raise PayloadError(415, "unsupported Content-Encoding; use gzip, deflate or none")
+
+
+def inflate(body: bytes, content_encoding: str | None, limit: int) -> bytes:
+    """Undo gzip/deflate without ever holding more than ``limit`` bytes (zip bombs get 413).
+
+    Linear in the body size whatever its shape: a body of many tiny gzip members is
+    fed to zlib in pieces that start small and grow, so the part zlib hands back after
+    each member (``unused_data``, a copy) stays proportional to that member.
+    """
+    coding = content_coding(content_encoding)
+    if coding == "identity":
         return body
-    if coding not in ("gzip", "x-gzip", "deflate"):
-        raise PayloadError(415, "unsupported Content-Encoding; use gzip, deflate or none")
+    wbits = zlib.MAX_WBITS | (16 if coding != "deflate" else 0)
+    view = memoryview(body)
     out = bytearray()
-    rest = body
+    offset = 0
     try:
-        while True:
-            wbits = zlib.MAX_WBITS | (16 if coding != "deflate" else 0)
+        while True:  # one member per round
             inflater = zlib.decompressobj(wbits)
-            out += inflater.decompress(rest, limit + 1 - len(out))
-            if len(out) > limit or inflater.unconsumed_tail:
-                raise PayloadError(413, f"decompressed body exceeds {limit} bytes")
-            if not inflater.eof:
-                raise PayloadError(400, f"truncated {coding} body")
-            rest = inflater.unused_data
-            if coding == "deflate" or not rest.strip(b"\0"):
+            feed = _FIRST_FEED
+            while not inflater.eof:
+                if offset >= len(view):
+                    raise PayloadError(400, f"truncated {coding} body")
+                piece = view[offset : offset + feed]
+                offset += len(piece)
+                feed = min(2 * feed, _MAX_FEED)
+                out += inflater.decompress(piece, limit + 1 - len(out))
+                if len(out) > limit or inflater.unconsumed_tail:
+                    raise PayloadError(413, f"decompressed body exceeds {limit} bytes")
+            offset -= len(inflater.unused_data)
+            rest = view[offset:]
+            if coding == "deflate" or not rest or (rest[0] == 0 and not bytes(rest).strip(b"\0")):
                 return bytes(out)  # gzip may hold several members; trailing zeros are padding
     except zlib.error as exc:
         raise PayloadError(400, f"corrupt {coding} body") from exc

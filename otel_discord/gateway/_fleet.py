@@ -214,7 +214,7 @@ class Fleet:
         instance_rules: Alert rules evaluated per sender on its own readings (named in alerts).
         repeat_s: How often a firing per-sender alert repeats.
         silence_after_s: Floor of the silence limit (see module docstring).
-        max_senders: Senders tracked at once; metrics from more are refused.
+        max_senders: Senders tracked at once; a new one beyond evicts the quietest.
         since_ns: Counters that started before this (unix ns) are baselines, not new counts.
         clock: Monotonic seconds.
     """
@@ -238,18 +238,23 @@ class Fleet:
         self._lock = threading.Lock()
         self._senders: dict[AttrKey, SenderState] = {}
         self._transitions: list[Transition] = []
+        self.evicted = 0
+        """Senders forgotten early to make room for new ones."""
 
     # -- intake ----------------------------------------------------------------------------
 
     def sender(self, resource: Resource) -> SenderState | None:
-        """The state of the process behind ``resource`` (registered on first sight)."""
+        """The state of the process behind ``resource`` (registered on first sight).
+
+        Never None today (a full table evicts); Optional for callers written before that.
+        """
         sender = sender_of(resource)
         now = self._clock()
         with self._lock:
             state = self._senders.get(sender.key)
             if state is None:
                 if len(self._senders) >= self._max_senders:
-                    return None
+                    self._evict_quietest()
                 state = SenderState(
                     sender,
                     resource,
@@ -262,6 +267,18 @@ class Fleet:
                 self._senders[sender.key] = state
             state.last_seen_s = now
             return state
+
+    def _evict_quietest(self) -> None:
+        """Make room: forget the sender quiet the longest (silent ones first).
+
+        A full table must not lock out a new process for an hour (until the quiet
+        ones are forgotten): throwaway sender ids go first, live processes last.
+        """
+        key, _ = min(
+            self._senders.items(), key=lambda item: (not item[1].silent, item[1].last_seen_s)
+        )
+        del self._senders[key]
+        self.evicted += 1
 
     def _unique_label(self, label: str) -> str:
         taken = {s.label for s in self._senders.values()}

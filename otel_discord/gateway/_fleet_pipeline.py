@@ -33,9 +33,9 @@ from otel_discord.gateway._render import (
     IngestFigures,
     annotate_activity,
     render_roster,
-    render_silence,
 )
 from otel_discord.gateway._settings import GatewaySettings
+from otel_discord.gateway._silence import silence_embeds
 from otel_discord.intake.route import take_logs, take_spans
 from otel_discord.monitors import Monitors, alert_item
 from otel_discord.monitors.defaults import default_rules
@@ -150,8 +150,9 @@ class FleetPipeline:
 
     def merge_metrics(self) -> None:
         """Announce silent/returning processes, then feed the merged fleet export."""
-        for kind, state, seconds in self.fleet.check_silence():
-            embed = render_silence(kind, state, seconds, time_ns=self.pipeline.now_ns())
+        for kind, embed in silence_embeds(
+            self.fleet.check_silence(), time_ns=self.pipeline.now_ns()
+        ):
             priority = Priority.ERROR if kind == "silent" else Priority.WARNING
             self.pipeline.submit(Channel.LOGS, StaticItem([embed], priority=priority, urgent=True))
         self.pipeline.service = self.fleet.describe()

@@ -26,7 +26,7 @@ from otel_discord.gateway._fleet_pipeline import FleetPipeline
 from otel_discord.gateway._intake import IngestStats, Intake, Work, new_stats
 from otel_discord.gateway._metrics_in import as_metrics_data, metrics_from, point_count
 from otel_discord.gateway._records import logs_from, spans_from
-from otel_discord.gateway._server import Receiver
+from otel_discord.gateway._server import Endpoint, Receiver
 from otel_discord.gateway._settings import GatewaySettings
 from otel_discord.gateway._values import Interner
 
@@ -64,20 +64,26 @@ class Gateway:
             clock=clock,
             figures=self.stats.figures,
         )
-        self.intake = Intake(self.settings.queue_items)
+        self.intake = Intake(self.settings.queue_items, self.settings.queue_bytes)
         self._interner = Interner()
-        self._receiver = Receiver(self)
+        self._receiver = Receiver(
+            self.settings, Endpoint(self.authorized, self.accept, self.stats.add)
+        )
         self._started = False
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> Gateway:
-        """Start the pipeline, the intake worker and the listener; returns self."""
+        """Start the listener, the pipeline and the intake worker; returns self.
+
+        Raises:
+            ConfigError: the address cannot be bound (in use, or not this machine's).
+        """
         if not self._started:
+            self._receiver.start()  # binds first: a bind error leaves nothing running
             self._started = True
             self.pipeline.start()
             self.intake.start()
-            self._receiver.start()
         return self
 
     @property
@@ -145,7 +151,7 @@ class Gateway:
             ingest = self.pipeline.ingest_spans if kind is TRACES else self.pipeline.ingest_logs
             work = [functools.partial(ingest, r, items) for r, items in converted.groups]
             size, rejected, reason = converted.count, converted.rejected, converted.reason
-        if work and not self.intake.offer(size, work):
+        if work and not self.intake.offer(size, work, request.ByteSize()):
             return self._busy(encoding)
         self.stats.add(items=size, rejected=rejected)
         body = encode_response(kind, encoding, rejected=rejected, message=reason)

@@ -1,9 +1,9 @@
 """The bounded queue between HTTP threads and the pipeline, and the receiver's counters.
 
 HTTP threads decode and convert; one worker feeds the pipeline in arrival order.
-When the queue holds ``max_items`` spans, records and points, new requests are
-refused so senders back off (429 + Retry-After) instead of the gateway growing
-without bound.
+When the queue holds ``max_items`` spans, records and points (or ``max_bytes`` of
+their requests as received), new requests are refused so senders back off
+(429 + Retry-After) instead of the gateway growing without bound.
 """
 
 from __future__ import annotations
@@ -53,10 +53,12 @@ def new_stats() -> IngestStats:
 class Intake:
     """One worker thread draining a queue bounded by item count."""
 
-    def __init__(self, max_items: int) -> None:
+    def __init__(self, max_items: int, max_bytes: int | None = None) -> None:
         self._max_items = max_items
-        self._queue: deque[tuple[int, Sequence[Work]]] = deque()
+        self._max_bytes = max_bytes
+        self._queue: deque[tuple[int, int, Sequence[Work]]] = deque()
         self._queued = 0
+        self._queued_bytes = 0
         self._busy = False
         self._cond = threading.Condition()
         self._closed = False
@@ -71,13 +73,26 @@ class Intake:
     def closed(self) -> bool:
         return self._closed
 
-    def offer(self, size: int, work: Sequence[Work]) -> bool:
-        """Queue ``work`` (``size`` items); False when full or closed (answered 429 / 503)."""
+    def offer(self, size: int, work: Sequence[Work], nbytes: int = 0) -> bool:
+        """Queue ``work`` (``size`` items, ``nbytes`` on the wire); False when full or closed.
+
+        Full is either bound: items, or (when set) bytes; answered 429, or 503 when closed.
+        """
         with self._cond:
-            if self._closed or (self._queued and self._queued + size > self._max_items):
+            over_bytes = (
+                self._max_bytes is not None
+                and self._queued_bytes > 0
+                and self._queued_bytes + nbytes > self._max_bytes
+            )
+            if (
+                self._closed
+                or over_bytes
+                or (self._queued and self._queued + size > self._max_items)
+            ):
                 return False
-            self._queue.append((size, work))
+            self._queue.append((size, nbytes, work))
             self._queued += size
+            self._queued_bytes += nbytes
             self._cond.notify_all()
         return True
 
@@ -118,7 +133,7 @@ class Intake:
                     self._cond.wait()
                 if not self._queue:
                     return
-                size, work = self._queue.popleft()
+                size, nbytes, work = self._queue.popleft()
                 self._busy = True
             try:
                 for job in work:
@@ -129,5 +144,6 @@ class Intake:
             finally:
                 with self._cond:
                     self._queued -= size
+                    self._queued_bytes -= nbytes
                     self._busy = False
                     self._cond.notify_all()

@@ -19,10 +19,18 @@ DEFAULT_MAX_BODY_BYTES: Final = 8 * 1024 * 1024
 """Request body limit, compressed and decompressed: larger bodies get 413."""
 DEFAULT_QUEUE_ITEMS: Final = 200_000
 """Spans, log records and data points waiting for the pipeline before senders get 429."""
+DEFAULT_QUEUE_BYTES: Final = 128 * 1024 * 1024
+"""Requests (as received) waiting for the pipeline before senders get 429."""
 DEFAULT_REQUEST_TIMEOUT_S: Final = 10.0
 DEFAULT_MERGE_INTERVAL_S: Final = 15.0
 DEFAULT_SILENCE_AFTER_S: Final = 90.0
-DEFAULT_MAX_CONNECTIONS: Final = 128
+DEFAULT_MAX_CONNECTIONS: Final = 512
+DEFAULT_MAX_CONNECTIONS_PER_CLIENT: Final = 32
+"""Enough for a Collector's parallel exporters; one address cannot take every slot."""
+DEFAULT_MAX_INFLIGHT_BYTES: Final = 64 * 1024 * 1024
+"""Request bodies held at once across all requests (as read, and once inflated)."""
+MIN_TOKEN_CHARS: Final = 16
+"""A shorter bearer token is guessable; ``secrets.token_urlsafe(24)`` gives 32 characters."""
 DEFAULT_MAX_SENDERS: Final = 1024
 
 
@@ -46,11 +54,15 @@ class GatewaySettings:
         token: Bearer token senders must present; None means no authentication.
         max_body_bytes: Body limit before and after decompression (413 above it).
         queue_items: Items waiting for the pipeline before senders are told to back off (429).
-        request_timeout_s: Longest wait for a request's next bytes (and for the whole body).
+        queue_bytes: Bytes of requests waiting for the pipeline before the same 429.
+        request_timeout_s: Deadline for a request's headers (from the connection's opening
+            or its previous answer), and again for its whole body.
         merge_interval_s: How often the merged fleet metrics feed snapshots and monitors.
         silence_after_s: A sender quiet this long (or three of its export intervals) is silent.
         max_connections: Concurrent connections; more are answered 503 at once.
-        max_senders: Distinct processes tracked; metrics of more are rejected.
+        max_connections_per_client: Concurrent connections from one address (503 above).
+        max_inflight_bytes: Bodies held at once across all requests (503 + Retry-After above).
+        max_senders: Distinct processes tracked; a new one beyond evicts the longest quiet.
     """
 
     host: str = "127.0.0.1"
@@ -58,17 +70,28 @@ class GatewaySettings:
     token: str | None = field(default=None, repr=False)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     queue_items: int = DEFAULT_QUEUE_ITEMS
+    queue_bytes: int = DEFAULT_QUEUE_BYTES
     request_timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S
     merge_interval_s: float = DEFAULT_MERGE_INTERVAL_S
     silence_after_s: float = DEFAULT_SILENCE_AFTER_S
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    max_connections_per_client: int = DEFAULT_MAX_CONNECTIONS_PER_CLIENT
+    max_inflight_bytes: int = DEFAULT_MAX_INFLIGHT_BYTES
     max_senders: int = DEFAULT_MAX_SENDERS
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
             msg = f"gateway port must be 0..65535, got {self.port}"
             raise ConfigError(msg)
-        for name in ("max_body_bytes", "queue_items", "max_connections", "max_senders"):
+        for name in (
+            "max_body_bytes",
+            "queue_items",
+            "queue_bytes",
+            "max_connections",
+            "max_connections_per_client",
+            "max_inflight_bytes",
+            "max_senders",
+        ):
             if getattr(self, name) < 1:
                 msg = f"gateway {name} must be at least 1, got {getattr(self, name)}"
                 raise ConfigError(msg)
@@ -76,10 +99,19 @@ class GatewaySettings:
             if not getattr(self, name) > 0:
                 msg = f"gateway {name} must be positive, got {getattr(self, name)}"
                 raise ConfigError(msg)
+        if self.max_inflight_bytes < self.max_body_bytes:
+            msg = (
+                f"gateway max_inflight_bytes ({self.max_inflight_bytes}) must be at least "
+                f"max_body_bytes ({self.max_body_bytes})"
+            )
+            raise ConfigError(msg)
         if self.token is not None and (
-            not self.token.strip() or any(c.isspace() for c in self.token)
+            len(self.token) < MIN_TOKEN_CHARS or any(c.isspace() for c in self.token)
         ):
-            msg = "gateway token must be non-empty and contain no whitespace"
+            msg = (
+                f"gateway token ({TOKEN_ENV} or --token) must be at least {MIN_TOKEN_CHARS} "
+                "characters without whitespace"
+            )
             raise ConfigError(msg)
         if self.token is None and not is_loopback(self.host):
             msg = (

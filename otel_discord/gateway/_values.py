@@ -19,6 +19,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope as SdkScope
 
 CACHE_SIZE: Final = 4096
+WIRE_TEXT_CHARS: Final = 16384
+"""Longest string kept from the wire: head and tail of it (no embed shows more; see
+``render.intake_clip``), so a 6 MiB attribute never sits in the intake queue whole."""
 _PRIMITIVES: Final = (str, bool, int, float)
 
 
@@ -31,7 +34,15 @@ def any_value(value: AnyValue) -> Any:
         return [any_value(item) for item in value.array_value.values]
     if kind == "kvlist_value":
         return {kv.key: any_value(kv.value) for kv in value.kvlist_value.values}
-    return getattr(value, kind)
+    plain = getattr(value, kind)
+    if kind == "string_value" and len(plain) > WIRE_TEXT_CHARS:
+        return _head_and_tail(plain)
+    return plain
+
+
+def _head_and_tail(text: str) -> str:
+    half = WIRE_TEXT_CHARS // 2
+    return f"{text[:half]}\n… {len(text) - 2 * half} characters cut …\n{text[-half:]}"
 
 
 def attribute_value(value: AnyValue) -> Any:

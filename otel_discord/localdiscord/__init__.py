@@ -7,13 +7,19 @@ on Discord too:
 - ``POST /api/v10/webhooks/{id}/{token}`` (``?wait=true`` returns the message
   object, else 204) and ``POST /api/v10/channels/{id}/messages`` with
   ``Authorization: Bot <token>``; ``GET`` of a webhook or channel for checks.
+- Get, Edit (``PATCH``) and Delete of one message on both routes
+  (``.../webhooks/{id}/{token}/messages/{message_id}``,
+  ``/channels/{id}/messages/{message_id}``): edits are validated like creates, run
+  in buckets of their own, and answer 404 code 10008 for an unknown or deleted
+  message and 403 code 50005 for a bot editing another author's.
 - Validation of every limit (counted in code points after stripping), answered
   with 400 code 50035 and Discord's nested ``errors`` shape, 50006 for empty
   messages, 50109 for bad JSON, 413 code 40005 for oversized bodies.
 - 401 (50027 or 0), 403 (50001 / 50013), 404 (10015 / 10003) like Discord.
 - ``X-RateLimit-*`` headers on every answer and 429s per webhook (scope user),
   per channel across all its posters (scope shared, code 20028) and global.
-- Faults on demand (``inject(Fault.X)``), ``delete_webhook``, ``down()``/``up()``.
+- Faults on demand (``inject(Fault.X)``), ``delete_webhook``, ``delete_message``,
+  ``down()``/``up()``.
 - Violations recorded, never raised: sending while ``Remaining`` was 0, ignoring
   ``retry_after``, missing or permissive ``allowed_mentions``, unknown JSON keys,
   coming back after 401/403/404, no ``DiscordBot (...)`` User-Agent, unversioned
@@ -30,7 +36,9 @@ Usage::
         print(srv.embeds("logs"), srv.stats())
 
 Read API over HTTP (for a preview page): ``GET /_local/messages?channel=NAME&after=ID``
-returns ``{"messages": [...]}``; ``GET /_local/channels``, ``/_local/violations`` and
+returns ``{"messages": [...]}`` (each as it is now, with ``edited_at``);
+``GET /_local/changes?channel=NAME&since=REVISION`` the edits and deletions since
+then; ``GET /_local/channels``, ``/_local/violations`` and
 ``/_local/stats`` return the other records. None of them ever includes a token.
 
 Tests reach it through :mod:`otel_discord.testing` (its public face, with the

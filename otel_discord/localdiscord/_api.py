@@ -8,6 +8,7 @@ bucket, the body, then the channel's shared limit.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from otel_discord.localdiscord import _routes as r
+from otel_discord.localdiscord._message_routes import answer_message_route
 from otel_discord.localdiscord._model import Fault, Message, Stats, Violation, ViolationKind
 from otel_discord.localdiscord._ratelimit import Bucket, bucket_hash, retry_after_header
 from otel_discord.localdiscord._routes import Reply, Route
@@ -150,6 +152,10 @@ class LocalDiscord:
         self._refused: set[str] = set()
         self._faults: list[_Armed] = []
         self.messages: list[Message] = []
+        self.revision = 0
+        """Counts creates, edits and deletes, so a viewer can ask what changed since."""
+        self.deleted: list[tuple[int, Message]] = []
+        """(revision, message) of deleted messages, for viewers that show them."""
         self.violations: list[Violation] = []
         self.internal_errors: list[str] = []
         self._reset_stats()
@@ -167,6 +173,7 @@ class LocalDiscord:
 
     def clear(self) -> None:
         self.messages.clear()
+        self.deleted.clear()
         self.violations.clear()
         self.internal_errors.clear()
         self._reset_stats()
@@ -302,11 +309,19 @@ class LocalDiscord:
         if isinstance(target, Reply):
             return target
         key = f"{call.method}:{target.bucket_key}"
+        if call.route.message_id is not None:
+            key += ":message"  # Edit/Get/Delete Message: a bucket of its own per method
         bucket = self._buckets.setdefault(key, Bucket(*self._webhook_limit))
         limited = self._route_gate(call, key, bucket)
         if limited is not None:
             return limited
         rl = bucket.headers(call.now, bucket_hash(f"{call.method} {call.route.template}"))
+        return self._answer(call, target, key, rl)
+
+    def _answer(self, call: _Call, target: _Target, key: str, rl: dict[str, str]) -> Reply:
+        """The route's own work, once the caller is known and within its limits."""
+        if call.route.message_id is not None:
+            return answer_message_route(self, call, target, rl)
         if call.method == "GET":
             return r.json_reply(200, self._describe(target), rl)
         return self._post(call, target, key, rl)
@@ -384,7 +399,7 @@ class LocalDiscord:
 
     def _resolve(self, call: _Call) -> _Target | Reply:
         route = call.route
-        if route.kind == "webhook":
+        if route.kind in ("webhook", "webhook_message"):
             hook = self._webhooks.get(route.major)
             if hook is None or hook.deleted:
                 return self._refuse(f"404:webhook:{route.major}", r.UNKNOWN_WEBHOOK, call)
@@ -538,8 +553,11 @@ class LocalDiscord:
             author=author,
             payload=payload,
             received_at=time.time(),
+            author_id=_author_id(target),
             files=tuple(files or ()),
         )
+        self.revision += 1
+        message = dataclasses.replace(message, revision=self.revision)
         self.messages.append(message)
         return message
 
@@ -569,6 +587,7 @@ class LocalDiscord:
             path,
             query,
             messages=self.messages,
+            deleted=self.deleted,
             violations=self.violations,
             stats=self.stats(),
             channels=self.channels_json(),

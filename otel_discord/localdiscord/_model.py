@@ -69,6 +69,12 @@ class Message:
     payload: dict[str, Any]
     received_at: float
     """Wall-clock time (``time.time()``) of receipt."""
+    author_id: str = ""
+    """The webhook's or bot's user id (who may edit it)."""
+    edited_at: float | None = None
+    """Wall-clock time of the last accepted edit (None: never edited)."""
+    revision: int = 0
+    """The server's change counter when this message was last created or edited."""
     files: tuple[StoredFile, ...] = ()
     """Files uploaded with the message (multipart ``files[n]``), in memory."""
 
@@ -90,6 +96,8 @@ class Message:
             "author": self.author,
             "payload": self.payload,
             "received_at": self.received_at,
+            "edited_at": self.edited_at,
+            "revision": self.revision,
             "attachments": [f.to_json(f.path) for f in self.files],
         }
 

@@ -17,7 +17,19 @@ _PATTERNS: Final = (
         re.compile(_VERSION + r"/webhooks/(?P<major>\d+)/(?P<token>[^/]+)/?$"),
         {"POST", "GET"},
     ),
+    (
+        "webhook_message",
+        re.compile(
+            _VERSION + r"/webhooks/(?P<major>\d+)/(?P<token>[^/]+)/messages/(?P<message>\d+)/?$"
+        ),
+        {"GET", "PATCH", "DELETE"},
+    ),
     ("channel_messages", re.compile(_VERSION + r"/channels/(?P<major>\d+)/messages/?$"), {"POST"}),
+    (
+        "channel_message",
+        re.compile(_VERSION + r"/channels/(?P<major>\d+)/messages/(?P<message>\d+)/?$"),
+        {"GET", "PATCH", "DELETE"},
+    ),
     ("channel", re.compile(_VERSION + r"/channels/(?P<major>\d+)/?$"), {"GET"}),
 )
 
@@ -29,12 +41,14 @@ class Route:
     """A matched API route; ``token`` is a webhook token and never shown."""
 
     kind: str
-    """``webhook``, ``channel_messages`` or ``channel``."""
+    """``webhook``, ``webhook_message``, ``channel_messages``, ``channel_message``, ``channel``."""
     version: str | None
     major: str
     """The webhook id or channel id: the major parameter of the bucket."""
     methods: frozenset[str]
     token: str = field(default="", repr=False)
+    message_id: str | None = None
+    """The message a ``webhook_message`` or ``channel_message`` route names."""
 
     @property
     def redacted(self) -> str:
@@ -42,6 +56,10 @@ class Route:
         prefix = "/api" if self.version is None else f"/api/v{self.version}"
         if self.kind == "webhook":
             return f"{prefix}/webhooks/{self.major}/***"
+        if self.kind == "webhook_message":
+            return f"{prefix}/webhooks/{self.major}/***/messages/{self.message_id}"
+        if self.kind == "channel_message":
+            return f"{prefix}/channels/{self.major}/messages/{self.message_id}"
         if self.kind == "channel_messages":
             return f"{prefix}/channels/{self.major}/messages"
         return f"{prefix}/channels/{self.major}"
@@ -51,6 +69,8 @@ class Route:
         """The route without its parameters, which Discord's bucket hash is derived from."""
         return {
             "webhook": "/webhooks/{webhook.id}/{webhook.token}",
+            "webhook_message": "/webhooks/{webhook.id}/{webhook.token}/messages/{message.id}",
+            "channel_message": "/channels/{channel.id}/messages/{message.id}",
             "channel_messages": "/channels/{channel.id}/messages",
             "channel": "/channels/{channel.id}",
         }[self.kind]
@@ -61,8 +81,16 @@ def match_route(path: str) -> Route | None:
     for kind, pattern, methods in _PATTERNS:
         match = pattern.match(path)
         if match is not None:
-            token = match.groupdict().get("token") or ""
-            return Route(kind, match["version"], match["major"], frozenset(methods), token)
+            groups = match.groupdict()
+            token = groups.get("token") or ""
+            return Route(
+                kind,
+                match["version"],
+                match["major"],
+                frozenset(methods),
+                token,
+                groups.get("message"),
+            )
     return None
 
 
@@ -105,6 +133,8 @@ UNAUTHORIZED: Final = (401, 0, "401: Unauthorized")
 INVALID_WEBHOOK_TOKEN: Final = (401, 50027, "Invalid Webhook Token")
 UNKNOWN_WEBHOOK: Final = (404, 10015, "Unknown Webhook")
 UNKNOWN_CHANNEL: Final = (404, 10003, "Unknown Channel")
+UNKNOWN_MESSAGE: Final = (404, 10008, "Unknown Message")
+NOT_AUTHOR: Final = (403, 50005, "Cannot edit a message authored by another user")
 MISSING_ACCESS: Final = (403, 50001, "Missing Access")
 MISSING_PERMISSIONS: Final = (403, 50013, "Missing Permissions")
 EMPTY_MESSAGE: Final = (400, 50006, "Cannot send an empty message")

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from otel_discord._host_header import host_allowed
 from otel_discord._http_server import BackgroundServer, QuietThreadingHTTPServer
 from otel_discord.localdiscord._api import PERMISSIONS, Limit, LocalDiscord
 from otel_discord.localdiscord._model import Fault, Message, Stats, Violation
@@ -76,6 +77,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         api = self.owner._api
         headers = {name.lower(): value for name, value in self.headers.items()}
+        bound = self.owner._background
+        if not host_allowed(headers.get("host"), bound.host, bound.port):
+            reply = Reply(403, b'{"message": "403: Host not allowed", "code": 0}', close=True)
+            reply.headers["Content-Type"] = "application/json"
+            self._send(reply)
+            return
         body = self._read_body(headers, api.body_cap(headers))
         if isinstance(body, Reply):
             self._send(body)
@@ -299,6 +306,18 @@ class DiscordServer:
         granted = frozenset(PERMISSIONS if permissions is None else permissions)
         with self._api.lock:
             self._api.add_bot(token, name, granted)
+
+    def delete_message(self, message_id: str) -> None:
+        """Delete a message as a moderator would: it answers 404 code 10008 from now on."""
+        with self._api.lock:
+            for i, message in enumerate(self._api.messages):
+                if message.id == message_id:
+                    del self._api.messages[i]
+                    self._api.revision += 1
+                    self._api.deleted.append((self._api.revision, message))
+                    return
+        msg = f"no message with id {message_id}"
+        raise KeyError(msg)
 
     # ----- faults -----
 

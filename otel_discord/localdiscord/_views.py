@@ -71,6 +71,7 @@ def local_view(
     *,
     messages: list[Message],
     violations: list[Violation],
+    deleted: list[tuple[int, Message]] | None = None,
     stats: Stats,
     channels: list[dict[str, Any]],
 ) -> Reply:
@@ -94,6 +95,35 @@ def local_view(
             m.to_json() for m in messages if int(m.id) > int(after) and channel in (None, m.channel)
         ]
         return r.json_reply(200, {"messages": found}, nocache)
+    if path == "/_local/changes":
+        return changes_view(query, messages, deleted or [], nocache)
     if path in views:
         return r.json_reply(200, views[path](), nocache)
     return r.error(*r.NOT_FOUND)
+
+
+def changes_view(
+    query: dict[str, list[str]],
+    messages: list[Message],
+    deleted: list[tuple[int, Message]],
+    headers: dict[str, str],
+) -> Reply:
+    """``GET /_local/changes?channel=NAME&since=REVISION``: edits and deletions since then.
+
+    Answers ``{"revision": N, "edited": [...], "deleted": [ids]}`` so a viewer that
+    polls new messages by id can also redraw edited ones in place.
+    """
+    channel = query.get("channel", [None])[-1]
+    since = query.get("since", ["0"])[-1]
+    if not since.isdigit():
+        return r.error(400, 0, "since must be a revision number", headers)
+    after = int(since)
+    edited = [
+        m.to_json()
+        for m in messages
+        if m.edited_at is not None and m.revision > after and channel in (None, m.channel)
+    ]
+    gone = [m.id for rev, m in deleted if rev > after and channel in (None, m.channel)]
+    latest = max([m.revision for m in messages] + [rev for rev, _ in deleted] + [after])
+    body = {"revision": latest, "edited": edited, "deleted": gone}
+    return r.json_reply(200, body, headers)

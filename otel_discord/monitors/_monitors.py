@@ -21,6 +21,7 @@ from opentelemetry.sdk.metrics.export import MetricsData
 from otel_discord.channels import Channel
 from otel_discord.config import DiscordConfig
 from otel_discord.delivery.item import Item, LatestItem, Priority, StaticItem
+from otel_discord.delivery.live import LiveMessage
 from otel_discord.delivery.stats import DeliveryStats
 from otel_discord.monitors import defaults as keys
 from otel_discord.monitors.defaults import default_rules
@@ -28,10 +29,15 @@ from otel_discord.monitors.derived import NS_PER_MIN, RateWindow, disconnected_s
 from otel_discord.monitors.health import HealthInputs, HealthPolicy, HealthReport, assess
 from otel_discord.monitors.render import render_alert, render_health, render_startup
 from otel_discord.monitors.rules import AlertEvaluator, AlertEvent, AlertRule
+from otel_discord.monitors.status_message import StatusMessage
 from otel_discord.render.types import Embed
 from otel_discord.scheduler import Scheduler
 from otel_discord.version import __version__
 
+FULL_CHECK_CADENCE: Final = (
+    "in full on status changes and hourly; the status message shows every check"
+)
+"""The health embed's footer when the status message carries the checks in between."""
 RSS_SAMPLE_EVERY_NS: Final = 60_000_000_000
 """One RSS sample a minute at most, whatever the export interval."""
 RSS_SAMPLES: Final = 240
@@ -58,6 +64,7 @@ class MonitorSource(Protocol):
     def readings(self) -> dict[str, float]: ...
     def delivery_stats(self) -> Mapping[Channel, DeliveryStats]: ...
     def submit(self, channel: Channel, item: Item) -> None: ...
+    def live_message(self, channel: Channel) -> LiveMessage | None: ...
 
 
 def alert_item(event: AlertEvent, *, service: str, host: str | None) -> StaticItem:
@@ -100,6 +107,31 @@ class Monitors:
         self._last_report: HealthReport | None = None
         self._last_delivery: dict[str, DeliveryStats] = {}
         self._last_check = (source.now_ns(), source.errors_seen)
+        self.status = self._status_message()
+
+    def _status_message(self) -> StatusMessage | None:
+        source = self._source
+        if not source.config.status_message:
+            return None
+        live = source.live_message(Channel.DIAGNOSTICS)
+        if live is None:
+            return None
+        return StatusMessage(
+            live,
+            clock_ns=source.now_ns,
+            identity=lambda: (source.service, source.host),
+            health_interval_s=source.config.health_interval_ms / 1000,
+        )
+
+    def status_started(self) -> None:
+        """Post the status message (the pipeline starts)."""
+        if self.status is not None:
+            self.status.start(self._source.errors_seen)
+
+    def status_stopped(self) -> None:
+        """Edit the status message to "Stopped" (the pipeline shuts down cleanly)."""
+        if self.status is not None:
+            self.status.stopped(self._source.errors_seen)
 
     @property
     def rules(self) -> tuple[AlertRule, ...]:
@@ -157,6 +189,8 @@ class Monitors:
             values[keys.ERRORS_PER_MIN] = rate
         events = self.evaluator.evaluate(values, now)
         for event in events:
+            if self.status is not None:
+                self.status.note_alert(event)
             item = alert_item(event, service=self._source.service, host=self._source.host)
             self._source.submit(Channel.LOGS, item)
         return events
@@ -190,14 +224,19 @@ class Monitors:
             self._last_report = report
             self._last_delivery = delivery
             self._last_check = (now, errors)
-        embed = render_health(
-            report,
-            service=source.service,
-            host=source.host,
-            time_ns=now,
-            interval_s=source.config.health_interval_ms / 1000,
+        full = self.status is None or self.status.after_health(
+            report, values, source.errors_seen, now
         )
-        source.submit(Channel.DIAGNOSTICS, LatestItem([embed], key="monitors:health"))
+        if full:  # with a status message, only changes and an hourly check post in full
+            embed = render_health(
+                report,
+                service=source.service,
+                host=source.host,
+                time_ns=now,
+                interval_s=source.config.health_interval_ms / 1000,
+                cadence=None if self.status is None else FULL_CHECK_CADENCE,
+            )
+            source.submit(Channel.DIAGNOSTICS, LatestItem([embed], key="monitors:health"))
         return report
 
     # -- start-up --------------------------------------------------------------------------

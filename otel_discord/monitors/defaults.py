@@ -7,6 +7,7 @@ and how many shards are disconnected (shards minus connected shards).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Final
 
 from otel_discord.config import DiscordConfig
@@ -34,10 +35,27 @@ ERROR_RATE_FLOOR_PER_MIN: Final = 10.0
 ERROR_SPIKE_FACTOR: Final = 3.0
 ERROR_RATE_WINDOW_S: Final = 60.0
 DISCONNECTED_FOR_S: Final = 60.0
+THRESHOLD_RULES: Final = frozenset({"cpu", "memory", "disk", "latency", "event_loop_lag"})
+"""Rules on a plain threshold, whose ``for`` ``OTEL_EXPORTER_DISCORD_ALERT_FOR`` sets.
+
+Unset, each keeps its own: CPU and memory 3 minutes, disk and gateway latency 2,
+event-loop lag 1. The error-rate spike (at once) and disconnection (1 minute) keep theirs.
+"""
 
 
 def default_rules(config: DiscordConfig) -> list[AlertRule]:
     """CPU, memory, disk, latency, event-loop lag, error spikes and disconnection."""
+    rules = _rules(config)
+    if config.alert_for_ms is None:
+        return rules
+    for_s = config.alert_for_ms / 1000
+    return [
+        dataclasses.replace(rule, for_s=for_s) if rule.name in THRESHOLD_RULES else rule
+        for rule in rules
+    ]
+
+
+def _rules(config: DiscordConfig) -> list[AlertRule]:
     return [
         AlertRule(
             "cpu",

@@ -116,7 +116,7 @@ def score_colour(score: int) -> int:
 
 
 def score_label(score: int) -> str:
-    return "Good" if score >= GOOD_SCORE else "Degraded" if score >= FAIR_SCORE else "Poor"
+    return "Good" if score >= GOOD_SCORE else "Degraded" if score >= FAIR_SCORE else "Critical"
 
 
 def bar(fraction: float, width: int = BAR_WIDTH) -> str:
@@ -183,8 +183,9 @@ def render_health(
     host: str | None,
     time_ns: int,
     interval_s: float,
+    cadence: str | None = None,
 ) -> Embed:
-    """The health check for the diagnostics channel."""
+    """The health check for the diagnostics channel (``cadence`` overrides "health every")."""
     fields: list[dict[str, object]] = []
     if report.components:
         fields.append(
@@ -224,7 +225,9 @@ def render_health(
         "description": _summary(report),
         "color": score_colour(report.score),
         "fields": fields,
-        "footer": style.footer(service, host, f"health every {human_duration(interval_s)}"),
+        "footer": style.footer(
+            service, host, cadence or f"health every {human_duration(interval_s)}"
+        ),
         "timestamp": style.iso(time_ns),
     }
 

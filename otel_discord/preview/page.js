@@ -466,6 +466,12 @@
     for (const embed of Array.isArray(payload.embeds) ? payload.embeds : []) {
       if (embed !== null && typeof embed === "object") node.append(embedNode(embed, files));
     }
+    const edited = Number(message.edited_at);
+    if (message.edited_at !== null && message.edited_at !== undefined && Number.isFinite(edited)) {
+      const mark = el("span", "edited", "(edited)");
+      mark.title = new Date(edited * 1000).toString();
+      node.append(mark);
+    }
     return node;
   }
 
@@ -475,6 +481,7 @@
     constructor(section) {
       this.name = section.dataset.channel;
       this.after = "0";
+      this.revision = "0";
       this.total = 0;
       this.last = null; // {author, when} of the newest message shown
       this.count = section.querySelector(".count");
@@ -490,6 +497,32 @@
       const data = await response.json();
       const messages = Array.isArray(data.messages) ? data.messages : [];
       if (messages.length) this.show(messages);
+      await this.pollChanges();
+    }
+
+    // Edits redraw a message in place (marked "(edited)"); deletions remove it.
+    async pollChanges() {
+      const query = `channel=${encodeURIComponent(this.name)}&since=${encodeURIComponent(this.revision)}`;
+      const response = await fetch(`/_local/changes?${query}`, { cache: "no-store" });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const data = await response.json();
+      for (const message of Array.isArray(data.edited) ? data.edited : []) {
+        const old = this.find(message.id);
+        if (old === null) continue; // not shown yet: the next poll brings it as it is now
+        const when = new Date(Number(message.received_at) * 1000);
+        old.replaceWith(messageNode(message, when, old.classList.contains("grouped")));
+      }
+      for (const id of Array.isArray(data.deleted) ? data.deleted : []) {
+        const old = this.find(id);
+        if (old !== null) old.remove();
+      }
+      if (Number.isSafeInteger(data.revision)) this.revision = String(data.revision);
+    }
+
+    find(id) {
+      const text = str(id);
+      if (!/^\d+$/.test(text)) return null;
+      return this.list.querySelector(`article.msg[data-id="${text}"]`);
     }
 
     show(messages) {

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from otel_discord.render import limits
+from otel_discord.render.json_safe import json_safe
 from otel_discord.render.text import clip, clip_markdown
 from otel_discord.render.types import Embed, Payload
 
@@ -57,7 +58,8 @@ _LOOKALIKE: Final = str.maketrans({"o": "\u043e", "O": "\u041e", "e": "\u0435", 
 
 
 def _text(value: object) -> str:
-    return "" if value is None else str(value).strip()
+    """Every text of an embed passes here: stripped and made encodable (see json_safe)."""
+    return "" if value is None else json_safe(str(value).strip())
 
 
 def _counted(embed: Mapping[str, Any]) -> Iterator[str]:

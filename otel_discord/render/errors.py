@@ -14,7 +14,7 @@ from otel_discord.fingerprint import FRAME, is_library
 from otel_discord.records import Occurrence
 from otel_discord.render import limits, style
 from otel_discord.render.frames import display_path, is_own_frame
-from otel_discord.render.text import clip, code_block, human_count, neutralise
+from otel_discord.render.text import clip, code_block, human_bytes, human_count, neutralise
 from otel_discord.render.types import Embed
 
 _CARETS: Final = re.compile(r"^\s*[\^~]+\s*$")
@@ -83,6 +83,8 @@ def render_error(
         parts[0] += f" · seen {human_count(seen[0])}× since {style.clock(seen[1])} UTC"
     if occ.message and (not occ.exc_type or occ.message != occ.exc_message):
         parts.append(clip(neutralise(occ.message), 1500))
+    if occ.original_chars:
+        parts.append(f"_… message of {human_bytes(occ.original_chars)} truncated_")
     if occ.stacktrace:
         parts.append(
             code_block(

@@ -14,6 +14,8 @@ from otel_discord.records import Occurrence
 
 MAX_KINDS: Final = 500
 """Kinds counted separately per window; the rest are summed as "other kinds"."""
+LABEL_CHARS: Final = 256
+"""Characters of a kind's label kept per window (the summary shows 90)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ class StormWindow:
             if len(self._tallies) >= MAX_KINDS:
                 self._other += 1
                 return
-            tally = _Tally(_label(occurrence), occurrence.source)
+            # Shown cut to 90 characters: keep little more per kind (bounded in bytes).
+            tally = _Tally(_label(occurrence)[:LABEL_CHARS], occurrence.source[:LABEL_CHARS])
             self._tallies[kind] = tally
         tally.count += 1
 

@@ -154,7 +154,7 @@ class TestMetrics:
                 provider.force_flush()
             pipeline = exporter._core.pipeline
             pipeline.scheduler.run_now("performance")
-            pipeline.scheduler.run_now("system")
+            pipeline.send_system()
             assert exporter.force_flush(10_000)
         finally:
             instrumentor.uninstrument()

@@ -228,10 +228,9 @@ class TestFleetPipeline:
         for shard in range(4):
             assert f"shard {shard} ms" in process["description"]
         assert "bot · 2 processes on 2 hosts" in process["footer"]["text"]
-        titles = [e["title"] for e in four_channels.embeds(Channel.LOGS)]
-        assert ["🔕 Process silent · host1 · pid 1", "🔕 Process silent · host2 · pid 2"] == sorted(
-            titles
-        )
+        [silence] = four_channels.embeds(Channel.LOGS)  # one notice for both, naming each
+        assert silence["title"].startswith("🔕 2 processes silent since ")
+        assert "`host1 · pid 1`, `host2 · pid 2`" in silence["description"]
 
     def test_fleet_performance_snapshot_carries_a_chart(
         self, four_channels: FourChannels, closing
@@ -248,7 +247,7 @@ class TestFleetPipeline:
             metrics = [_gauge("discord.gateway.latency", points)]
             pipeline.ingest_metrics(state, metrics, _export(state.resource, metrics))
         pipeline.merge_metrics()
-        pipeline.pipeline.send_performance()  # the fleet's snapshots are its hub's
+        pipeline.pipeline.send_performance()  # the composed Pipeline sends the snapshots
         assert pipeline.flush(5.0)
         [message] = four_channels.server.messages(Channel.PERFORMANCE.value)
         assert ["performance.png"] == [f.filename for f in message.files]
@@ -293,3 +292,59 @@ class TestFleetPipeline:
         assert roster["title"] == "🛰️ Fleet · bot · 2 processes on 1 host"
         assert "`h1 · pid 2` shards 2 disconnected" in roster["description"]
         assert "h1 · pid 1" in roster["description"]
+
+
+class TestSenderTable:
+    """A full sender table makes room instead of locking new processes out."""
+
+    def test_full_table_evicts_the_quietest(self) -> None:
+        """4 slots, 4 senders heard at different times: a 5th evicts the one quiet longest."""
+        clock = Clock()
+        fleet = Fleet(max_senders=4, since_ns=T0, clock=clock)
+        for pid in (1, 2, 3, 4):
+            _send(fleet, _resource(pid), _gauge("g", [({}, 1.0)]))
+            clock.now += 10
+        _send(fleet, _resource(1), _gauge("g", [({}, 1.0)]))  # pid 1 heard again: newest
+        newcomer = fleet.sender(_resource(5))
+        assert newcomer is not None
+        assert ["h1 · pid 1", "h1 · pid 3", "h1 · pid 4", "h1 · pid 5"] == [
+            v.label for v in fleet.views()
+        ]
+        assert 1 == fleet.evicted
+
+    def test_silent_go_before_live(self) -> None:
+        """A silent sender is evicted before a live one heard earlier."""
+        clock = Clock()
+        fleet = Fleet(max_senders=2, silence_after_s=30, since_ns=T0, clock=clock)
+        _send(fleet, _resource(1), _gauge("g", [({}, 1.0)]))
+        clock.now += 40
+        fleet.check_silence()  # pid 1 is silent now
+        _send(fleet, _resource(2), _gauge("g", [({}, 1.0)]))
+        clock.now += 1
+        assert fleet.sender(_resource(3)) is not None
+        assert ["h1 · pid 2", "h1 · pid 3"] == [v.label for v in fleet.views()]
+
+
+class TestGroupedSilence:
+    """Many processes going quiet at once: one notice naming them, not one embed each."""
+
+    def test_twelve_silent_one_embed(self, four_channels: FourChannels, closing) -> None:
+        """12 processes stop: exactly one logs embed, '12 processes silent since …'."""
+        clock = Clock()
+        pipeline = FleetPipeline(
+            four_channels.config(), GatewaySettings(silence_after_s=30), clock=clock
+        )
+        closing(pipeline)
+        pipeline.start()
+        for pid in range(1, 13):
+            state = pipeline.fleet.sender(_resource(pid))
+            assert state is not None
+            metrics = [_gauge("discord.gateway.latency", [({}, 0.05)])]
+            pipeline.ingest_metrics(state, metrics, _export(state.resource, metrics))
+        pipeline.merge_metrics()
+        clock.now += 60
+        pipeline.merge_metrics()
+        assert pipeline.flush(5.0)
+        [silence] = four_channels.embeds(Channel.LOGS)
+        assert silence["title"].startswith("🔕 12 processes silent since ")
+        assert 12 == silence["description"].count("`h1 · pid ")

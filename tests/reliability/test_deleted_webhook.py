@@ -21,8 +21,9 @@ def activity(stack: Stack, round_: int) -> None:
             pass
     stack.export()
     stack.telemetry.meter_provider.force_flush()
-    for job in ("analytics", "performance", "system"):
+    for job in ("analytics", "performance"):
         stack.pipeline.scheduler.run_now(job)
+    stack.pipeline.send_system()
 
 
 def counts(stack: Stack) -> dict[Channel, int]:

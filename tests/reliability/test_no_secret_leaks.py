@@ -89,8 +89,9 @@ def run(stack: Stack) -> None:
             stack.app.exception("playback failed")
     stack.export()
     stack.telemetry.meter_provider.force_flush()
-    for job in ("analytics", "performance", "system", "health"):
+    for job in ("analytics", "performance", "health"):
         stack.pipeline.scheduler.run_now(job)
+    stack.pipeline.send_system()
 
 
 class TestNoSecretLeaks:

@@ -50,6 +50,8 @@ class Run:
     stdout: str
     stderr: str
     delivered: int
+    status: list[str]
+    """The state the status message was left in (one entry per status message)."""
 
 
 def _environment(url: str) -> dict[str, str]:
@@ -62,7 +64,12 @@ def _environment(url: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def runs() -> Iterator[dict[str, Run]]:
     """Start every mode at once, signal the ones waiting for SIGTERM, collect results."""
-    with DiscordServer(webhook_limit=(50, 1.0)) as srv, DiscordServer() as dead:
+    # Six processes share this server's one global bucket, which Discord keeps per client:
+    # a process cannot know of a global 429 another one received, so it gets room here.
+    with (
+        DiscordServer(webhook_limit=(50, 1.0), global_limit=(500, 1.0)) as srv,
+        DiscordServer() as dead,
+    ):
         srv.slow_seconds = 0.3
         urls = {mode: srv.create_webhook(mode) for mode in MODES if mode != "down"}
         urls["down"] = dead.create_webhook("down")
@@ -92,7 +99,12 @@ def runs() -> Iterator[dict[str, Run]]:
                 stdout, stderr = proc.communicate(timeout=bound)
                 errors = [e for e in srv.embeds(mode) if not is_drop_notice(e)]
                 delivered = sum(occurrences(e) for e in errors if "refused the job" in str(e))
-                results[mode] = Run(urls[mode], proc.returncode, stdout, stderr, delivered)
+                status = [
+                    e["title"].rsplit(" · ", 1)[-1]
+                    for e in srv.embeds(mode)
+                    if str(e.get("footer", {}).get("text", "")).endswith("edited in place")
+                ]
+                results[mode] = Run(urls[mode], proc.returncode, stdout, stderr, delivered, status)
         finally:
             for proc in procs.values():
                 if proc.poll() is None:
@@ -112,6 +124,7 @@ class TestExit:
         assert code == run.returncode, run.stderr[-2000:]
         assert TOTAL == run.delivered
         assert "could not be delivered" not in run.stderr
+        assert ["Stopped"] == run.status  # one status message, edited to Stopped at exit
 
     def test_unreachable_discord_still_exits(self, runs: dict[str, Run]) -> None:
         run = runs["down"]
@@ -127,6 +140,9 @@ class TestSigterm:
         assert -signal.SIGTERM == run.returncode
         # Repeats are held for merging when SIGTERM lands; only atexit would have sent them.
         assert run.delivered < TOTAL
+        # Killed, not stopped: a status message (if it was out yet) keeps its last state
+        # and visibly ages; it never says Stopped.
+        assert "Stopped" not in run.status
 
     @pytest.mark.parametrize("mode", ["sigterm-exit", "sigterm-opt-in"])
     def test_systemexit_flushes(self, runs: dict[str, Run], mode: str) -> None:
@@ -134,6 +150,7 @@ class TestSigterm:
         run = runs[mode]
         assert 128 + signal.SIGTERM == run.returncode, run.stderr[-2000:]
         assert TOTAL == run.delivered
+        assert ["Stopped"] == run.status
 
 
 def test_no_token_in_output(runs: dict[str, Run]) -> None:

@@ -57,6 +57,8 @@ def assert_all_channels(server, result, variables: dict[str, str]) -> None:
     assert any(t.startswith("📊 Activity") for t in titles[Channel.ANALYTICS])
     assert any(t.startswith("⚡ Performance snapshot") for t in titles[Channel.PERFORMANCE])
     assert any(t.startswith("🟢 Monitoring started") for t in titles[Channel.DIAGNOSTICS])
+    # The status message, posted at start and edited to Stopped when the bot exited.
+    assert 1 == sum(t.endswith(" · Stopped") for t in titles[Channel.DIAGNOSTICS])
     for url in variables.values():
         assert url.rsplit("/", 1)[-1] not in result.stdout + result.stderr
     assert [] == server.violations

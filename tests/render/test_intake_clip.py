@@ -1,0 +1,132 @@
+"""Record text is cut at intake; the grouping key runs once per occurrence, over cut text."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk.resources import Resource
+
+from otel_discord import Channel, fingerprint
+from otel_discord.delivery.grouped import ErrorGroup
+from otel_discord.exporters import DiscordLogExporter
+from otel_discord.record_clip import MESSAGE_CHARS
+from otel_discord.records import EventNotice, Occurrence
+from otel_discord.state.storm import StormWindow
+from tests.conftest import FourChannels
+
+MEGABYTE_MESSAGE = "payload " + "x" * 1_000_000
+
+
+class _CountingTemplate:
+    """The real ``message_template``, counting calls and the longest text it was given."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.longest = 0
+        self._real = fingerprint.message_template
+
+    def __call__(self, text: str) -> str:
+        self.calls += 1
+        self.longest = max(self.longest, len(text))
+        return self._real(text)
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> _CountingTemplate:
+    counter = _CountingTemplate()
+    monkeypatch.setattr(fingerprint, "message_template", counter)
+    return counter
+
+
+def _occurrence(**overrides: Any) -> Occurrence:
+    values: dict[str, Any] = {
+        "time_ns": 1_700_000_000 * 10**9,
+        "severity_number": 17,
+        "severity_text": "ERROR",
+        "source": "bot.db",
+        "message": MEGABYTE_MESSAGE,
+        "service": "bot",
+    }
+    return Occurrence(**{**values, **overrides})
+
+
+class TestClipAtIntake:
+    """What is kept of a record is bounded, and the original size is told."""
+
+    def test_message_cut_original_length_kept(self) -> None:
+        """A 1 MB message keeps 4096 characters and remembers 1,000,008."""
+        occurrence = _occurrence()
+        assert (MESSAGE_CHARS, 1_000_008) == (len(occurrence.message), occurrence.original_chars)
+
+    def test_trace_and_context_bounded(self) -> None:
+        """A 1 MB stack trace keeps its head and its tail; a 6 MB attribute is cut to 1 KiB."""
+        trace = "Traceback (most recent call last):\n" + "  frame\n" * 200_000 + "ValueError: x"
+        occurrence = _occurrence(stacktrace=trace, context={"blob": "y" * 6_000_000})
+        assert occurrence.stacktrace is not None
+        assert len(occurrence.stacktrace) < 17_000
+        assert occurrence.stacktrace.startswith("Traceback (most recent call last):\n")
+        assert occurrence.stacktrace.endswith("ValueError: x")
+        assert 1024 == len(occurrence.context["blob"])
+
+    def test_embed_says_how_much_was_cut(self) -> None:
+        """The error embed says the message was truncated and from what size."""
+        embed = ErrorGroup(_occurrence()).embeds()[0]
+        assert "_… message of 977 KiB truncated_" in embed["description"]
+
+
+class TestGroupingKeyOnce:
+    """The key's regexes run once per occurrence, over at most 4096 characters."""
+
+    def test_pipeline_pieces(self, counting: _CountingTemplate) -> None:
+        """Storm window and error group: the key's template runs over at most 4096 characters."""
+        occurrence = _occurrence()
+        window = StormWindow(0)
+        window.add(occurrence)
+        kind = fingerprint.error_kind(occurrence)
+        window.add(occurrence, kind)
+        assert ErrorGroup(occurrence, kind).key == "error:" + kind
+        # Two template runs (add without a kind computes its own), each on cut text.
+        assert (2, MESSAGE_CHARS) == (counting.calls, counting.longest)
+
+    def test_through_the_log_exporter(
+        self, four_channels: FourChannels, counting: _CountingTemplate
+    ) -> None:
+        """Three 1 MB errors through the real exporter: three template runs, on cut text."""
+        exporter = DiscordLogExporter(four_channels.config())
+        provider = LoggerProvider(resource=Resource.create({"service.name": "bot"}))
+        provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+        logger = logging.getLogger("bot.huge")
+        logger.propagate = False
+        logger.addHandler(LoggingHandler(logger_provider=provider))
+        try:
+            for word in ("alpha", "bravo", "charlie"):
+                logger.error("%s %s", word, MEGABYTE_MESSAGE)
+            provider.force_flush()
+            assert exporter.force_flush(10_000)
+        finally:
+            logger.handlers.clear()
+            logger.propagate = True
+            provider.shutdown()
+        assert (3, MESSAGE_CHARS) == (counting.calls, counting.longest)
+        embeds = four_channels.embeds(Channel.LOGS)
+        assert 1 <= len(embeds)
+        assert all("truncated" in e["description"] for e in embeds)
+
+
+class TestEventsClipped:
+    """Activity events are cut at intake too."""
+
+    def test_event_body_and_attributes(self) -> None:
+        """A 1 MB event body keeps 4096 characters; a 2 MB attribute keeps 1 KiB."""
+        notice = EventNotice(
+            time_ns=0,
+            name="custom.thing",
+            body="b" * 1_000_000,
+            service="bot",
+            attributes={"payload": "p" * 2_000_000},
+        )
+        assert (MESSAGE_CHARS, 1024) == (len(notice.body), len(notice.attributes["payload"]))
