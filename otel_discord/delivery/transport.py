@@ -69,9 +69,10 @@ class Transport:
         timeout_s: float,
     ) -> httpx.Response:
         """Any JSON request to ``url`` of ``destination`` (edits of a live message)."""
-        return self._get_client().request(
-            method, url, json=payload, headers=destination.headers(), timeout=timeout_s
-        )
+        with own_request():
+            return self._get_client().request(
+                method, url, json=payload, headers=destination.headers(), timeout=timeout_s
+            )
 
     def close(self) -> None:
         with self._lock:
