@@ -29,6 +29,7 @@ from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr
 from opentelemetry.sdk._configuration import _initialize_components, _OTelSDKConfigurator
 
 from otel_discord.config import DiscordConfig
+from otel_discord.exception_ids import tag_bridges
 from otel_discord.setup import DEFAULT_METRIC_INTERVAL_MS, flush_on_sigterm, keep_default_output
 
 _logger = logging.getLogger("otel_discord.distro")
@@ -114,5 +115,6 @@ class DiscordConfigurator(_OTelSDKConfigurator):
 
             register_filesystem_gauges()
             keep_default_output()
+            tag_bridges()
             if DiscordConfig.resolve().flush_on_sigterm:
                 flush_on_sigterm()

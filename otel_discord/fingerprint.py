@@ -25,6 +25,7 @@ _TEMPLATE_SUBS: Final = (
     (re.compile(r"'[^'\n]*'|\"[^\"\n]*\""), "'…'"),
     (re.compile(r"\b0x[0-9a-fA-F]+\b"), "#"),
     (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}\b"), "#"),
+    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}\b"), "#"),
     (re.compile(r"\d+(?:\.\d+)?"), "#"),
 )
 
@@ -50,6 +51,15 @@ def message_template(message: str) -> str:
     return message[:300]
 
 
+_OWN_PACKAGE: Final = re.compile(r"(?:^|[\\/])otel_discord[\\/](?!demo[\\/])")
+"""Our package's files; the demo's simulated bot is the "user" code of its traces."""
+
+
+def is_own_frame(path: str) -> bool:
+    """A frame of this package (installed or a checkout), the demo bot excepted."""
+    return bool(_OWN_PACKAGE.search(path))
+
+
 def is_library(path: str) -> bool:
     """True for a frame in an installed library or the standard library."""
     return any(marker in path for marker in _LIBRARY_MARKERS)
@@ -60,7 +70,7 @@ def crash_location(stacktrace: str | None) -> str:
     frames = [m for m in map(FRAME.match, (stacktrace or "").splitlines()) if m]
     if not frames:
         return ""
-    user = [m for m in frames if not is_library(m["path"])]
+    user = [m for m in frames if not is_library(m["path"]) and not is_own_frame(m["path"])]
     frame = (user or frames)[-1]
     name = re.split(r"[\\/]", frame["path"])[-1]
     return f"{frame['func']} ({name}:{frame['line']})"

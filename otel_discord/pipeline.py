@@ -13,7 +13,6 @@ import logging
 import platform
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import ClassVar, Final
 
@@ -34,6 +33,7 @@ from otel_discord.render import style
 from otel_discord.render.analytics import render_activity
 from otel_discord.render.events import render_notice
 from otel_discord.render.performance import render_performance, render_system
+from otel_discord.render.stopped import RunTotals, render_stopped
 from otel_discord.render.storm import render_storm
 from otel_discord.render.types import Embed
 from otel_discord.scheduler import Scheduler
@@ -41,7 +41,9 @@ from otel_discord.severity import is_error
 from otel_discord.snapshot_charts import SnapshotCharts, snapshot_item
 from otel_discord.state.activity import Activity, ActivityWindow
 from otel_discord.state.history import MetricHistory
-from otel_discord.state.repeat_hold import RepeatHold
+from otel_discord.state.kind_tally import KindTally
+from otel_discord.state.repeat_hold import MAX_KINDS, RepeatHold
+from otel_discord.state.sightings import Sightings
 from otel_discord.state.storm import StormWindow
 
 _logger = logging.getLogger("otel_discord.pipeline")
@@ -49,10 +51,12 @@ _logger = logging.getLogger("otel_discord.pipeline")
 REPEAT_HOLD_S: Final = 10.0
 """Repeats of an error kind are first merged for this long; a kind that keeps recurring
 backs off, doubling up to the flush interval (30 s by default)."""
+DRAIN_TIMEOUT_MS: Final = 2000
+"""How long a provider's force_flush may take before an analytics summary."""
 STORM_WINDOW_S: Final = 60.0
 """Errors are tallied per minute for the storm summary."""
 REPORTED_SPANS: Final = 4096
-"""Span ids whose error already went out as a log record (so the span doesn't repeat it)."""
+"""Exceptions (and span errors) already shown, remembered so their other records are skipped."""
 
 
 ActivityAnnotator = Callable[[list[Embed], Activity], list[Embed]]
@@ -102,11 +106,18 @@ class Pipeline:
         self.metric_listeners: list[Callable[[MetricsData], None]] = []
         self.errors_seen = 0
         """Error-level problems submitted so far (monitors derive error rates from it)."""
+        self.totals = RunTotals()
+        self.started_ns = clock_ns()
+        self.drains: list[Callable[[], object]] = [global_flush]
+        """Called before an analytics window closes (the SDK providers' force_flush)."""
         self._lock = threading.Lock()
         self._users = 0
         self._started = False
         self._closed = False
-        self._reported: OrderedDict[str, None] = OrderedDict()
+        self._stopping = False
+        self._reported = Sightings(REPORTED_SPANS)
+        self.tally = KindTally(MAX_KINDS)
+        """Running count per kind: a repeat says "seen 14× since …"."""
         self._notices = 0
         """Status notices queued for diagnostics so far (flush waits for new ones too)."""
         now = clock_ns()
@@ -173,28 +184,32 @@ class Pipeline:
         self.learn_resource(resource)
         return self.service, self.host
 
-    def submit_error(self, channel: Channel, occurrence: Occurrence) -> None:
-        """Queue a problem; a span's error already reported by a log record is skipped."""
-        span_id = occurrence.span_id
-        if span_id:
-            with self._lock:
-                if span_id in self._reported:
-                    return
-                self._reported[span_id] = None
-                if len(self._reported) > REPORTED_SPANS:
-                    self._reported.popitem(last=False)
+    def submit_error(
+        self, channel: Channel, occurrence: Occurrence, *, from_span: bool = False
+    ) -> None:
+        """Queue a problem, unless another record of the same exception was queued already."""
+        with self._lock:
+            if self._reported.seen_before(occurrence, from_span=from_span):
+                return
         kind = error_kind(occurrence)  # once: the hold, the outbox and the storm share it
         if is_error(occurrence.severity_number):
             self.errors_seen += 1
             with self._lock:
                 self.storm.add(occurrence, kind)
-        group = self.repeats.offer(channel, kind, ErrorGroup(occurrence, kind))
-        if group is not None:
-            self._submit(channel, group)
+        group = ErrorGroup(occurrence, kind)
+        with self._lock:
+            self.tally.add((channel, kind), group)
+        sent = self.repeats.offer(channel, kind, group)
+        if sent is not None:
+            with self._lock:
+                self.tally.annotate((channel, kind), sent)
+            self._submit(channel, sent)
 
     def release_repeats(self, *, everything: bool = False) -> None:
         """Send the merged repeats whose hold has passed (all of them when flushing)."""
         for channel, group in self.repeats.release(everything=everything):
+            with self._lock:
+                self.tally.annotate((channel, (group.key or "").removeprefix("error:")), group)
             self._submit(channel, group)
 
     def submit_event(self, channel: Channel, notice: EventNotice) -> None:
@@ -227,10 +242,17 @@ class Pipeline:
     # -- schedules (scheduler thread) -----------------------------------------------------
 
     def send_activity(self) -> None:
-        """Close the analytics window and send its summary (if anything happened)."""
+        """Close the analytics window and send its summary (if anything happened).
+
+        The SDK's queues are drained first, so the span table and the counters beside
+        it describe the same minutes (spans wait up to 5 s, counters up to 15 s).
+        """
+        if not self._stopping:
+            drain_sdk(self.drains)
         now = self._clock_ns()
         with self._lock:
             activity = self.activity.close(now)
+            self.totals.add(activity)
         embeds = render_activity(activity, service=self.service, host=self.host)
         if self._annotate_activity is not None:
             embeds = self._annotate_activity(embeds, activity)
@@ -348,6 +370,24 @@ class Pipeline:
         if self.engine.submit(Channel.DIAGNOSTICS, StaticItem([embed], priority=Priority.WARNING)):
             self._notices += 1
 
+    def announce_stop(self) -> None:
+        """Say in diagnostics that monitoring stopped (replace to edit a status message instead).
+
+        Skipped while Discord is pushing back (429s, failing destinations): at exit a
+        courtesy notice must not make the process wait out a rate limit.
+        """
+        if any(stats.rate_limited or stats.state != "ok" for stats in self.engine.stats().values()):
+            return
+        self.totals.errors = self.errors_seen
+        embed = render_stopped(
+            self.totals,
+            started_ns=self.started_ns,
+            stopped_ns=self._clock_ns(),
+            service=self.service,
+            host=self.host,
+        )
+        self._submit(Channel.DIAGNOSTICS, StaticItem([embed], priority=Priority.WARNING))
+
     def _startup_notice(self) -> dict[str, object]:
         return self.monitors.startup_embed()
 
@@ -380,12 +420,19 @@ class Pipeline:
         self.release_repeats(everything=True)
         if was_started:
             # The last word of a process: what happened since the last summary, and its state.
+            self._stopping = True  # at exit the providers were flushed already
             for final in (self.send_activity, self.send_performance):
                 try:
                     final()
                 except Exception:
                     _logger.exception("otel-discord final summary failed")
-            self.monitors.status_stopped()
+            try:
+                if self.monitors.status is not None:
+                    self.monitors.status_stopped()  # the live status message says it
+                else:
+                    self.announce_stop()
+            except Exception:
+                _logger.exception("otel-discord stopped notice failed")
         self._closed = True
         self._flush_engine(deadline)
         return self.engine.shutdown(max(0.0, deadline - time.monotonic()))
@@ -398,6 +445,25 @@ class Pipeline:
             cls._registry.clear()
         for pipeline in pipelines:
             pipeline.shutdown(timeout_s)
+
+
+def global_flush() -> None:
+    """Export what the global tracer and meter providers hold (no-op providers have nothing)."""
+    from opentelemetry import metrics, trace
+
+    for provider in (trace.get_tracer_provider(), metrics.get_meter_provider()):
+        flush: Callable[[int], object] | None = getattr(provider, "force_flush", None)
+        if callable(flush):
+            flush(DRAIN_TIMEOUT_MS)
+
+
+def drain_sdk(drains: Iterable[Callable[[], object]]) -> None:
+    """Run each drain; a failing one is logged and skipped (never stops the summary)."""
+    for drain in drains:
+        try:
+            drain()
+        except Exception:
+            _logger.debug("otel-discord drain before the summary failed", exc_info=True)
 
 
 def _flush_at_exit() -> None:

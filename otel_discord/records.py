@@ -30,6 +30,10 @@ class Occurrence:
     trace_id: str | None = None
     span_id: str | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
+    exception_id: str | None = None
+    """Identity of the exception object (``otel_discord.exception_ids``): one embed per object."""
+    base_dir: str | None = None
+    """The reporting process's working directory: the bot's own paths are shown relative to it."""
     original_chars: int = 0
     """Length of the message as received when intake cut it (0: kept whole)."""
 

@@ -28,6 +28,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from otel_discord.config import DiscordConfig
+from otel_discord.console import keep_console_output, release_console
+from otel_discord.exception_ids import ExceptionIdFilter
 from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
 from otel_discord.exporters._base import MAX_SHUTDOWN_S
 from otel_discord.monitors import AlertRule, register_filesystem_gauges
@@ -77,9 +79,9 @@ class Telemetry:
                 instrumentor.uninstrument()
             except Exception:
                 _logger.exception("uninstrumenting %s failed", type(instrumentor).__name__)
-        for handler in (self.logging_handler, self.default_output):
-            if handler is not None:
-                logging.getLogger().removeHandler(handler)
+        if self.logging_handler is not None:
+            logging.getLogger().removeHandler(self.logging_handler)
+        release_console(self.default_output)
         flush_ms = int(MAX_SHUTDOWN_S * 1000)
         flushed = all(
             [
@@ -120,20 +122,11 @@ def flush_on_sigterm() -> bool:
 
 
 def keep_default_output() -> logging.Handler | None:
-    """Keep Python's default stderr output of warnings and errors when we add the bridge.
+    """Keep the bot's console as it is without the bridge (see :mod:`otel_discord.console`).
 
-    With no handler configured, Python prints WARNING and up to stderr through
-    ``logging.lastResort``, but only while no handler at all is found. Adding the
-    OpenTelemetry bridge to the root logger would silently end that output (the
-    bot's tracebacks included); adding ``lastResort`` explicitly keeps it as it was.
+    Returns the stand-in handler when this call installed it.
     """
-    root = logging.getLogger()
-    if any(not isinstance(h, LoggingHandler) for h in root.handlers) or logging.lastResort is None:
-        return None
-    if logging.lastResort in root.handlers:
-        return None
-    root.addHandler(logging.lastResort)
-    return logging.lastResort
+    return keep_console_output()
 
 
 def configure(
@@ -193,6 +186,7 @@ def configure(
             # require; the SDK's handler is the one opentelemetry-instrument installs too.
             warnings.simplefilter("ignore", DeprecationWarning)
             telemetry.logging_handler = LoggingHandler(logger_provider=logger_provider)
+        telemetry.logging_handler.addFilter(ExceptionIdFilter())
         logging.getLogger().addHandler(telemetry.logging_handler)
     providers = {
         "tracer_provider": tracer_provider,

@@ -70,13 +70,18 @@ class TestDefaultOutput:
         assert "the bot's own error line" in result.stderr
 
     def test_configured_logging_left_alone(self) -> None:
+        from otel_discord.console import release_console
         from otel_discord.setup import keep_default_output
 
         root = logging.getLogger()
         handler = logging.StreamHandler()
         root.addHandler(handler)
+        stand_in = keep_default_output()
         try:
-            assert keep_default_output() is None
+            assert stand_in is not None
             assert logging.lastResort not in root.handlers
+            record = logging.makeLogRecord({"name": "app", "levelno": logging.ERROR})
+            assert stand_in.handle(record) is False  # the bot's own handler prints it
         finally:
+            release_console(stand_in)
             root.removeHandler(handler)

@@ -29,6 +29,8 @@ LAYERS: Final = (
         "_http_server",
         "_host_header",
         "record_clip",
+        "exception_ids",
+        "console",
     ),
     ("state",),  # 1 aggregation state between exports
     ("render",),  # 2 pure rendering: values in, embed dicts out

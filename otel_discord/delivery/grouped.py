@@ -28,19 +28,27 @@ class ErrorGroup(Item):
         error = is_error(occurrence.severity_number)
         self.priority = Priority.ERROR if error else Priority.WARNING
         self.urgent = error
+        self.seen_total = 0
+        """Occurrences of this kind so far, when it was seen before this group (else 0)."""
+        self.seen_since_ns = 0
 
     def absorb(self, other: Item) -> bool:
         if not isinstance(other, ErrorGroup) or other.key != self.key:
             return False
         self.count += other.count
         self.first_ns = min(self.first_ns, other.first_ns)
+        if other.seen_total > self.seen_total:
+            self.seen_total, self.seen_since_ns = other.seen_total, other.seen_since_ns
         if other.last_ns >= self.last_ns:
             self.last_ns = other.last_ns
             self.sample = other.sample
         return True
 
     def embeds(self) -> list[Embed]:
-        return [render_error(self.sample, self.count, self.first_ns, self.last_ns)]
+        # a group that absorbed every earlier occurrence already says how many there were
+        shown = self.seen_total > self.count
+        seen = (self.seen_total, self.seen_since_ns) if shown else None
+        return [render_error(self.sample, self.count, self.first_ns, self.last_ns, seen=seen)]
 
 
 class EventItem(Item):

@@ -7,8 +7,10 @@ import threading
 
 import httpx
 
+from otel_discord.delivery import quiet_http
 from otel_discord.delivery.attachments import request_content
 from otel_discord.delivery.destination import Destination
+from otel_discord.delivery.quiet_http import own_request
 from otel_discord.render.types import Payload
 
 PROJECT_URL = "https://github.com/otel-discord/otel-discord"
@@ -39,6 +41,7 @@ class Transport:
     def _get_client(self) -> httpx.Client:
         with self._lock:
             if self._client is None:
+                quiet_http.install()
                 self._client = httpx.Client(
                     timeout=self._timeout_s,
                     headers={"User-Agent": user_agent()},
@@ -49,12 +52,13 @@ class Transport:
 
     def post(self, destination: Destination, payload: Payload, timeout_s: float) -> httpx.Response:
         """POST one message (multipart when it carries files); raises httpx errors."""
-        return self._get_client().post(
-            destination.url,
-            **request_content(payload),
-            headers=destination.headers(),
-            timeout=timeout_s,
-        )
+        with own_request():
+            return self._get_client().post(
+                destination.url,
+                **request_content(payload),
+                headers=destination.headers(),
+                timeout=timeout_s,
+            )
 
     def request(
         self,
@@ -65,12 +69,14 @@ class Transport:
         timeout_s: float,
     ) -> httpx.Response:
         """Any JSON request to ``url`` of ``destination`` (edits of a live message)."""
-        return self._get_client().request(
-            method, url, json=payload, headers=destination.headers(), timeout=timeout_s
-        )
+        with own_request():
+            return self._get_client().request(
+                method, url, json=payload, headers=destination.headers(), timeout=timeout_s
+            )
 
     def close(self) -> None:
         with self._lock:
             client, self._client = self._client, None
         if client is not None:
-            client.close()
+            with own_request():
+                client.close()

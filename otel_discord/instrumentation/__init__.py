@@ -57,8 +57,10 @@ discord.gateway.payloads      counter   {payload}   discord.gateway.event_type (
 discord.messages              counter   {message}   discord.channel.type, discord.guild.present,
                                                     [discord.guild.id]; bot authors excluded
 discord.commands              counter   {command}   discord.command.name, discord.command.kind
-                                                    (prefix/slash/user/message),
-                                                    discord.command.outcome (success/failure),
+                                                    (prefix/slash/user/message/component/
+                                                    modal), discord.command.outcome
+                                                    (success/failure),
+                                                    discord.command.failure_reason,
                                                     [discord.guild.id]
 discord.commands.unknown      counter   {command}   discord.command.kind
 discord.command.duration      histogram s           name, kind, outcome
@@ -112,14 +114,18 @@ tallies: the same monotonic sums for exporters, at a fraction of an SDK
 
 A failed command's span has status ERROR, the exception recorded and ``error.type``.
 User-input failures (bad arguments, failed checks, cooldowns, unknown commands)
-fail the command (outcome ``failure``) but are not bugs: no error log and no
-``discord.errors`` count. Autocomplete interactions are not command runs.
+fail the command (outcome ``failure``, a ``failure_reason`` such as ``bad
+argument``) but are not bugs: ``error.type`` on the span without ERROR status, no
+error log and no ``discord.errors`` count. Autocomplete interactions are not
+command runs. Button/select clicks and modal submits count as commands of kind
+``component``/``modal`` with bounded names (see ``_components``). Every record of
+one exception carries ``otel_discord.exception.id``, so it is shown once.
 
 Forks
 -----
 py-cord (which installs as ``discord``), nextcord and disnake get every hook:
-the shared ones (``Client.dispatch``, ``Client._run_event``, the HTTP response
-reader) and their own command entry points and error classes, listed per fork in
+the shared ones (``Client.dispatch``, the ``Client.on_error`` shim, the HTTP
+response reader) and their own command entry points and error classes, listed per fork in
 ``_pycord``, ``_nextcord`` and ``_disnake`` (the table is ``_targets``). Any one
 installed library satisfies the dependency check. Tested with a realistic bot per
 fork in a venv of its own (``make test-fork``).
@@ -139,6 +145,8 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 )
 
 from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._components import reset_names
+from otel_discord.instrumentation._event_errors import unhook_all
 from otel_discord.instrumentation._events import reset_sessions
 from otel_discord.instrumentation._names import SCOPE, names_table_markdown
 from otel_discord.instrumentation._options import Options
@@ -196,3 +204,5 @@ class DiscordInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             self._patcher.restore()
             self._patcher = None
         reset_sessions()
+        reset_names()
+        unhook_all()

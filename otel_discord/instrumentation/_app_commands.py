@@ -3,8 +3,9 @@
 A failing app command never raises out of ``_call``: discord.py runs the command's
 handlers and then ``tree.on_error``. Rather than wrap ``on_error`` (which a user may
 replace with ``@tree.error`` at any time, or override in a subclass), the
-exception is noted where it starts: ``Command._invoke_with_namespace`` and
-``ContextMenu._invoke`` (and the ``command_error`` event for hybrid commands).
+exception is noted in ``Command._invoke_error_handlers`` (``_error_handlers``, no
+frame in the traceback) and ``ContextMenu._invoke`` (and the ``command_error``
+event for hybrid commands).
 Errors that escape ``_call`` itself (unknown command, signature mismatch) are
 seen directly. ``tree.on_error`` and every user handler run untouched.
 """

@@ -14,16 +14,14 @@ import traceback
 from dataclasses import dataclass
 from typing import Final
 
+from otel_discord.exception_ids import qualified_type
+
 _MAX_UNWRAP: Final = 8
 
 
 def error_type(exc: BaseException) -> str:
     """Return the ``error.type`` value for ``exc``."""
-    cls = type(exc)
-    module = cls.__module__
-    if module == "builtins":
-        return cls.__qualname__
-    return f"{module}.{cls.__qualname__}"
+    return qualified_type(exc)
 
 
 def unwrap(exc: BaseException) -> BaseException:

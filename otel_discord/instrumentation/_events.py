@@ -13,6 +13,11 @@ from typing import Any, Final
 
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation._fork_events import FORK_HANDLERS
+from otel_discord.instrumentation._members import (
+    on_member_remove,
+    on_raw_member_remove,
+    reset_members,
+)
 from otel_discord.instrumentation._probe import note_error
 from otel_discord.instrumentation._telemetry import Telemetry
 
@@ -160,7 +165,8 @@ HANDLERS: Final[dict[str, Handler]] = {
     "guild_join": _guild_change(n.CHANGE_JOIN, n.EVENT_GUILD_JOIN, "Joined"),
     "guild_remove": _guild_change(n.CHANGE_LEAVE, n.EVENT_GUILD_LEAVE, "Left"),
     "member_join": _member_change(n.CHANGE_JOIN, n.EVENT_MEMBER_JOIN, "joined"),
-    "member_remove": _member_change(n.CHANGE_LEAVE, n.EVENT_MEMBER_LEAVE, "left"),
+    "member_remove": on_member_remove,
+    "raw_member_remove": on_raw_member_remove,
     "voice_state_update": _on_voice_state_update,
     "raw_reaction_add": _reaction(n.CHANGE_ADD),
     "raw_reaction_remove": _reaction(n.CHANGE_REMOVE),
@@ -176,3 +182,4 @@ HANDLERS: Final[dict[str, Handler]] = {
 def reset_sessions() -> None:
     """Forget which clients connected (on uninstrument)."""
     _sessions.clear()
+    reset_members()

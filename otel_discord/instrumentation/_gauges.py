@@ -152,7 +152,8 @@ class _Gauges:
     def connected(self, _: CallbackOptions) -> Iterable[Observation]:
         out = []
         try:
-            for client in self._clients():
+            # A closed client was shut down on purpose: stopped, not an outage to report.
+            for client in self._live():
                 for shard_id, up in _shard_connected(client):
                     out.append(Observation(1 if up else 0, {n.ATTR_SHARD_ID: shard_id}))
         except Exception as exc:

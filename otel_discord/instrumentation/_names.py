@@ -50,6 +50,7 @@ ATTR_USER_ID: Final = "discord.user.id"
 ATTR_COMMAND_NAME: Final = "discord.command.name"
 ATTR_COMMAND_KIND: Final = "discord.command.kind"
 ATTR_COMMAND_OUTCOME: Final = "discord.command.outcome"
+ATTR_COMMAND_FAILURE_REASON: Final = "discord.command.failure_reason"
 ATTR_CHANGE: Final = "discord.change"
 ATTR_ERROR_SOURCE: Final = "discord.error.source"
 ATTR_SHARD_ID: Final = "discord.shard.id"
@@ -142,8 +143,11 @@ NAMES: Final[tuple[Name, ...]] = (
         COMMANDS,
         "counter",
         "{command}",
-        f"{ATTR_COMMAND_NAME}, {ATTR_COMMAND_KIND}, {ATTR_COMMAND_OUTCOME}, [{ATTR_GUILD_ID}]",
-        "Commands run: kind prefix|slash|user|message, outcome success|failure.",
+        f"{ATTR_COMMAND_NAME}, {ATTR_COMMAND_KIND}, {ATTR_COMMAND_OUTCOME}, "
+        f"{ATTR_COMMAND_FAILURE_REASON} (failures), [{ATTR_GUILD_ID}]",
+        "Commands run: kind prefix|slash|user|message|component|modal, outcome "
+        "success|failure; failure reason `error` for a bug, else the user's mistake "
+        "(bad argument, missing argument, on cooldown, missing permission, not owner, ...).",
     ),
     Name(
         COMMANDS_UNKNOWN,

@@ -16,9 +16,19 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 
+from otel_discord.exception_ids import ATTR_EXCEPTION_ID, exception_id
 from otel_discord.instrumentation import _names as n
+from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._errors import error_type, unwrap
+from otel_discord.instrumentation._outcomes import (
+    REASON_ERROR,
+    classify,
+    mark_if_user_error,
+    mark_user_failure,
+    settle_name,
+)
 from otel_discord.instrumentation._safety import swallow
 from otel_discord.instrumentation._telemetry import Attrs, Telemetry
 
@@ -39,6 +49,7 @@ class CommandProbe:
         "kind",
         "name",
         "owner",
+        "reason",
         "source",
         "span",
         "started",
@@ -62,11 +73,14 @@ class CommandProbe:
         self.guild_id = guild_id
         self.error: BaseException | None = None
         self.failure_hint: str | None = None
+        self.reason = REASON_ERROR
         self.started = time.perf_counter()
 
 
 def note_error(owner: Any, exc: BaseException) -> None:
     """Attach ``exc`` to the command in flight if ``owner`` (ctx or interaction) is its."""
+    telemetry = _state.current
+    mark_if_user_error(exc, telemetry.error_kinds if telemetry is not None else None)
     probe = CURRENT.get()
     if probe is None:
         return
@@ -118,15 +132,20 @@ def finish(telemetry: Telemetry, probe: CommandProbe, *, failed: bool) -> None:
     span = probe.span
     raw = unwrap(probe.error) if probe.error is not None else None
     try:
+        settle_name(probe)
         if raw is not None and telemetry.error_kinds.is_not_found(raw):
             telemetry.count_unknown_command(probe.kind)
-            _mark_failed(span, error_type(raw), raw)
+            mark_user_failure(span, error_type(raw))
             return
         failed = failed or raw is not None
         if failed:
             kind = error_type(raw) if raw is not None else (probe.failure_hint or "_OTHER")
-            _mark_failed(span, kind, raw)
-            if raw is not None and telemetry.error_kinds.is_bug(raw):
+            probe.reason = classify(raw, telemetry.error_kinds)
+            if probe.reason != REASON_ERROR:
+                mark_user_failure(span, kind)
+            else:
+                _mark_failed(span, kind, raw)
+            if raw is not None and probe.reason == REASON_ERROR:
                 telemetry.report_error(
                     raw,
                     source=probe.source,
@@ -146,27 +165,30 @@ def _mark_failed(span: Span, kind: str, exc: BaseException | None) -> None:
     if exc is None:
         span.set_status(Status(StatusCode.ERROR, kind))
         return
-    span.record_exception(exc)
+    span.record_exception(exc, attributes={ATTR_EXCEPTION_ID: exception_id(exc)})
     message = f"{kind}: {exc}"
     if len(message) > _STATUS_MESSAGE_LIMIT:
         message = message[: _STATUS_MESSAGE_LIMIT - 1] + "…"
     span.set_status(Status(StatusCode.ERROR, message))
 
 
-_metric_cache: dict[tuple[str, str, bool], Attrs] = {}
+_metric_cache: dict[tuple[str, str, str], Attrs] = {}
 _METRIC_CACHE_LIMIT: Final = 4096
 
 
 def _metric_attributes(telemetry: Telemetry, probe: CommandProbe, failed: bool) -> Attrs:
     outcome = n.OUTCOME_FAILURE if failed else n.OUTCOME_SUCCESS
     if probe.guild_id is not None and telemetry.options.guild_ids_as_attributes:
-        return {
+        full: dict[str, AttributeValue] = {
             n.ATTR_COMMAND_NAME: probe.name,
             n.ATTR_COMMAND_KIND: probe.kind,
             n.ATTR_COMMAND_OUTCOME: outcome,
             n.ATTR_GUILD_ID: str(probe.guild_id),
         }
-    key = (probe.name, probe.kind, failed)
+        if failed:
+            full[n.ATTR_COMMAND_FAILURE_REASON] = probe.reason
+        return full
+    key = (probe.name, probe.kind, probe.reason if failed else "")
     attrs = _metric_cache.get(key)
     if attrs is None:
         attrs = {
@@ -174,6 +196,8 @@ def _metric_attributes(telemetry: Telemetry, probe: CommandProbe, failed: bool) 
             n.ATTR_COMMAND_KIND: probe.kind,
             n.ATTR_COMMAND_OUTCOME: outcome,
         }
+        if failed:
+            attrs[n.ATTR_COMMAND_FAILURE_REASON] = probe.reason
         if len(_metric_cache) < _METRIC_CACHE_LIMIT:
             _metric_cache[key] = attrs
     return attrs

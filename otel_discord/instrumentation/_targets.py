@@ -1,7 +1,8 @@
 """Which classes get patched, in discord.py and in its forks.
 
-Every flavour gets the shared hooks (``Client.dispatch``, ``Client._run_event`` and
-``http.json_or_text``); its command hooks and error classes come from its
+Every flavour gets the shared hooks (``Client.dispatch``, ``Client.event`` with the
+per-client ``on_error`` shim, and ``http.json_or_text``); its command hooks and error
+classes come from its
 :class:`~otel_discord.instrumentation._library.Library` (``_pycord``, ``_nextcord``,
 ``_disnake``; discord.py's are here). py-cord installs as ``discord``, and nextcord
 ships a ``discord`` alias of itself: a library is told apart by where its
@@ -17,9 +18,12 @@ from typing import Final
 
 from otel_discord.instrumentation._app_commands import make_call, make_error_origin
 from otel_discord.instrumentation._commands import make_invoke
+from otel_discord.instrumentation._components import patch_components
 from otel_discord.instrumentation._disnake import DISNAKE
-from otel_discord.instrumentation._dispatch import make_dispatch, make_run_event
+from otel_discord.instrumentation._dispatch import make_dispatch
+from otel_discord.instrumentation._error_handlers import make_invoke_error_handlers
 from otel_discord.instrumentation._errors import ErrorKinds, discord_py_error_kinds
+from otel_discord.instrumentation._event_errors import make_event
 from otel_discord.instrumentation._library import Library, merge
 from otel_discord.instrumentation._nextcord import NEXTCORD
 from otel_discord.instrumentation._patching import Patcher
@@ -38,8 +42,9 @@ def _patch_discord_py(patcher: Patcher, module: ModuleType) -> None:
     del module  # discord.py's hook points live in its submodules
     patcher.wrap(BotBase, "invoke", make_invoke)
     patcher.wrap(app_commands.CommandTree, "_call", make_call)
-    patcher.wrap(app_commands.Command, "_invoke_with_namespace", make_error_origin)
+    patcher.wrap(app_commands.Command, "_invoke_error_handlers", make_invoke_error_handlers)
     patcher.wrap(app_commands.ContextMenu, "_invoke", make_error_origin)
+    patch_components(patcher)
 
 
 DISCORD_PY: Final = Library("discord.py", _patch_discord_py, discord_py_error_kinds)
@@ -94,7 +99,8 @@ def patch_library(patcher: Patcher, module: ModuleType, library: Library | None)
     """Install every hook ``module`` supports."""
     client = module.Client
     patcher.wrap(client, "dispatch", make_dispatch)
-    patcher.wrap(client, "_run_event", make_run_event)
+    # event-handler errors: an on_error shim per client (no frame of ours in tracebacks)
+    patcher.wrap(client, "event", make_event)
     http = getattr(module, "http", None)
     if http is not None:
         patcher.wrap(http, "json_or_text", make_json_or_text)

@@ -18,6 +18,7 @@ from opentelemetry._logs import SeverityNumber
 from opentelemetry.context import Context
 from opentelemetry.util.types import AttributeValue
 
+from otel_discord.exception_ids import ATTR_EXCEPTION_ID, exception_id
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation._errors import ErrorKinds, error_type, stacktrace
 from otel_discord.instrumentation._gauges import ClientRegistry, slot_for
@@ -203,6 +204,7 @@ class Telemetry:
                 n.ATTR_EXCEPTION_STACKTRACE: stacktrace(exc),
                 n.ATTR_ERROR_TYPE: kind,
                 n.ATTR_ERROR_SOURCE: source,
+                ATTR_EXCEPTION_ID: exception_id(exc),
             },
             context=context,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -9,6 +10,7 @@ from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 
+from otel_discord.exception_ids import ATTR_EXCEPTION_ID, ATTR_MESSAGE, ATTR_TYPE
 from otel_discord.records import EventNotice, Occurrence
 from otel_discord.severity import SEVERITY_ERROR
 
@@ -50,12 +52,15 @@ def occurrence_from_log(record: ReadableLogRecord, service: str, host: str | Non
         message="" if body is None else str(body),
         service=service,
         host=host,
-        exc_type=_text(attrs.get("exception.type")),
-        exc_message=_text(attrs.get("exception.message")),
+        # the bridge's filter names the unwrapped exception as the instrumentation does
+        exc_type=_text(attrs.get(ATTR_TYPE) or attrs.get("exception.type")),
+        exc_message=_text(attrs.get(ATTR_MESSAGE, attrs.get("exception.message"))),
         stacktrace=_text(attrs.get("exception.stacktrace")),
         trace_id=trace_id,
         span_id=span_id if attrs.get("exception.type") else None,
         context=attrs,
+        exception_id=_text(attrs.get(ATTR_EXCEPTION_ID)),
+        base_dir=_working_directory(),
     )
 
 
@@ -104,7 +109,16 @@ def occurrence_from_span(span: ReadableSpan, service: str, host: str | None) -> 
         trace_id=trace_id,
         span_id=span_id,
         context=span.attributes or {},
+        exception_id=_text(exc.get(ATTR_EXCEPTION_ID)),
+        base_dir=_working_directory(),
     )
+
+
+def _working_directory() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:  # deleted under us
+        return None
 
 
 def _text(value: object) -> str | None:

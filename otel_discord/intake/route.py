@@ -17,6 +17,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 
 from otel_discord.channels import Channel
+from otel_discord.exception_ids import ATTR_USER_ERROR
 from otel_discord.intake.convert import (
     event_from_log,
     log_name,
@@ -44,6 +45,11 @@ and diagnostics' scopes are data, not our chatter, and pass.
 PASSING_SCOPES: Final = ("otel_discord.instrumentation", "otel_discord.diagnostics")
 
 
+def is_user_mistake(record: ReadableLogRecord) -> bool:
+    """The library's default print of a user's mistake (counted as a failure reason instead)."""
+    return bool((record.log_record.attributes or {}).get(ATTR_USER_ERROR))
+
+
 def is_own_chatter(scope: str) -> bool:
     """True for log records the package itself (or httpx under it) produced."""
     return scope.startswith(OWN_SCOPES) and not scope.startswith(PASSING_SCOPES)
@@ -66,7 +72,8 @@ def take_spans(
         )
         if channel is not None:
             errors += error
-            pipeline.submit_error(channel, occurrence_from_span(span, *origin(span.resource)))
+            occurrence = occurrence_from_span(span, *origin(span.resource))
+            pipeline.submit_error(channel, occurrence, from_span=True)
     return errors
 
 
@@ -80,7 +87,7 @@ def take_logs(
     errors = 0
     for record in records:
         scope = log_scope(record)
-        if is_own_chatter(scope):
+        if is_own_chatter(scope) or is_user_mistake(record):
             continue
         service, host = origin(record.resource)
         severity = log_severity(record)

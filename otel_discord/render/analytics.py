@@ -16,6 +16,7 @@ from otel_discord.render.types import Embed
 from otel_discord.state.activity import COMMANDS, Activity, percentile
 
 TOP_N: Final = 5
+FAILURE_REASON: Final = "discord.command.failure_reason"
 
 
 def render_activity(activity: Activity, *, service: str, host: str | None) -> list[Embed]:
@@ -31,9 +32,7 @@ def render_activity(activity: Activity, *, service: str, host: str | None) -> li
     headline.append(f"{human_count(messages)} messages")
     headline.append(f"{human_count(ok + failed)} commands")
     fields: list[dict[str, Any]] = [
-        _field(
-            "Commands", f"{human_count(ok)} ok · {human_count(failed)} failed", COMMANDS, activity
-        ),
+        _field("Commands", _command_outcomes(activity, ok, failed), COMMANDS, activity),
         _field("Messages", human_count(messages), "discord.messages", activity),
     ]
     members = activity.by("discord.member.changes", "discord.change")
@@ -73,6 +72,18 @@ def render_activity(activity: Activity, *, service: str, host: str | None) -> li
             "timestamp": style.iso(activity.end_ns),
         }
     ]
+
+
+def _command_outcomes(activity: Activity, ok: float, failed: float) -> str:
+    """``7 ok · 5 failed · 2 bad argument · 2 on cooldown · 1 error``: failures by reason."""
+    reasons = activity.by(COMMANDS, FAILURE_REASON, **{"discord.command.outcome": "failure"})
+    ranked = sorted(
+        ((reason, count) for reason, count in reasons.items() if reason != "?" and count),
+        key=lambda item: (-item[1], item[0]),
+    )
+    parts = [f"{human_count(ok)} ok", f"{human_count(failed)} failed"]
+    parts.extend(f"{human_count(count)} {clip(neutralise(r), 40)}" for r, count in ranked)
+    return " · ".join(parts)
 
 
 def _member_lines(changes: Mapping[str, tuple[int, int]]) -> list[str]:

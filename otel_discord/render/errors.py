@@ -13,6 +13,7 @@ from typing import Any, Final
 from otel_discord.fingerprint import FRAME, is_library
 from otel_discord.records import Occurrence
 from otel_discord.render import limits, style
+from otel_discord.render.frames import display_path, is_own_frame
 from otel_discord.render.text import clip, code_block, human_bytes, human_count, neutralise
 from otel_discord.render.types import Embed
 
@@ -28,8 +29,11 @@ CONTEXT_ATTRIBUTES: Final = (
 )
 
 
-def trim_stacktrace(stacktrace: str) -> str:
-    """Keep the user's own frames and the innermost one; fold library frames into a count."""
+def trim_stacktrace(stacktrace: str, base_dir: str | None = None) -> str:
+    """Keep the user's own frames and the innermost one; fold library frames into a count.
+
+    Frames of this package are dropped; paths are shortened (:func:`display_path`).
+    """
     lines = [line for line in stacktrace.rstrip().splitlines() if not _CARETS.match(line)]
     out: list[str] = []
     folded = 0
@@ -45,24 +49,38 @@ def trim_stacktrace(stacktrace: str) -> str:
         )
         span = lines[index : index + (2 if has_source else 1)]
         index += len(span)
+        if match and is_own_frame(match["path"]):
+            continue
         if match and is_library(match["path"]) and index - len(span) != last_frame:
             folded += 1
             continue
         if folded:
             out.append(f"  … {folded} library frame{'s' if folded > 1 else ''}")
             folded = 0
+        if match:
+            path = match["path"]
+            span = [span[0].replace(f'"{path}"', f'"{display_path(path, base_dir)}"', 1), *span[1:]]
         out.extend(span)
     return "\n".join(out)
 
 
-def render_error(occ: Occurrence, count: int, first_ns: int, last_ns: int) -> Embed:
-    """The embed of a group of identical problems."""
+def render_error(
+    occ: Occurrence,
+    count: int,
+    first_ns: int,
+    last_ns: int,
+    *,
+    seen: tuple[int, int] | None = None,
+) -> Embed:
+    """The embed of a group of identical problems; ``seen`` = (total so far, since) on repeats."""
     icon = style.severity_icon(occ.severity_number)
     if occ.exc_type:
         title = f"{icon} {occ.exc_type}: {occ.exc_message or ''}".rstrip(": ")
     else:
         title = f"{icon} {occ.severity_text or 'LOG'} · {occ.source}"
     parts = [_count_line(count, first_ns, last_ns)]
+    if seen is not None:
+        parts[0] += f" · seen {human_count(seen[0])}× since {style.clock(seen[1])} UTC"
     if occ.message and (not occ.exc_type or occ.message != occ.exc_message):
         parts.append(clip(neutralise(occ.message), 1500))
     if occ.original_chars:
@@ -70,7 +88,7 @@ def render_error(occ: Occurrence, count: int, first_ns: int, last_ns: int) -> Em
     if occ.stacktrace:
         parts.append(
             code_block(
-                trim_stacktrace(occ.stacktrace),
+                trim_stacktrace(occ.stacktrace, occ.base_dir),
                 STACK_BUDGET,
                 lang="py",
                 width=limits.CODE_BLOCK_WIDTH * 2,

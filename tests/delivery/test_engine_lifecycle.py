@@ -213,7 +213,7 @@ class TestSecrets:
             harness.engine.submit(channel, Note("x"))
         assert harness.engine.flush(10.0)
         assert {"disabled", "failing", "recovered"} <= {e.kind for e in harness.events}
-        assert "HTTP Request" in caplog.text  # httpx logged the URLs, redacted
+        assert "HTTP Request" not in caplog.text  # our own requests stay off the bot's logs
 
         tokens = [bot_token, deleted.rsplit("/", 1)[1], working.rsplit("/", 1)[1]]
         exposed = [

@@ -127,7 +127,7 @@ def test_uninstrument_restores_disnake() -> None:
         (InteractionBotBase, "process_application_commands"),
         (BotBase, "invoke"),
         (disnake.Client, "dispatch"),
-        (disnake.Client, "_run_event"),
+        (disnake.Client, "event"),
     )
     before = [vars(owner)[name] for owner, name in points]
     instrumentor = DiscordInstrumentor()

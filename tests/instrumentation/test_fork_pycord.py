@@ -74,7 +74,10 @@ class TestCommands:
         crash = spans["/crash"]
         assert StatusCode.ERROR == crash.status.status_code
         assert "LookupError" == (crash.attributes or {})["error.type"]
-        cooldown = [s for s in played.sinks.spans() if s.name == "/daily" and not s.status.is_ok]
+        # a user's mistake: error.type on the span, but no ERROR status (not a bug)
+        daily = [s for s in played.sinks.spans() if s.name == "/daily"]
+        assert all(StatusCode.UNSET == s.status.status_code for s in daily)
+        cooldown = [s for s in daily if "error.type" in (s.attributes or {})]
         assert ["discord.ext.commands.errors.CommandOnCooldown"] == [
             (s.attributes or {})["error.type"] for s in cooldown
         ]
@@ -135,7 +138,7 @@ def test_uninstrument_restores_pycord() -> None:
         (BotBase, "invoke"),
         (discord.http, "parse_response"),
         (discord.Client, "dispatch"),
-        (discord.Client, "_run_event"),
+        (discord.Client, "event"),
     )
     before = [vars(owner)[name] for owner, name in points]
     instrumentor = DiscordInstrumentor()

@@ -14,6 +14,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 from discord.ext.commands.bot import BotBase
+from discord.ui.view import BaseView, ViewStore
 
 from otel_discord.instrumentation import DiscordInstrumentor, _safety
 from otel_discord.instrumentation._patching import Patcher
@@ -25,12 +26,17 @@ Instrument = Callable[..., DiscordInstrumentor]
 
 PATCHED = [
     (discord.Client, "dispatch"),
-    (discord.Client, "_run_event"),
+    (discord.Client, "event"),
     (discord.http, "json_or_text"),
     (BotBase, "invoke"),
     (app_commands.CommandTree, "_call"),
-    (app_commands.Command, "_invoke_with_namespace"),
+    (app_commands.Command, "_invoke_error_handlers"),
     (app_commands.ContextMenu, "_invoke"),
+    (BaseView, "_scheduled_task"),
+    (BaseView, "on_error"),
+    (discord.ui.Modal, "_scheduled_task"),
+    (discord.ui.Modal, "on_error"),
+    (ViewStore, "schedule_dynamic_item_call"),
 ]
 
 

@@ -157,7 +157,7 @@ class TestFuzzedTelemetry:
     """Whatever the app records, Discord accepts every message and nobody is pinged."""
 
     def test_every_payload_accepted(
-        self, make_stack: Callable[..., Stack], roomy: DiscordServer
+        self, roomy: DiscordServer, make_stack: Callable[..., Stack]
     ) -> None:
         stack = make_stack(server=roomy)
         seen = {"examples": 0, "messages": 0}

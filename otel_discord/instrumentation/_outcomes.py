@@ -1,0 +1,156 @@
+"""How a command ended: success, a user's mistake (with a reason), or a bug.
+
+A user typing a bad argument, hitting a cooldown or lacking a permission fails
+the command, but nothing in the bot is broken: such failures carry a short
+reason (``bad argument``, ``on cooldown`` ...) that the analytics summary breaks
+failures down by, and ``error.type`` on the span, but no ERROR status, no
+exception event and no error log, so they stay out of #logs and the health
+score. Everything else is a bug (reason ``error``).
+
+The table is looked up once against the installed discord.py; a class missing
+from a fork is skipped. Order matters: the first matching row wins, so the
+specific subclasses come before ``UserInputError`` and ``CheckFailure``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from opentelemetry.trace import Span
+
+from otel_discord.exception_ids import innermost, mark_user_error
+from otel_discord.instrumentation._names import ATTR_COMMAND_NAME, ATTR_ERROR_TYPE
+
+REASON_ERROR: Final = "error"
+"""A bug in the bot's code (or any exception that is not a user's mistake)."""
+REASON_CHECK: Final = "check failed"
+"""A check refused the run without an exception (``interaction_check`` returned False)."""
+
+_MODULES: Final = ("discord.ext.commands", "discord.app_commands")
+
+REASONS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("missing argument", ("MissingRequiredArgument", "MissingRequiredAttachment")),
+    ("on cooldown", ("CommandOnCooldown",)),
+    ("busy", ("MaxConcurrencyReached",)),
+    ("unknown command", ("CommandNotFound",)),
+    ("disabled", ("DisabledCommand",)),
+    ("not owner", ("NotOwner",)),
+    (
+        "missing permission",
+        (
+            "MissingPermissions",
+            "BotMissingPermissions",
+            "MissingRole",
+            "MissingAnyRole",
+            "BotMissingRole",
+            "BotMissingAnyRole",
+        ),
+    ),
+    ("wrong channel", ("NoPrivateMessage", "PrivateMessageOnly", "NSFWChannelRequired")),
+    (REASON_CHECK, ("CheckFailure",)),
+    ("bad argument", ("UserInputError", "TransformerError")),
+)
+"""(reason, discord.py exception class names), most specific first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcomes:
+    """The reason table resolved against the installed library."""
+
+    rows: Sequence[tuple[type[BaseException], str]] = ()
+
+    def reason(self, exc: BaseException | None) -> str:
+        """The failure reason of ``exc`` (already unwrapped); ``error`` for a bug."""
+        if exc is None:
+            return REASON_CHECK
+        for cls, reason in self.rows:
+            if isinstance(exc, cls):
+                return reason
+        return REASON_ERROR
+
+    def is_user_error(self, exc: BaseException | None) -> bool:
+        """A user's mistake, not a bug (no exception at all counts as a refused check)."""
+        return self.reason(exc) != REASON_ERROR
+
+
+def resolve_outcomes(modules: Sequence[str] = _MODULES) -> Outcomes:
+    """Build :class:`Outcomes` from the discord.py (or fork) classes that exist."""
+    loaded: list[Any] = []
+    for name in modules:
+        try:
+            loaded.append(importlib.import_module(name))
+        except ImportError:
+            continue
+    rows: list[tuple[type[BaseException], str]] = []
+    for reason, class_names in REASONS:
+        for module in loaded:
+            for class_name in class_names:
+                cls = getattr(module, class_name, None)
+                if isinstance(cls, type) and issubclass(cls, BaseException):
+                    rows.append((cls, reason))
+    return Outcomes(tuple(rows))
+
+
+def settled_name(owner: Any, started_as: str) -> str:
+    """The command's qualified name once it ran: a group's subcommand is known only then."""
+    command = getattr(owner, "command", None)
+    name = getattr(command, "qualified_name", None)
+    if isinstance(name, str) and name.startswith(started_as + " "):
+        return name
+    return started_as
+
+
+def settle_name(probe: Any) -> None:
+    """Rename a prefix group's probe and span to the subcommand that ran (``warning add``)."""
+    name = settled_name(probe.owner, probe.name)
+    if name != probe.name:
+        probe.name = name
+        probe.span.update_name(name)
+        probe.span.set_attribute(ATTR_COMMAND_NAME, name)
+
+
+@functools.cache
+def outcomes() -> Outcomes:
+    """The table for the installed library, resolved on first use."""
+    return resolve_outcomes()
+
+
+def mark_user_failure(span: Span, kind: str) -> None:
+    """A user's mistake on the span: ``error.type``, no ERROR status, no exception event.
+
+    Like an HTTP 4xx on a server span: the operation failed, the service did not.
+    """
+    span.set_attribute(ATTR_ERROR_TYPE, kind)
+
+
+_NAMED_REASONS: Final = (
+    ("NotOwner", "not owner"),
+    ("Cooldown", "on cooldown"),
+    ("Permission", "missing permission"),
+    ("Role", "missing permission"),
+    ("MissingRequired", "missing argument"),
+    ("NotFound", "unknown command"),
+    ("Check", REASON_CHECK),
+)
+"""A fork's user-error class the table does not name, read from its class name."""
+
+
+def classify(exc: BaseException | None, kinds: Any = None) -> str:
+    """The failure reason, the table first, then a fork's own user errors (``ErrorKinds``)."""
+    reason = outcomes().reason(exc)
+    if reason != REASON_ERROR or exc is None or kinds is None or kinds.is_bug(exc):
+        return reason
+    name = type(exc).__name__
+    return next((r for part, r in _NAMED_REASONS if part in name), "bad argument")
+
+
+def mark_if_user_error(exc: BaseException, kinds: Any = None) -> None:
+    """Tag a user's mistake on the exception, so the library's log record of it is known."""
+    raw = innermost(exc)
+    reason = classify(raw, kinds)
+    if reason != REASON_ERROR:
+        mark_user_error(raw, reason)
