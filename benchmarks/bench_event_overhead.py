@@ -34,6 +34,7 @@ import functools
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import _common as c
@@ -97,6 +98,7 @@ def _before_otel_discordpy() -> Callable[[], None]:
 BEFORE_BOT: dict[str, Callable[[], Callable[[], None]]] = {
     "none": _before_none,
     "ours-noop": _before_ours_noop,
+    "ours-noop-baseline": _before_ours_noop,
     "ours-full": _before_ours_full,
     "otel-discordpy": _before_otel_discordpy,
     "argus": _before_none,
@@ -241,10 +243,14 @@ def _goals(results: dict[str, list[Any]]) -> list[str]:
     return lines
 
 
-def compare(events: int, command_runs: int, rounds: int) -> str:
+def compare(events: int, command_runs: int, rounds: int, baseline: str | None = None) -> str:
     server = c.real_discord()
     env = c.webhook_env(server)
-    chosen = [k for k in CONTENDERS if k.needs is None or c.installed(k.needs)]
+    contenders = list(CONTENDERS)
+    if baseline:  # another tree's otel_discord (e.g. ``git archive`` of an older commit)
+        label = f"instrumentor from {Path(baseline).name}, no-op exporters"
+        contenders.insert(2, Contender("ours-noop-baseline", label, None))
+    chosen = [k for k in contenders if k.needs is None or c.installed(k.needs)]
     skipped = [k for k in CONTENDERS if k not in chosen]
     results: dict[str, list[dict[str, Any]]] = {k.mode: [] for k in chosen}
     errors: dict[str, str] = {}
@@ -253,8 +259,11 @@ def compare(events: int, command_runs: int, rounds: int) -> str:
         order = chosen[index % len(chosen) :] + chosen[: index % len(chosen)]
         for contender in order:
             args = ["--worker", contender.mode, "--events", str(events)]
+            worker_env = env
+            if contender.mode == "ours-noop-baseline" and baseline:
+                worker_env = {**env, "PYTHONPATH": baseline}
             result = c.run_worker(
-                SCRIPT, [*args, "--commands", str(command_runs)], env=env, timeout=900
+                SCRIPT, [*args, "--commands", str(command_runs)], env=worker_env, timeout=900
             )
             if "error" in result:
                 errors[contender.mode] = result["error"]
@@ -289,6 +298,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--commands", type=int, default=4_000, help="!ping commands per round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (median kept)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--baseline", help="a directory holding an older otel_discord to measure beside this one"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.events, args.commands, args.rounds = 5_000, 1_000, 3
@@ -296,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         worker(args.worker, args.events, args.commands)
         return
     c.print_header("Benchmark 1: per-event and per-command overhead", sys.argv)
-    print(compare(args.events, args.commands, args.rounds))
+    print(compare(args.events, args.commands, args.rounds, args.baseline))
 
 
 if __name__ == "__main__":

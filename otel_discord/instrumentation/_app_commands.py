@@ -65,7 +65,9 @@ def start_app_command(telemetry: Telemetry, interaction: Any) -> CommandProbe | 
         if options.user_ids_as_attributes:
             extra[n.ATTR_USER_ID] = str(interaction.user.id)
         attributes = extra
-    span = telemetry.tracer.start_span(shape.span_name, kind=shape.span_kind, attributes=attributes)
+    span = telemetry.command_spans.start(
+        telemetry.tracer, shape.span_name, shape.span_kind, attributes
+    )
     return CommandProbe(
         interaction,
         name=name,

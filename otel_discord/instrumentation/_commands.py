@@ -46,7 +46,9 @@ def start_prefix_command(telemetry: Telemetry, ctx: Any) -> CommandProbe | None:
         if options.capture_message_content:
             extra[n.ATTR_MESSAGE_CONTENT] = ctx.message.content
         attributes = extra
-    span = telemetry.tracer.start_span(shape.span_name, kind=shape.span_kind, attributes=attributes)
+    span = telemetry.command_spans.start(
+        telemetry.tracer, shape.span_name, shape.span_kind, attributes
+    )
     return CommandProbe(
         ctx, name=name, kind=n.KIND_PREFIX, source=n.SOURCE_COMMAND, span=span, guild_id=guild_id
     )
