@@ -22,9 +22,11 @@ provider's list). The SDK's own span self-metrics do not count these spans.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import traceback
+import weakref
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -212,6 +214,14 @@ class SpanSink:
         self._stop = False
         self._thread: threading.Thread | None = None
         self._multi: Any = None
+        method = weakref.WeakMethod(self._after_fork)
+        os.register_at_fork(after_in_child=lambda: (call := method()) and call())
+
+    def _after_fork(self) -> None:
+        """In a forked child the thread is gone: start a new one with the next span."""
+        self._thread = None
+        self._drain_lock = threading.Lock()
+        self._wake = threading.Event()
 
     def start(
         self,

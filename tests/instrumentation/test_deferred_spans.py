@@ -257,7 +257,6 @@ class TestSamplerAndProcessors:
             instrumentor.uninstrument()
         assert ["ping"] == [s.name for s in otel.span_exporter.get_finished_spans()]
 
-
     def test_instrumenting_again_keeps_one_drain_and_delivers(self) -> None:
         """Uninstrument takes the drain out; a second instrument() puts its own in."""
         otel = BatchOtel()
@@ -283,6 +282,24 @@ class TestBuffer:
         sink.close()
         provider.force_flush()
         assert ["s0", "s1", "s2"] == [s.name for s in exporter.get_finished_spans()]
+        provider.shutdown()
+
+    def test_a_forked_child_gets_its_own_thread(self) -> None:
+        """After os.fork the parent's thread is gone; the child's next span starts one."""
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+        sink = SpanSink(interval=0.01)
+        sink.start(provider.get_tracer("t"), "parent", SpanKind.INTERNAL, {}).end()
+        parent_thread = sink._thread
+        sink._after_fork()  # what os.register_at_fork runs in the child
+        assert sink._thread is None
+        sink.start(provider.get_tracer("t"), "child", SpanKind.INTERNAL, {}).end()
+        assert sink._thread is not None
+        assert sink._thread is not parent_thread
+        sink.close()
+        provider.force_flush()
+        assert ["parent", "child"] == [s.name for s in exporter.get_finished_spans()]
         provider.shutdown()
 
     def test_custom_sampler_attributes_are_kept(self) -> None:
