@@ -5,7 +5,8 @@ Application commands: ``InteractionBotBase.process_application_commands`` looks 
 command up by type and name, runs it, and reports a failure through the command's
 handlers and then the ``slash_command_error`` / ``user_command_error`` /
 ``message_command_error`` event (read in ``_fork_events``). A command it does not
-know it ignores; the same lookup here counts it as unknown.
+know it ignores; the same lookup here counts it as unknown. Views and modals:
+``_fork_components``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._app_commands import AsyncMethod, start_app_command
 from otel_discord.instrumentation._commands import make_invoke
 from otel_discord.instrumentation._errors import ErrorKinds
+from otel_discord.instrumentation._fork_components import patch_view_and_modal
 from otel_discord.instrumentation._library import (
     APPLICATION_COMMAND,
     Library,
@@ -68,11 +70,11 @@ def patch(patcher: Patcher, module: ModuleType) -> None:
     from disnake.ext.commands.bot_base import BotBase
     from disnake.ext.commands.interaction_bot_base import InteractionBotBase
 
-    del module  # disnake's hook points live in ext.commands
     patcher.wrap(BotBase, "invoke", make_invoke)
     patcher.wrap(
         InteractionBotBase, "process_application_commands", make_process_application_commands
     )
+    patch_view_and_modal(patcher, module.ui.View, module.ui.Modal)
 
 
 def error_kinds() -> ErrorKinds:

@@ -31,6 +31,8 @@ from otel_discord.instrumentation import DiscordInstrumentor, _safety
 from otel_discord.offline import payloads as g
 
 Point = tuple[dict[str, Any], Any]
+COMPONENT, MODAL_SUBMIT = 3, 5  # interaction types
+BUTTON, STRING_SELECT, TEXT_INPUT = 2, 3, 4  # component types
 
 
 @dataclass
@@ -41,6 +43,8 @@ class FakeDiscord:
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
     commands: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Global application commands registered by the bot, by name."""
+    channel_id: str = ""
+    """Where interaction responses are posted."""
 
     def _register(self, payload: dict[str, Any]) -> dict[str, Any]:
         command = {
@@ -88,6 +92,8 @@ class FakeDiscord:
         if route.path.endswith("/callback"):
             interaction = {"id": str(route.webhook_id), "type": 2}
             return {"interaction": interaction, "resource": {"type": 4}}
+        if route.method == "GET" and route.path.endswith("/messages/@original"):
+            return g.message_create(self.channel_id, self.bot_user, "")  # py-cord, for a view
         return None
 
     def replies(self) -> list[str]:
@@ -170,6 +176,39 @@ class World:
             resolved={"messages": {message["id"]: message}},
         )
 
+    def click(self, custom_id: str, values: list[str] | None = None) -> None:
+        """Alice clicks the button ``custom_id`` on the bot's message (picks ``values`` from
+        the string select ``custom_id`` when given)."""
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": BUTTON}
+        if values is not None:
+            data.update(component_type=STRING_SELECT, values=values)
+        message = g.message_create(self.text_id, self.bot_user, "menu", guild_id=self.guild_id)
+        self.feed("INTERACTION_CREATE", self._interaction(COMPONENT, data, message=message))
+
+    def submit(self, custom_id: str, fields: dict[str, str]) -> None:
+        """Alice submits the modal ``custom_id`` with text inputs ``{custom_id: value}``."""
+        rows = [
+            {"type": 1, "components": [{"type": TEXT_INPUT, "custom_id": key, "value": value}]}
+            for key, value in fields.items()
+        ]
+        data = {"custom_id": custom_id, "components": rows}
+        self.feed("INTERACTION_CREATE", self._interaction(MODAL_SUBMIT, data))
+
+    def _interaction(self, kind: int, data: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        payload = g.interaction_create(
+            self.bot_user["id"],
+            "",
+            guild_id=self.guild_id,
+            channel_id=self.text_id,
+            invoker=self.alice,
+        )
+        payload.update(type=kind, data=data, **extra)
+        return payload
+
+    async def settle(self) -> None:
+        """Let the bot's tasks (callbacks, their HTTP calls) run to completion."""
+        await g.settle()
+
     def member_joins(self, name: str) -> None:
         """A new member joins the guild."""
         self.feed(
@@ -204,6 +243,7 @@ async def start(bot: Any, webhook_adapter: Any) -> World:
         text_id=g.snowflake(),
         alice=g.user(name="alice"),
     )
+    discord.channel_id = world.text_id
     launched = getattr(bot._connection, "shards_launched", None)
     if launched is not None:
         launched.set()  # what launching the shards' websockets does on a sharded client
