@@ -5,8 +5,9 @@ Application commands: ``discord.bot.ApplicationCommandMixin.invoke_application_c
 runs every slash, user and message command with an ``ApplicationContext``; failures
 go to the command's and cog's handlers and then the ``application_command_error``
 event, and a command the bot does not know to ``unknown_application_command``
-(both read in ``_fork_events``). Views and modals: ``_fork_components``. Every REST response passes through
-``discord.http.parse_response`` (discord.py's ``json_or_text`` renamed), 429s included.
+(both read in ``_fork_events``). Views and modals: ``_fork_components``. Every REST
+response passes through ``discord.http.parse_response`` (discord.py's ``json_or_text``
+renamed), 429s included.
 """
 
 from __future__ import annotations
