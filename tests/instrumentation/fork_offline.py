@@ -412,6 +412,30 @@ def commands_by_outcome(points: list[Point]) -> dict[tuple[str, str, str], int]:
     }
 
 
+def component_spans(sinks: Sinks) -> list[tuple[str, Any, Any, Any]]:
+    """Click and submit spans, sorted: (name, kind, status code, error.type)."""
+    return sorted(
+        (
+            span.name,
+            span.kind,
+            span.status.status_code,
+            (span.attributes or {}).get("error.type"),
+        )
+        for span in sinks.spans()
+        if (span.attributes or {}).get("discord.command.kind") in ("component", "modal")
+    )
+
+
+def assert_error_log_in_span(sinks: Sinks, span_name: str) -> None:
+    """The one error log of ``span_name``'s failure is emitted in that span's context."""
+    name = span_name.partition(" ")[2]
+    [log] = [r for r in sinks.error_logs() if str(r.log_record.body).endswith(f"command {name}")]
+    [span] = [s for s in sinks.spans() if s.name == span_name]
+    assert span.context is not None
+    assert span.context.span_id == log.log_record.span_id
+    assert span.context.trace_id == log.log_record.trace_id
+
+
 def by(points: list[Point], *keys: str) -> dict[Any, Any]:
     """Points keyed by the values of ``keys`` (one key: the bare value)."""
     out = {}

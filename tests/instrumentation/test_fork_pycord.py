@@ -16,7 +16,14 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_discord.instrumentation import DiscordInstrumentor
 from tests.instrumentation.fork_bots import pycord_bot
-from tests.instrumentation.fork_offline import Played, by, commands_by_outcome, play_twice
+from tests.instrumentation.fork_offline import (
+    Played,
+    assert_error_log_in_span,
+    by,
+    commands_by_outcome,
+    component_spans,
+    play_twice,
+)
 from tests.instrumentation.fork_ratelimit import assert_ratelimits_counted
 from tests.instrumentation.fork_zero_code import assert_zero_code
 
@@ -125,29 +132,16 @@ class TestComponents:
     """The /roles panel: select, buttons and the modal, traced like discord.py's."""
 
     def test_spans(self, played: Played) -> None:
-        spans = sorted(
-            (s.name, s.kind, s.status.status_code, (s.attributes or {}).get("error.type"))
-            for s in played.sinks.spans()
-            if (s.attributes or {}).get("discord.command.kind") in ("component", "modal")
-        )
         assert [
             ("component RolesView.helper", SpanKind.SERVER, StatusCode.ERROR, "PermissionError"),
             ("component RolesView.languages", SpanKind.SERVER, StatusCode.UNSET, None),
             ("component RolesView.report", SpanKind.SERVER, StatusCode.UNSET, None),
             ("component robocord:close:#", SpanKind.SERVER, StatusCode.UNSET, None),
             ("modal BugReport", SpanKind.SERVER, StatusCode.UNSET, None),
-        ] == spans
+        ] == component_spans(played.sinks)
 
     def test_error_log_in_the_click_span(self, played: Played) -> None:
-        [log] = [
-            r
-            for r in played.sinks.error_logs()
-            if str(r.log_record.body).endswith("RolesView.helper")
-        ]
-        [span] = [s for s in played.sinks.spans() if s.name == "component RolesView.helper"]
-        assert span.context is not None
-        assert span.context.span_id == log.log_record.span_id
-        assert "component" == (log.log_record.attributes or {})["discord.command.kind"]
+        assert_error_log_in_span(played.sinks, "component RolesView.helper")
 
 
 class TestEventsAndGauges:
