@@ -35,7 +35,8 @@ KIND_MODAL: Final = "modal"
 SOURCE_COMPONENT: Final = "component"
 MAX_NAMES: Final = 200
 _NAME_LENGTH: Final = 60
-_VOLATILE: Final = re.compile(r"[0-9a-fA-F]{6,}|\d+")
+# hex runs only with a digit in them: "feedback" and "decade" are words, not ids
+_VOLATILE: Final = re.compile(r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{6,}|\d+")
 _GENERIC_ITEMS: Final = frozenset(
     {
         "Button",

@@ -180,9 +180,14 @@ class World:
         """Alice clicks the button ``custom_id`` on the bot's message (picks ``values`` from
         the string select ``custom_id`` when given)."""
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": BUTTON}
+        component: dict[str, Any] = {"type": BUTTON, "style": 1, "label": "Go"}
         if values is not None:
             data.update(component_type=STRING_SELECT, values=values)
+            options = [{"label": value, "value": value} for value in values]
+            component = {"type": STRING_SELECT, "options": options}
         message = g.message_create(self.text_id, self.bot_user, "menu", guild_id=self.guild_id)
+        row = {"type": 1, "components": [{**component, "custom_id": custom_id}]}
+        message["components"] = [row]  # the message as Discord sends it: the clicked item on it
         self.feed("INTERACTION_CREATE", self._interaction(COMPONENT, data, message=message))
 
     def submit(self, custom_id: str, fields: dict[str, str]) -> None:
