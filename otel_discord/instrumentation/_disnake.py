@@ -75,7 +75,7 @@ def patch(patcher: Patcher, module: ModuleType) -> None:
     patcher.wrap(
         InteractionBotBase, "process_application_commands", make_process_application_commands
     )
-    patch_view_and_modal(patcher, module.ui.View, module.ui.Modal)
+    patch_view_and_modal(patcher, module.ui)
     _disnake_listeners.patch(patcher, module.Client)
 
 

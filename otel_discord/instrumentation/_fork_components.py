@@ -18,6 +18,7 @@ and the span wraps the task without ever being in the exception's way.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from otel_discord.instrumentation import _state
@@ -74,19 +75,23 @@ def make_pycord_modal_dispatch(original: AsyncMethod) -> AsyncMethod:
 
 
 def patch_pycord(patcher: Patcher) -> None:
-    """py-cord's view and modal hooks."""
-    from discord.ui.modal import BaseModal, ModalStore
-    from discord.ui.view import BaseView
+    """py-cord's view and modal hooks (``BaseView``/``BaseModal`` since 2.7, before on
+    ``View``/``Modal``)."""
+    from discord.ui import modal, view
 
-    patcher.wrap(BaseView, "_scheduled_task", make_view_task)
-    patcher.wrap(BaseView, "on_error", make_on_error)
-    patcher.wrap(ModalStore, "dispatch", make_pycord_modal_dispatch)
-    patcher.wrap(BaseModal, "on_error", make_on_error)
+    base_view = getattr(view, "BaseView", view.View)
+    patcher.wrap(base_view, "_scheduled_task", make_view_task)
+    patcher.wrap(base_view, "on_error", make_on_error)
+    patcher.wrap(modal.ModalStore, "dispatch", make_pycord_modal_dispatch)
+    patcher.wrap(getattr(modal, "BaseModal", modal.Modal), "on_error", make_on_error)
 
 
-def patch_view_and_modal(patcher: Patcher, view: type, modal: type) -> None:
-    """nextcord's and disnake's view and modal hooks (the same shape in both)."""
-    patcher.wrap(view, "_scheduled_task", make_view_task)
-    patcher.wrap(view, "on_error", make_on_error)
-    patcher.wrap(modal, "_scheduled_task", make_modal_task)
-    patcher.wrap(modal, "on_error", make_on_error)
+def patch_view_and_modal(patcher: Patcher, ui: ModuleType) -> None:
+    """nextcord's and disnake's view and modal hooks (the same shape in both; a release
+    without modals, disnake before 2.4, gets the view hooks)."""
+    patcher.wrap(ui.View, "_scheduled_task", make_view_task)
+    patcher.wrap(ui.View, "on_error", make_on_error)
+    modal = getattr(ui, "Modal", None)
+    if modal is not None:
+        patcher.wrap(modal, "_scheduled_task", make_modal_task)
+        patcher.wrap(modal, "on_error", make_on_error)

@@ -78,7 +78,7 @@ def patch(patcher: Patcher, module: ModuleType) -> None:
     patcher.wrap(BotBase, "invoke", make_invoke)
     patcher.wrap(BaseApplicationCommand, "call_from_interaction", make_call_from_interaction)
     patcher.wrap(module.Client, "process_application_commands", make_process_application_commands)
-    patch_view_and_modal(patcher, module.ui.View, module.ui.Modal)
+    patch_view_and_modal(patcher, module.ui)
 
 
 def error_kinds() -> ErrorKinds:
