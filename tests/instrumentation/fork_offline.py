@@ -347,7 +347,8 @@ def _captured_stderr(capture: bool) -> Iterator[io.StringIO]:
 
 
 class Sinks:
-    """Fresh SDK providers whose output stays in memory."""
+    """Fresh SDK providers whose output stays in memory (any flavour; ``harness.Otel``
+    adds discord.py tests' lookups)."""
 
     def __init__(self) -> None:
         self.span_exporter = InMemorySpanExporter()
@@ -371,24 +372,29 @@ class Sinks:
         """Finished spans, oldest first."""
         return list(self.span_exporter.get_finished_spans())
 
+    def logs(self) -> list[ReadableLogRecord]:
+        """Emitted log records, oldest first."""
+        return list(self.log_exporter.get_finished_logs())
+
     def error_logs(self) -> list[ReadableLogRecord]:
-        """Log records at ERROR severity."""
+        """Log records at ERROR severity or above."""
         return [
             record
-            for record in self.log_exporter.get_finished_logs()
-            if record.log_record.severity_number == SeverityNumber.ERROR
+            for record in self.logs()
+            if (record.log_record.severity_number or SeverityNumber.UNSPECIFIED).value
+            >= SeverityNumber.ERROR.value
         ]
 
     def log_events(self, event_name: str) -> list[ReadableLogRecord]:
-        """Log records whose ``event.name`` is ``event_name``."""
+        """Log records whose ``event.name`` attribute is ``event_name``."""
         return [
             record
-            for record in self.log_exporter.get_finished_logs()
+            for record in self.logs()
             if (record.log_record.attributes or {}).get("event.name") == event_name
         ]
 
     def metrics(self) -> dict[str, list[Point]]:
-        """Collect now: metric name -> [(attributes, value)] (histograms give counts)."""
+        """Collect now: metric name -> [(attributes, value)] (sums, gauges, histogram counts)."""
         data = self.metric_reader.get_metrics_data()
         out: dict[str, list[Point]] = {}
         if data is None:
