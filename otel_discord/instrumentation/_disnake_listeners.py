@@ -133,6 +133,11 @@ def make_schedule_event(original: Callable[..., Any]) -> Callable[..., Any]:
         span_token = otel_context.attach(trace.set_span_in_context(click.probe.span))
         try:
             task = original(self, coro, event_name, *args, **kwargs)
+        except BaseException:
+            if not click.pending:  # no task of this click will end its span
+                _open.pop(id(click.interaction), None)
+                click.probe.span.end()
+            raise
         finally:
             otel_context.detach(span_token)
             CURRENT.reset(probe_token)
