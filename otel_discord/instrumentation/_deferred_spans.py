@@ -299,7 +299,17 @@ class SpanSink:
         self._tracer = tracer
         self._seen = processors
         self._processors = ()
-        if not isinstance(processors, tuple) or not tracer._is_enabled():
+        # The SDK internals read here (1.45): anything missing means the SDK's own path.
+        limits = getattr(tracer, "_span_limits", None)
+        enabled = getattr(tracer, "_is_enabled", None)
+        if (
+            not isinstance(processors, tuple)
+            or limits is None
+            or not hasattr(tracer, "_instrumentation_scope")
+            or not hasattr(multi, "_lock")
+            or enabled is None
+            or not enabled()
+        ):
             return None
         batching = [p for p in processors if not isinstance(p, _DrainFirst)]
         if not batching or not all(isinstance(p, BatchSpanProcessor) for p in batching):
@@ -310,7 +320,7 @@ class SpanSink:
             self._seen = processors = multi._span_processors
         self._multi = multi
         self._processors = tuple(batching)
-        self.limits = tracer._span_limits
+        self.limits = limits
         return tracer
 
     def push(self, span: DeferredSpan) -> None:
