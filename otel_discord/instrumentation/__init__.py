@@ -126,7 +126,9 @@ Forks
 py-cord (which installs as ``discord``), nextcord and disnake get every hook:
 the shared ones (``Client.dispatch``, the ``Client.on_error`` shim, the HTTP
 response reader) and their own command entry points and error classes, listed per fork in
-``_pycord``, ``_nextcord`` and ``_disnake`` (the table is ``_targets``). Any one
+``_pycord``, ``_nextcord`` and ``_disnake`` (the table is ``_targets``); their views and
+modals in ``_fork_components``, disnake's listener-answered components in
+``_disnake_listeners``. Any one
 installed library satisfies the dependency check. Tested with a realistic bot per
 fork in a venv of its own (``make test-fork``).
 """

@@ -16,6 +16,7 @@ volatile parts blanked (``ticket:close:#``); past ``MAX_NAMES`` names, ``_OTHER`
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
@@ -34,10 +35,20 @@ KIND_MODAL: Final = "modal"
 SOURCE_COMPONENT: Final = "component"
 MAX_NAMES: Final = 200
 _NAME_LENGTH: Final = 60
-_VOLATILE: Final = re.compile(r"[0-9a-fA-F]{6,}|\d+")
+# hex runs only with a digit in them: "feedback" and "decade" are words, not ids
+_VOLATILE: Final = re.compile(r"(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{6,}|\d+")
 _GENERIC_ITEMS: Final = frozenset(
-    {"Button", "Select", "UserSelect", "RoleSelect", "MentionableSelect", "ChannelSelect"}
+    {
+        "Button",
+        "Select",
+        "StringSelect",  # nextcord, disnake
+        "UserSelect",
+        "RoleSelect",
+        "MentionableSelect",
+        "ChannelSelect",
+    }
 )
+_GENERIC_MODALS: Final = frozenset({"Modal", "DesignerModal"})  # DesignerModal: py-cord
 
 _names: set[str] = set()
 
@@ -64,6 +75,13 @@ def item_name(view: Any, item: Any) -> str:
     function = getattr(callback, "callback", None)  # discord.py's decorated-callback holder
     if function is not None and getattr(callback, "item", None) is item:
         return f"{type(view).__name__}.{getattr(function, '__name__', '?')}"
+    # the forks bind a decorated callback as ``partial(function, view, item)``
+    if (
+        isinstance(callback, functools.partial)
+        and len(callback.args) >= 2
+        and callback.args[1] is item
+    ):
+        return f"{type(view).__name__}.{getattr(callback.func, '__name__', '?')}"
     if type(item).__name__ not in _GENERIC_ITEMS:
         return type(item).__name__
     return stable_prefix(str(getattr(item, "custom_id", "") or ""))
@@ -72,12 +90,12 @@ def item_name(view: Any, item: Any) -> str:
 def modal_name(modal: Any) -> str:
     """The name of a submitted modal: its class, else its custom_id's stable prefix."""
     name = type(modal).__name__
-    if name != "Modal":
+    if name not in _GENERIC_MODALS:
         return name
     return stable_prefix(str(getattr(modal, "custom_id", "") or ""))
 
 
-def _start(telemetry: Telemetry, interaction: Any, name: str, kind: str) -> CommandProbe:
+def start_component(telemetry: Telemetry, interaction: Any, name: str, kind: str) -> CommandProbe:
     name = _bounded(name)
     attributes = {
         n.ATTR_RPC_SYSTEM: n.SYSTEM_DISCORD,
@@ -106,7 +124,7 @@ def make_view_task(original: AsyncMethod) -> AsyncMethod:
             return await original(self, item, interaction)
         return await observe_command(
             telemetry,
-            lambda: _start(telemetry, interaction, item_name(self, item), KIND_COMPONENT),
+            lambda: start_component(telemetry, interaction, item_name(self, item), KIND_COMPONENT),
             lambda: original(self, item, interaction),
             lambda _: False,
             "component",
@@ -124,7 +142,7 @@ def make_modal_task(original: AsyncMethod) -> AsyncMethod:
             return await original(self, interaction, *args)
         return await observe_command(
             telemetry,
-            lambda: _start(telemetry, interaction, modal_name(self), KIND_MODAL),
+            lambda: start_component(telemetry, interaction, modal_name(self), KIND_MODAL),
             lambda: original(self, interaction, *args),
             lambda _: False,
             "modal",
@@ -149,7 +167,7 @@ def make_dynamic_task(original: AsyncMethod) -> AsyncMethod:
         name = str(getattr(factory, "__name__", "") or "DynamicItem")
         return await observe_command(
             telemetry,
-            lambda: _start(telemetry, interaction, name, KIND_COMPONENT),
+            lambda: start_component(telemetry, interaction, name, KIND_COMPONENT),
             lambda: original(self, component_type, factory, interaction, *args),
             lambda _: False,
             "dynamic item",

@@ -5,7 +5,9 @@ Application commands: ``InteractionBotBase.process_application_commands`` looks 
 command up by type and name, runs it, and reports a failure through the command's
 handlers and then the ``slash_command_error`` / ``user_command_error`` /
 ``message_command_error`` event (read in ``_fork_events``). A command it does not
-know it ignores; the same lookup here counts it as unknown.
+know it ignores; the same lookup here counts it as unknown. Views and modals:
+``_fork_components``; components answered by ``on_button_click``-style listeners:
+``_disnake_listeners``.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from otel_discord.instrumentation import _disnake_listeners, _state
 from otel_discord.instrumentation import _names as n
-from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._app_commands import AsyncMethod, start_app_command
 from otel_discord.instrumentation._commands import make_invoke
 from otel_discord.instrumentation._errors import ErrorKinds
+from otel_discord.instrumentation._fork_components import patch_view_and_modal
 from otel_discord.instrumentation._library import (
     APPLICATION_COMMAND,
     Library,
@@ -68,11 +71,12 @@ def patch(patcher: Patcher, module: ModuleType) -> None:
     from disnake.ext.commands.bot_base import BotBase
     from disnake.ext.commands.interaction_bot_base import InteractionBotBase
 
-    del module  # disnake's hook points live in ext.commands
     patcher.wrap(BotBase, "invoke", make_invoke)
     patcher.wrap(
         InteractionBotBase, "process_application_commands", make_process_application_commands
     )
+    patch_view_and_modal(patcher, module.ui)
+    _disnake_listeners.patch(patcher, module.Client)
 
 
 def error_kinds() -> ErrorKinds:

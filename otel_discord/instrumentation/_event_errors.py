@@ -19,6 +19,7 @@ from typing import Any, Final
 from otel_discord.exception_ids import mark_escaped
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._disnake_listeners import note_listener_error
 from otel_discord.instrumentation._errors import unwrap
 from otel_discord.instrumentation._safety import swallow
 
@@ -36,6 +37,8 @@ def _record(event_method: object) -> None:
         return
     try:
         mark_escaped(exc)
+        if note_listener_error(exc):
+            return  # a disnake component listener's: reported with its click
         event_name = str(event_method)
         telemetry.report_error(
             unwrap(exc),

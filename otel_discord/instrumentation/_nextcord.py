@@ -8,6 +8,7 @@ which runs checks, the callback and the hooks, and reports a failure through the
 own error handler. An interaction naming no known command never reaches
 ``call_from_interaction``; it is counted as unknown after
 ``process_application_commands`` returns without having set the command.
+Views and modals: ``_fork_components``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._app_commands import AsyncMethod, start_app_command
 from otel_discord.instrumentation._commands import make_invoke
 from otel_discord.instrumentation._errors import ErrorKinds
+from otel_discord.instrumentation._fork_components import patch_view_and_modal
 from otel_discord.instrumentation._library import (
     APPLICATION_COMMAND,
     Library,
@@ -76,6 +78,7 @@ def patch(patcher: Patcher, module: ModuleType) -> None:
     patcher.wrap(BotBase, "invoke", make_invoke)
     patcher.wrap(BaseApplicationCommand, "call_from_interaction", make_call_from_interaction)
     patcher.wrap(module.Client, "process_application_commands", make_process_application_commands)
+    patch_view_and_modal(patcher, module.ui)
 
 
 def error_kinds() -> ErrorKinds:

@@ -5,8 +5,9 @@ Application commands: ``discord.bot.ApplicationCommandMixin.invoke_application_c
 runs every slash, user and message command with an ``ApplicationContext``; failures
 go to the command's and cog's handlers and then the ``application_command_error``
 event, and a command the bot does not know to ``unknown_application_command``
-(both read in ``_fork_events``). Every REST response passes through
-``discord.http.parse_response`` (discord.py's ``json_or_text`` renamed), 429s included.
+(both read in ``_fork_events``). Views and modals: ``_fork_components``. Every REST
+response passes through ``discord.http.parse_response`` (discord.py's ``json_or_text``
+renamed), 429s included.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._app_commands import AsyncMethod, start_app_command
 from otel_discord.instrumentation._commands import make_invoke
 from otel_discord.instrumentation._errors import ErrorKinds
+from otel_discord.instrumentation._fork_components import patch_pycord
 from otel_discord.instrumentation._library import Library, prefix_user_errors
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._probe import observe_command
@@ -52,6 +54,7 @@ def patch(patcher: Patcher, module: ModuleType) -> None:
     patcher.wrap(
         ApplicationCommandMixin, "invoke_application_command", make_invoke_application_command
     )
+    patch_pycord(patcher)
 
 
 def error_kinds() -> ErrorKinds:

@@ -31,6 +31,8 @@ from otel_discord.instrumentation import DiscordInstrumentor, _safety
 from otel_discord.offline import payloads as g
 
 Point = tuple[dict[str, Any], Any]
+COMPONENT, MODAL_SUBMIT = 3, 5  # interaction types
+BUTTON, STRING_SELECT, TEXT_INPUT = 2, 3, 4  # component types
 
 
 @dataclass
@@ -41,6 +43,8 @@ class FakeDiscord:
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
     commands: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Global application commands registered by the bot, by name."""
+    channel_id: str = ""
+    """Where interaction responses are posted."""
 
     def _register(self, payload: dict[str, Any]) -> dict[str, Any]:
         command = {
@@ -88,6 +92,8 @@ class FakeDiscord:
         if route.path.endswith("/callback"):
             interaction = {"id": str(route.webhook_id), "type": 2}
             return {"interaction": interaction, "resource": {"type": 4}}
+        if route.method == "GET" and route.path.endswith("/messages/@original"):
+            return g.message_create(self.channel_id, self.bot_user, "")  # py-cord, for a view
         return None
 
     def replies(self) -> list[str]:
@@ -170,6 +176,44 @@ class World:
             resolved={"messages": {message["id"]: message}},
         )
 
+    def click(self, custom_id: str, values: list[str] | None = None) -> None:
+        """Alice clicks the button ``custom_id`` on the bot's message (picks ``values`` from
+        the string select ``custom_id`` when given)."""
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": BUTTON}
+        component: dict[str, Any] = {"type": BUTTON, "style": 1, "label": "Go"}
+        if values is not None:
+            data.update(component_type=STRING_SELECT, values=values)
+            options = [{"label": value, "value": value} for value in values]
+            component = {"type": STRING_SELECT, "options": options}
+        message = g.message_create(self.text_id, self.bot_user, "menu", guild_id=self.guild_id)
+        row = {"type": 1, "components": [{**component, "custom_id": custom_id}]}
+        message["components"] = [row]  # the message as Discord sends it: the clicked item on it
+        self.feed("INTERACTION_CREATE", self._interaction(COMPONENT, data, message=message))
+
+    def submit(self, custom_id: str, fields: dict[str, str]) -> None:
+        """Alice submits the modal ``custom_id`` with text inputs ``{custom_id: value}``."""
+        rows = [
+            {"type": 1, "components": [{"type": TEXT_INPUT, "custom_id": key, "value": value}]}
+            for key, value in fields.items()
+        ]
+        data = {"custom_id": custom_id, "components": rows}
+        self.feed("INTERACTION_CREATE", self._interaction(MODAL_SUBMIT, data))
+
+    def _interaction(self, kind: int, data: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        payload = g.interaction_create(
+            self.bot_user["id"],
+            "",
+            guild_id=self.guild_id,
+            channel_id=self.text_id,
+            invoker=self.alice,
+        )
+        payload.update(type=kind, data=data, **extra)
+        return payload
+
+    async def settle(self) -> None:
+        """Let the bot's tasks (callbacks, their HTTP calls) run to completion."""
+        await g.settle()
+
     def member_joins(self, name: str) -> None:
         """A new member joins the guild."""
         self.feed(
@@ -204,6 +248,7 @@ async def start(bot: Any, webhook_adapter: Any) -> World:
         text_id=g.snowflake(),
         alice=g.user(name="alice"),
     )
+    discord.channel_id = world.text_id
     launched = getattr(bot._connection, "shards_launched", None)
     if launched is not None:
         launched.set()  # what launching the shards' websockets does on a sharded client
@@ -302,7 +347,8 @@ def _captured_stderr(capture: bool) -> Iterator[io.StringIO]:
 
 
 class Sinks:
-    """Fresh SDK providers whose output stays in memory."""
+    """Fresh SDK providers whose output stays in memory (any flavour; ``harness.Otel``
+    adds discord.py tests' lookups)."""
 
     def __init__(self) -> None:
         self.span_exporter = InMemorySpanExporter()
@@ -326,24 +372,29 @@ class Sinks:
         """Finished spans, oldest first."""
         return list(self.span_exporter.get_finished_spans())
 
+    def logs(self) -> list[ReadableLogRecord]:
+        """Emitted log records, oldest first."""
+        return list(self.log_exporter.get_finished_logs())
+
     def error_logs(self) -> list[ReadableLogRecord]:
-        """Log records at ERROR severity."""
+        """Log records at ERROR severity or above."""
         return [
             record
-            for record in self.log_exporter.get_finished_logs()
-            if record.log_record.severity_number == SeverityNumber.ERROR
+            for record in self.logs()
+            if (record.log_record.severity_number or SeverityNumber.UNSPECIFIED).value
+            >= SeverityNumber.ERROR.value
         ]
 
     def log_events(self, event_name: str) -> list[ReadableLogRecord]:
-        """Log records whose ``event.name`` is ``event_name``."""
+        """Log records whose ``event.name`` attribute is ``event_name``."""
         return [
             record
-            for record in self.log_exporter.get_finished_logs()
+            for record in self.logs()
             if (record.log_record.attributes or {}).get("event.name") == event_name
         ]
 
     def metrics(self) -> dict[str, list[Point]]:
-        """Collect now: metric name -> [(attributes, value)] (histograms give counts)."""
+        """Collect now: metric name -> [(attributes, value)] (sums, gauges, histogram counts)."""
         data = self.metric_reader.get_metrics_data()
         out: dict[str, list[Point]] = {}
         if data is None:
@@ -370,6 +421,30 @@ def commands_by_outcome(points: list[Point]) -> dict[tuple[str, str, str], int]:
         ): value
         for attrs, value in points
     }
+
+
+def component_spans(sinks: Sinks) -> list[tuple[str, Any, Any, Any]]:
+    """Click and submit spans, sorted: (name, kind, status code, error.type)."""
+    return sorted(
+        (
+            span.name,
+            span.kind,
+            span.status.status_code,
+            (span.attributes or {}).get("error.type"),
+        )
+        for span in sinks.spans()
+        if (span.attributes or {}).get("discord.command.kind") in ("component", "modal")
+    )
+
+
+def assert_error_log_in_span(sinks: Sinks, span_name: str) -> None:
+    """The one error log of ``span_name``'s failure is emitted in that span's context."""
+    name = span_name.partition(" ")[2]
+    [log] = [r for r in sinks.error_logs() if str(r.log_record.body).endswith(f"command {name}")]
+    [span] = [s for s in sinks.spans() if s.name == span_name]
+    assert span.context is not None
+    assert span.context.span_id == log.log_record.span_id
+    assert span.context.trace_id == log.log_record.trace_id
 
 
 def by(points: list[Point], *keys: str) -> dict[Any, Any]:

@@ -1,8 +1,8 @@
 """A fork's own 429s, counted through its real HTTP client over loopback.
 
 The local REST API rate-limits the first message post (user scope, retried by the
-library) and answers ``/gateway`` with a bare Cloudflare ban, as in
-``test_ratelimit.py`` for discord.py.
+library) and answers ``/gateway`` with a bare Cloudflare ban; ``test_ratelimit.py``
+uses the same server for discord.py.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from tests.instrumentation.fork_offline import Sinks, by
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON response typed exactly as Discord types it (discord.py compares the header)."""
     return web.Response(
         body=json.dumps(data).encode(),
         status=status,

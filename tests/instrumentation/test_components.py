@@ -140,9 +140,11 @@ class TestNames:
             "vote-#-#",
             "#",
             "menu",
+            "feedback",
         ] == [
             stable_prefix("ticket:close:1187654321098765432"),
             stable_prefix("vote-12-4f9a2c"),
             stable_prefix("9f86d081884c7d659a2feaa0c55ad015"),
             stable_prefix("menu"),
+            stable_prefix("feedback"),
         ]

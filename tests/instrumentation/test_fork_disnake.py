@@ -16,7 +16,14 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_discord.instrumentation import DiscordInstrumentor
 from tests.instrumentation.fork_bots import disnake_bot
-from tests.instrumentation.fork_offline import Played, by, commands_by_outcome, play_twice
+from tests.instrumentation.fork_offline import (
+    Played,
+    assert_error_log_in_span,
+    by,
+    commands_by_outcome,
+    component_spans,
+    play_twice,
+)
 from tests.instrumentation.fork_ratelimit import assert_ratelimits_counted
 from tests.instrumentation.fork_zero_code import assert_zero_code
 
@@ -35,12 +42,17 @@ class TestBehaviourUnchanged:
         prefix = ["3 tags", "5", "Try again.", "Try again."]
         slash = ["Pong!", "created a", "The tag could not be created.", "You can't do that."]
         menus = ["alice's avatar", "QUOTABLE"]
-        assert sorted([*prefix, *slash, *menus]) == sorted(played.plain.replies)
+        panel = ["Verify here", "Set to they/them", "Welcome! I write bots", "Dismissed."]
+        low_level = ["Need help?", "Contact us at https://discord.gg/disnake!"]
+        low_level.append("Thanks: more examples")
+        assert sorted([*prefix, *slash, *menus, *panel, *low_level]) == sorted(played.plain.replies)
 
     def test_same_console(self, played: Played) -> None:
         lines = played.plain.console_lines()
         assert lines == played.observed.console_lines()
         assert "Ignoring exception in on_slash_command_error" in lines
+        assert "Ignoring exception in on_button_click" in lines
+        assert any(line.startswith("Ignoring exception in view <VerifyView") for line in lines)
 
 
 class TestCommands:
@@ -59,6 +71,17 @@ class TestCommands:
             ("stats", "slash", "failure"): 1,
             ("Avatar", "user", "success"): 1,
             ("Translate", "message", "success"): 1,
+            ("verify", "slash", "success"): 1,
+            ("VerifyView.pronouns", "component", "success"): 1,
+            ("VerifyView.verify", "component", "failure"): 1,
+            ("VerifyView.intro", "component", "success"): 1,
+            ("verify:dismiss:#", "component", "success"): 1,
+            ("IntroModal", "modal", "success"): 1,
+            ("help", "slash", "success"): 1,
+            ("yes", "component", "success"): 1,
+            ("no", "component", "success"): 1,
+            ("feedback", "modal", "success"): 1,
+            ("tag:delete:#", "component", "failure"): 1,
         } == commands_by_outcome(metrics["discord.commands"])
         assert {"prefix": 1, "slash": 1} == by(
             metrics["discord.commands.unknown"], "discord.command.kind"
@@ -88,6 +111,8 @@ class TestErrors:
             ("OSError", "app_command"): 1,
             ("OSError", "event"): 1,
             ("LookupError", "event"): 1,
+            ("AttributeError", "component"): 1,
+            ("LookupError", "component"): 1,
         } == by(played.sinks.metrics()["discord.errors"], "error.type", "discord.error.source")
 
     def test_error_logs(self, played: Played) -> None:
@@ -97,8 +122,35 @@ class TestErrors:
                 "Unhandled exception in command stats",
                 "Unhandled exception in event on_slash_command_error",
                 "Unhandled exception in event on_raw_reaction_add",
+                "Unhandled exception in command VerifyView.verify",
+                "Unhandled exception in command tag:delete:#",
             ]
         ) == sorted(str(record.log_record.body) for record in played.sinks.error_logs())
+
+
+class TestComponents:
+    """The /verify view and modal, and the low-level components disnake's listeners answer."""
+
+    def test_spans(self, played: Played) -> None:
+        # a click with two listeners (the bot's and the cog's) is one span; a view's click
+        # also dispatches on_button_click, and is still counted once (by its view)
+        assert [
+            ("component VerifyView.intro", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("component VerifyView.pronouns", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("component VerifyView.verify", SpanKind.SERVER, StatusCode.ERROR, "AttributeError"),
+            ("component no", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("component tag:delete:#", SpanKind.SERVER, StatusCode.ERROR, "LookupError"),
+            ("component verify:dismiss:#", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("component yes", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("modal IntroModal", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("modal feedback", SpanKind.SERVER, StatusCode.UNSET, None),
+        ] == component_spans(played.sinks)
+
+    def test_error_logs_in_the_click_spans(self, played: Played) -> None:
+        assert_error_log_in_span(played.sinks, "component VerifyView.verify")
+        # the listener's error: reported once, with its click, in the click's span (the
+        # listener task copied the span's context)
+        assert_error_log_in_span(played.sinks, "component tag:delete:#")
 
 
 class TestEventsAndGauges:
@@ -128,6 +180,11 @@ def test_uninstrument_restores_disnake() -> None:
         (BotBase, "invoke"),
         (disnake.Client, "dispatch"),
         (disnake.Client, "event"),
+        (disnake.Client, "_schedule_event"),
+        (disnake.ui.View, "_scheduled_task"),
+        (disnake.ui.View, "on_error"),
+        (disnake.ui.Modal, "_scheduled_task"),
+        (disnake.ui.Modal, "on_error"),
     )
     before = [vars(owner)[name] for owner, name in points]
     instrumentor = DiscordInstrumentor()
@@ -140,8 +197,8 @@ def test_uninstrument_restores_disnake() -> None:
 
 @pytest.mark.slow
 def test_zero_code(discord_server: Any) -> None:
-    """``opentelemetry-instrument`` loads the instrumentor on disnake: all 10 commands counted."""
-    assert_zero_code(discord_server, "tests.instrumentation.fork_bots.disnake_bot", "OSError", 10)
+    """``opentelemetry-instrument`` loads the instrumentor on disnake: all 21 commands counted."""
+    assert_zero_code(discord_server, "tests.instrumentation.fork_bots.disnake_bot", "OSError", 21)
 
 
 def test_ratelimits_counted(monkeypatch: pytest.MonkeyPatch) -> None:

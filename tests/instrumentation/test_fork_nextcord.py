@@ -18,7 +18,14 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_discord.instrumentation import DiscordInstrumentor
 from tests.instrumentation.fork_bots import nextcord_bot
-from tests.instrumentation.fork_offline import Played, by, commands_by_outcome, play_twice
+from tests.instrumentation.fork_offline import (
+    Played,
+    assert_error_log_in_span,
+    by,
+    commands_by_outcome,
+    component_spans,
+    play_twice,
+)
 from tests.instrumentation.fork_ratelimit import assert_ratelimits_counted
 from tests.instrumentation.fork_zero_code import assert_zero_code, run_under_wrapper
 
@@ -40,6 +47,7 @@ class TestBehaviourUnchanged:
             + ["Here is your daily quote.", "This command is on cooldown."]
             + ["`question` is a required argument.", "Could not find the command."]
             + ["alice has been warned.", "Quoted!", "alice's profile"]
+            + ["How can we help?", "Category: Bug", "Ticket opened: refund", "Ticket closed."]
         ) == sorted(played.plain.replies)
 
     def test_same_console(self, played: Played) -> None:
@@ -47,6 +55,7 @@ class TestBehaviourUnchanged:
         assert lines == played.observed.console_lines()
         assert "Ignoring exception in on_member_join" in lines
         assert not any("PyNaCl" in line for line in lines)
+        assert any(line.startswith("Ignoring exception in view <TicketView") for line in lines)
 
 
 class TestCommands:
@@ -66,6 +75,12 @@ class TestCommands:
             ("warn", "slash", "success"): 1,
             ("Quote", "message", "success"): 1,
             ("Profile", "user", "success"): 1,
+            ("ticket", "slash", "success"): 1,
+            ("TicketView.category", "component", "success"): 1,
+            ("TicketView.transcript", "component", "failure"): 1,
+            ("TicketView.open", "component", "success"): 1,
+            ("ticket:close:#", "component", "success"): 1,
+            ("TicketModal", "modal", "success"): 1,
         } == commands_by_outcome(metrics["discord.commands"])
         assert {"prefix": 1, "slash": 1} == by(
             metrics["discord.commands.unknown"], "discord.command.kind"
@@ -94,6 +109,7 @@ class TestErrors:
             ("KeyError", "command"): 1,
             ("KeyError", "event"): 2,
             ("RuntimeError", "app_command"): 1,
+            ("KeyError", "component"): 1,
         } == by(played.sinks.metrics()["discord.errors"], "error.type", "discord.error.source")
 
     def test_error_logs(self, played: Played) -> None:
@@ -103,8 +119,25 @@ class TestErrors:
                 "Unhandled exception in command trivia",
                 "Unhandled exception in event on_command_error",
                 "Unhandled exception in event on_member_join",
+                "Unhandled exception in command TicketView.transcript",
             ]
         ) == sorted(str(record.log_record.body) for record in played.sinks.error_logs())
+
+
+class TestComponents:
+    """The /ticket panel: select, buttons and the modal, traced like discord.py's."""
+
+    def test_spans(self, played: Played) -> None:
+        assert [
+            ("component TicketView.category", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("component TicketView.open", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("component TicketView.transcript", SpanKind.SERVER, StatusCode.ERROR, "KeyError"),
+            ("component ticket:close:#", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("modal TicketModal", SpanKind.SERVER, StatusCode.UNSET, None),
+        ] == component_spans(played.sinks)
+
+    def test_error_log_in_the_click_span(self, played: Played) -> None:
+        assert_error_log_in_span(played.sinks, "component TicketView.transcript")
 
 
 class TestEventsAndGauges:
@@ -134,6 +167,10 @@ def test_uninstrument_restores_nextcord() -> None:
         (nextcord.Client, "process_application_commands"),
         (nextcord.Client, "dispatch"),
         (BotBase, "invoke"),
+        (nextcord.ui.View, "_scheduled_task"),
+        (nextcord.ui.View, "on_error"),
+        (nextcord.ui.Modal, "_scheduled_task"),
+        (nextcord.ui.Modal, "on_error"),
     )
     before = [vars(owner)[name] for owner, name in points]
     instrumentor = DiscordInstrumentor()
@@ -146,9 +183,9 @@ def test_uninstrument_restores_nextcord() -> None:
 
 @pytest.mark.slow
 def test_zero_code(discord_server: Any) -> None:
-    """``opentelemetry-instrument`` loads the instrumentor on nextcord: all 13 commands counted."""
+    """``opentelemetry-instrument`` loads the instrumentor on nextcord: all 19 commands counted."""
     assert_zero_code(
-        discord_server, "tests.instrumentation.fork_bots.nextcord_bot", "RuntimeError", 13
+        discord_server, "tests.instrumentation.fork_bots.nextcord_bot", "RuntimeError", 19
     )
 
 

@@ -16,7 +16,14 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_discord.instrumentation import DiscordInstrumentor
 from tests.instrumentation.fork_bots import pycord_bot
-from tests.instrumentation.fork_offline import Played, by, commands_by_outcome, play_twice
+from tests.instrumentation.fork_offline import (
+    Played,
+    assert_error_log_in_span,
+    by,
+    commands_by_outcome,
+    component_spans,
+    play_twice,
+)
 from tests.instrumentation.fork_ratelimit import assert_ratelimits_counted
 from tests.instrumentation.fork_zero_code import assert_zero_code
 
@@ -37,11 +44,15 @@ class TestBehaviourUnchanged:
             + ["nope"] * 2
             + ["pong", "pong", "issue 7", "daily reward", "alice joined", "bookmarked quotable"]
             + ["This command is currently on cooldown."]
+            + ["Pick your roles", "You picked Python, Rust", "Closed."]
+            + ["Thanks for the report: the tag command is slow"]
         ) == sorted(played.plain.replies)
 
     def test_same_console(self, played: Played) -> None:
-        assert played.plain.console_lines() == played.observed.console_lines()
+        lines = played.plain.console_lines()
+        assert lines == played.observed.console_lines()
         assert "Ignoring exception in on_application_command_error" in played.plain.console_lines()
+        assert any(line.startswith("Ignoring exception in view <RolesView") for line in lines)
 
 
 class TestCommands:
@@ -60,11 +71,17 @@ class TestCommands:
             ("crash", "slash", "failure"): 1,
             ("Join Position", "user", "success"): 1,
             ("Bookmark", "message", "success"): 1,
+            ("roles", "slash", "success"): 1,
+            ("RolesView.languages", "component", "success"): 1,
+            ("RolesView.helper", "component", "failure"): 1,
+            ("RolesView.report", "component", "success"): 1,
+            ("robocord:close:#", "component", "success"): 1,
+            ("BugReport", "modal", "success"): 1,
         } == commands_by_outcome(metrics["discord.commands"])
         assert {"prefix": 1, "slash": 1} == by(
             metrics["discord.commands.unknown"], "discord.command.kind"
         )
-        assert 14 == sum(value for _, value in metrics["discord.command.duration"])
+        assert 20 == sum(value for _, value in metrics["discord.command.duration"])
 
     def test_spans(self, played: Played) -> None:
         spans = {span.name: span for span in played.sinks.spans()}
@@ -95,6 +112,7 @@ class TestErrors:
             ("ZeroDivisionError", "event"): 1,
             ("LookupError", "event"): 1,
             ("RuntimeError", "event"): 1,
+            ("PermissionError", "component"): 1,
         } == by(played.sinks.metrics()["discord.errors"], "error.type", "discord.error.source")
 
     def test_error_logs(self, played: Played) -> None:
@@ -105,8 +123,25 @@ class TestErrors:
                 "Unhandled exception in event on_command_error",
                 "Unhandled exception in event on_application_command_error",
                 "Unhandled exception in event on_member_remove",
+                "Unhandled exception in command RolesView.helper",
             ]
         ) == sorted(str(record.log_record.body) for record in played.sinks.error_logs())
+
+
+class TestComponents:
+    """The /roles panel: select, buttons and the modal, traced like discord.py's."""
+
+    def test_spans(self, played: Played) -> None:
+        assert [
+            ("component RolesView.helper", SpanKind.SERVER, StatusCode.ERROR, "PermissionError"),
+            ("component RolesView.languages", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("component RolesView.report", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("component robocord:close:#", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("modal BugReport", SpanKind.SERVER, StatusCode.UNSET, None),
+        ] == component_spans(played.sinks)
+
+    def test_error_log_in_the_click_span(self, played: Played) -> None:
+        assert_error_log_in_span(played.sinks, "component RolesView.helper")
 
 
 class TestEventsAndGauges:
@@ -132,8 +167,14 @@ def test_uninstrument_restores_pycord() -> None:
     import discord.http
     from discord.bot import ApplicationCommandMixin
     from discord.ext.commands.bot import BotBase
+    from discord.ui.modal import BaseModal, ModalStore
+    from discord.ui.view import BaseView
 
     points = (
+        (BaseView, "_scheduled_task"),
+        (BaseView, "on_error"),
+        (ModalStore, "dispatch"),
+        (BaseModal, "on_error"),
         (ApplicationCommandMixin, "invoke_application_command"),
         (BotBase, "invoke"),
         (discord.http, "parse_response"),
@@ -154,7 +195,7 @@ def test_uninstrument_restores_pycord() -> None:
 def test_zero_code(discord_server: Any) -> None:
     """``opentelemetry-instrument`` loads the instrumentor on py-cord: #logs and analytics fill."""
     assert_zero_code(
-        discord_server, "tests.instrumentation.fork_bots.pycord_bot", "LookupError", 14
+        discord_server, "tests.instrumentation.fork_bots.pycord_bot", "LookupError", 20
     )
 
 

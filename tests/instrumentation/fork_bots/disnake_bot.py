@@ -4,13 +4,18 @@ Its patterns: ``commands.Bot`` with a prefix and ``command_sync_flags``, slash c
 taking ``disnake.ApplicationCommandInteraction`` with a sub-command group (``tag
 create``), user and message commands, a cog with prefix commands and its own
 ``cog_slash_command_error``, and global ``on_slash_command_error`` /
-``on_command_error`` handlers that answer user mistakes and re-raise the rest.
-No telemetry code.
+``on_command_error`` handlers that answer user mistakes and re-raise the rest; a
+``/verify`` panel in the shape of disnake's view examples (a view with a string select and
+buttons, one opening a ``disnake.ui.Modal`` with a ``TextInput``, one added per panel at
+runtime), and disnake's low-level components: buttons and a modal sent without a view
+object, answered by ``on_button_click`` / ``on_modal_submit`` listeners in the bot and in
+a cog. No telemetry code.
 
 Run as a script it plays :func:`scenario` offline (used under ``opentelemetry-instrument``).
 """
 
 # No ``from __future__ import annotations``: disnake reads option types from live annotations.
+import itertools
 from typing import Any
 
 import disnake
@@ -18,6 +23,47 @@ from disnake.ext import commands
 from disnake.webhook.async_ import async_context
 
 from tests.instrumentation.fork_offline import World, run_bot
+
+
+class IntroModal(disnake.ui.Modal):
+    def __init__(self) -> None:
+        components = [
+            disnake.ui.TextInput(label="About you", custom_id="intro:about", max_length=200)
+        ]
+        super().__init__(title="Introduce yourself", components=components, custom_id="intro")
+
+    async def callback(self, inter: disnake.ModalInteraction) -> None:
+        await inter.response.send_message(f"Welcome! {inter.text_values['intro:about']}")
+
+
+class VerifyView(disnake.ui.View):
+    def __init__(self, panel: int) -> None:
+        super().__init__(timeout=None)
+        dismiss = disnake.ui.Button(label="Dismiss", custom_id=f"verify:dismiss:{panel}")
+        dismiss.callback = self.dismiss
+        self.add_item(dismiss)
+
+    @disnake.ui.string_select(
+        placeholder="Pronouns",
+        custom_id="verify:pronouns",
+        options=["they/them", "she/her", "he/him"],
+    )
+    async def pronouns(
+        self, select: disnake.ui.StringSelect, inter: disnake.MessageInteraction
+    ) -> None:
+        await inter.response.send_message(f"Set to {select.values[0]}", ephemeral=True)
+
+    @disnake.ui.button(label="Introduce yourself", custom_id="verify:intro")
+    async def intro(self, button: disnake.ui.Button, inter: disnake.MessageInteraction) -> None:
+        await inter.response.send_modal(IntroModal())
+
+    @disnake.ui.button(label="Verify", custom_id="verify:go")
+    async def verify(self, button: disnake.ui.Button, inter: disnake.MessageInteraction) -> None:
+        raise AttributeError("verified role not configured")  # a bug
+
+    async def dismiss(self, inter: disnake.MessageInteraction) -> None:
+        self.stop()
+        await inter.response.send_message("Dismissed.")
 
 
 class Tags(commands.Cog):
@@ -38,6 +84,12 @@ class Tags(commands.Cog):
         if name == "bad":
             raise ValueError("tag kaboom")
         await inter.response.send_message(f"created {name}")
+
+    @commands.Cog.listener("on_button_click")
+    async def on_tag_button(self, inter: disnake.MessageInteraction) -> None:
+        if not inter.component.custom_id.startswith("tag:delete:"):
+            return
+        raise LookupError("tag already deleted")  # a bug in a listener
 
     async def cog_slash_command_error(
         self, inter: disnake.ApplicationCommandInteraction, error: Exception
@@ -68,6 +120,42 @@ def build() -> commands.Bot:
     @bot.slash_command(description="Broken on purpose")
     async def stats(inter: disnake.ApplicationCommandInteraction) -> None:
         raise OSError("stats backend down")
+
+    panels = itertools.count(1)
+
+    @bot.slash_command(description="Post the verification panel")
+    async def verify(inter: disnake.ApplicationCommandInteraction) -> None:
+        await inter.response.send_message("Verify here", view=VerifyView(next(panels)))
+
+    @bot.slash_command(description="Need help?")
+    async def help(inter: disnake.ApplicationCommandInteraction) -> None:
+        await inter.response.send_message(
+            "Need help?",
+            components=[
+                disnake.ui.Button(label="Yes", style=disnake.ButtonStyle.success, custom_id="yes"),
+                disnake.ui.Button(label="No", style=disnake.ButtonStyle.danger, custom_id="no"),
+                disnake.ui.Button(label="Delete tag", custom_id="tag:delete:12"),
+            ],
+        )
+
+    @bot.listen("on_button_click")
+    async def help_listener(inter: disnake.MessageInteraction) -> None:
+        if inter.component.custom_id not in ["yes", "no"]:
+            return
+        if inter.component.custom_id == "yes":
+            await inter.response.send_message("Contact us at https://discord.gg/disnake!")
+        else:
+            await inter.response.send_modal(
+                title="Feedback",
+                custom_id="feedback",
+                components=[disnake.ui.TextInput(label="What is missing?", custom_id="text")],
+            )
+
+    @bot.listen("on_modal_submit")
+    async def feedback_listener(inter: disnake.ModalInteraction) -> None:
+        if inter.custom_id != "feedback":
+            return
+        await inter.response.send_message(f"Thanks: {inter.text_values['text']}")
 
     @bot.user_command(name="Avatar")
     async def avatar(inter: disnake.UserCommandInteraction, user: disnake.User) -> None:
@@ -105,7 +193,7 @@ def build() -> commands.Bot:
     return bot
 
 
-def scenario(world: World) -> None:
+async def scenario(world: World) -> None:
     """Prefix and slash commands, a sub-command, a menu, checks, typos, a reaction."""
     world.say("?tags")
     world.say("?add 2 3")
@@ -122,6 +210,21 @@ def scenario(world: World) -> None:
     world.message_menu("Translate")
     world.member_joins("newbie")
     world.react()  # on_raw_reaction_add raises
+    world.interact("verify")
+    await world.settle()  # the panel is sent: its view now listens
+    world.click("verify:pronouns", values=["they/them"])
+    world.click("verify:go")  # a bug: disnake's View.on_error prints it
+    world.click("verify:intro")
+    await world.settle()  # the modal is open
+    world.submit("intro", {"intro:about": "I write bots"})
+    world.click("verify:dismiss:1")  # a custom_id with a number: named verify:dismiss:#
+    world.interact("help")
+    await world.settle()
+    world.click("yes")  # answered by help_listener (the cog's listener ignores it)
+    world.click("no")  # help_listener opens a modal without a Modal object
+    await world.settle()
+    world.submit("feedback", {"text": "more examples"})  # answered by feedback_listener
+    world.click("tag:delete:12")  # the cog's listener raises: named tag:delete:#
 
 
 def _opt(name: str, value: Any) -> dict[str, Any]:

@@ -4,12 +4,16 @@ Its patterns: a ``commands.AutoShardedBot`` subclass overriding ``get_prefix`` w
 per-guild prefix lookup, an ``on_message`` that ignores bots, calls ``process_commands``
 and answers keywords, ``on_guild_join`` seeding per-guild settings, slash commands in
 cogs guarded by ``application_checks``, and an ``Error`` cog whose ``on_command_error``
-listener answers user mistakes and re-raises anything else. No telemetry code.
+listener answers user mistakes and re-raises anything else; a ``/ticket`` panel in the shape
+of nextcord's view examples: a view with a string select and buttons (one opening a
+``nextcord.ui.Modal`` with a ``TextInput``, one added per ticket at runtime). No telemetry
+code.
 
 Run as a script it plays :data:`scenario` offline (used under ``opentelemetry-instrument``).
 """
 
 # No ``from __future__ import annotations``: nextcord reads option types from live annotations.
+import itertools
 from typing import Any
 
 import nextcord
@@ -28,6 +32,44 @@ class NextcordBot(commands.AutoShardedBot):
     async def get_prefix(self, message: nextcord.Message) -> str:  # type: ignore[override]
         guild_id = message.guild.id if message.guild else 0
         return PREFIXES.setdefault(guild_id, "$")
+
+
+class TicketModal(nextcord.ui.Modal):
+    def __init__(self) -> None:
+        super().__init__("Open a ticket", custom_id="ticket:modal")
+        self.topic = nextcord.ui.TextInput(label="Topic", custom_id="ticket:topic")
+        self.add_item(self.topic)
+
+    async def callback(self, interaction: Interaction) -> None:
+        await interaction.send(f"Ticket opened: {self.topic.value}")
+
+
+class TicketView(nextcord.ui.View):
+    def __init__(self, ticket: int) -> None:
+        super().__init__(timeout=None)
+        close = nextcord.ui.Button(label="Close", custom_id=f"ticket:close:{ticket}")
+        close.callback = self.close
+        self.add_item(close)
+
+    @nextcord.ui.select(
+        placeholder="Pick a category",
+        custom_id="ticket:category",
+        options=[nextcord.SelectOption(label="Billing"), nextcord.SelectOption(label="Bug")],
+    )
+    async def category(self, select: nextcord.ui.StringSelect, interaction: Interaction) -> None:
+        await interaction.send(f"Category: {select.values[0]}")
+
+    @nextcord.ui.button(label="Open", custom_id="ticket:open")
+    async def open(self, button: nextcord.ui.Button, interaction: Interaction) -> None:
+        await interaction.response.send_modal(TicketModal())
+
+    @nextcord.ui.button(label="Transcript", custom_id="ticket:transcript")
+    async def transcript(self, button: nextcord.ui.Button, interaction: Interaction) -> None:
+        raise KeyError("transcripts")  # the transcript channel was never configured: a bug
+
+    async def close(self, interaction: Interaction) -> None:
+        self.stop()
+        await interaction.send("Ticket closed.")
 
 
 class Fun(commands.Cog, name="Fun"):
@@ -77,6 +119,12 @@ class Moderation(commands.Cog, name="Moderation"):
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
+        self.tickets = itertools.count(1)
+
+    @nextcord.slash_command()
+    async def ticket(self, interaction: Interaction) -> None:
+        """Open the support panel"""
+        await interaction.send("How can we help?", view=TicketView(next(self.tickets)))
 
     @nextcord.slash_command()
     @application_checks.is_owner()
@@ -145,7 +193,7 @@ def build() -> commands.AutoShardedBot:
     return bot
 
 
-def scenario(world: World) -> None:
+async def scenario(world: World) -> None:
     """Prefix and slash commands, checks, cooldowns, typos, a menu, joins and reactions."""
     for _ in range(2):
         world.say("$ping")
@@ -169,6 +217,14 @@ def scenario(world: World) -> None:
     world.user_menu("Profile")
     world.member_joins("newbie")  # on_member_join raises
     world.react()
+    world.interact("ticket")
+    await world.settle()  # the panel is sent: its view now listens
+    world.click("ticket:category", values=["Bug"])
+    world.click("ticket:transcript")  # a bug: nextcord's View.on_error prints it
+    world.click("ticket:open")
+    await world.settle()  # the modal is open
+    world.submit("ticket:modal", {"ticket:topic": "refund"})
+    world.click("ticket:close:1")  # a custom_id with a number: named ticket:close:#
 
 
 ADAPTER: Any = async_context.get()

@@ -4,12 +4,16 @@ Its patterns: ``commands.Bot`` with a prefix callable and ``case_insensitive``, 
 command group (``github issue``), a plain slash command answering with ``ctx.respond``, a
 user command ("Join Position"), owner-only prefix commands in a cog, and the global
 ``on_application_command_error`` / ``on_command_error`` handlers of py-cord's cooldown
-example (handle cooldowns, re-raise anything else). No telemetry code.
+example (handle cooldowns, re-raise anything else), and a ``/roles`` panel in the shape of
+py-cord's view examples: a view with a string select, buttons (one opening a modal, one a
+per-user button added at runtime) and a ``discord.ui.Modal`` with an ``InputText``. No
+telemetry code.
 
 Run as a script it plays :data:`SCENARIO` offline (used under ``opentelemetry-instrument``).
 """
 
 # No ``from __future__ import annotations``: py-cord reads option types from live annotations.
+import itertools
 from typing import Any
 
 import discord
@@ -23,6 +27,51 @@ OWNER_ID = 4242
 
 def get_prefix(bot: commands.Bot, message: discord.Message) -> list[str]:
     return commands.when_mentioned_or("r.", "!")(bot, message)
+
+
+class BugReport(discord.ui.Modal):
+    def __init__(self) -> None:
+        super().__init__(
+            discord.ui.InputText(
+                label="What happened?", custom_id="bug:text", style=discord.InputTextStyle.long
+            ),
+            title="Report a bug",
+            custom_id="robocord:bug",
+        )
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            f"Thanks for the report: {self.children[0].value}", ephemeral=True
+        )
+
+
+class RolesView(discord.ui.View):
+    def __init__(self, panel: int) -> None:
+        super().__init__(timeout=None)  # a panel that keeps working
+        close = discord.ui.Button(label="Close", custom_id=f"robocord:close:{panel}")
+        close.callback = self.close
+        self.add_item(close)
+
+    @discord.ui.select(
+        placeholder="Pick your languages",
+        custom_id="robocord:languages",
+        max_values=2,
+        options=[discord.SelectOption(label="Python"), discord.SelectOption(label="Rust")],
+    )
+    async def languages(self, select: discord.ui.Select, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"You picked {', '.join(select.values)}")
+
+    @discord.ui.button(label="Report a bug", custom_id="robocord:report")
+    async def report(self, button: discord.ui.Button, interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(BugReport())
+
+    @discord.ui.button(label="Helper role", custom_id="robocord:helper")
+    async def helper(self, button: discord.ui.Button, interaction: discord.Interaction) -> None:
+        raise PermissionError("the helper role is above the bot's")
+
+    async def close(self, interaction: discord.Interaction) -> None:
+        self.stop()
+        await interaction.response.send_message("Closed.")
 
 
 class Developer(commands.Cog):
@@ -51,6 +100,7 @@ def build() -> commands.Bot:
         auto_sync_commands=False,
         chunk_guilds_at_startup=False,
     )
+    panels = itertools.count(1)
     github = bot.create_group("github", "Commands related to github.")
 
     @github.command()
@@ -71,6 +121,11 @@ def build() -> commands.Bot:
     @bot.slash_command()
     async def crash(ctx: discord.ApplicationContext) -> None:
         raise LookupError("slash kaboom")
+
+    @bot.slash_command()
+    async def roles(ctx: discord.ApplicationContext) -> None:
+        """Pick your roles."""
+        await ctx.respond("Pick your roles", view=RolesView(next(panels)))
 
     @bot.user_command(name="Join Position")
     async def joinpos(ctx: discord.ApplicationContext, member: discord.Member) -> None:
@@ -108,7 +163,7 @@ def build() -> commands.Bot:
     return bot
 
 
-def scenario(world: World) -> None:
+async def scenario(world: World) -> None:
     """What users do: prefix and slash commands, a menu, cooldowns, typos, joins, reactions."""
     for _ in range(3):
         world.say("!hello")
@@ -134,6 +189,14 @@ def scenario(world: World) -> None:
     world.member_joins("newbie")
     world.react()
     world.member_leaves(world.alice)  # on_member_remove raises
+    world.interact("roles")
+    await world.settle()  # the panel is sent: its view now listens
+    world.click("robocord:languages", values=["Python", "Rust"])
+    world.click("robocord:helper")  # a bug in the callback: py-cord's on_view_error prints it
+    world.click("robocord:report")
+    await world.settle()  # the modal is open
+    world.submit("robocord:bug", {"bug:text": "the tag command is slow"})
+    world.click("robocord:close:1")  # a custom_id with a number: named robocord:close:#
 
 
 ADAPTER: Any = async_context.get()
