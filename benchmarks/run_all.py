@@ -29,6 +29,7 @@ SCRIPTS = (
     "bench_steady_state.py",
     "bench_gateway_ingest.py",
     "bench_hostile_input.py",
+    "bench_repeat_hold.py",
     "bench_charts.py",
     "bench_status_message.py",
     "profile_hot_path.py",

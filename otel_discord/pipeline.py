@@ -204,6 +204,12 @@ class Pipeline:
             with self._lock:
                 self.tally.annotate((channel, kind), sent)
             self._submit(channel, sent)
+        for lost_in, lost in self.repeats.take_dropped().items():
+            detail = (
+                f"repeats held for merging passed their budget of {self.repeats.max_bytes:,} "
+                "bytes; the least important (then the oldest) were dropped"
+            )
+            self._on_status(StatusEvent(lost_in, "dropped", detail, lost))
 
     def release_repeats(self, *, everything: bool = False) -> None:
         """Send the merged repeats whose hold has passed (all of them when flushing)."""

@@ -21,6 +21,28 @@ CONTEXT_KEYS: Final = 64
 """Attributes kept per record (embeds show a handful)."""
 
 
+class ClippedText(str):
+    """Text already cut before intake (the gateway's wire clip) that remembers its length.
+
+    It passes through the SDK's records as the ``str`` it is, so the "… N truncated"
+    line can state the size the sender sent rather than the size of the cut.
+    """
+
+    original_chars: int
+
+    def __new__(cls, text: str, original_chars: int) -> ClippedText:
+        clipped = super().__new__(cls, text)
+        clipped.original_chars = original_chars
+        return clipped
+
+
+def original_length(text: str | None) -> int:
+    """How long ``text`` was before any cut (0 for None)."""
+    if text is None:
+        return 0
+    return max(len(text), getattr(text, "original_chars", 0))
+
+
 def clip_text(text: str | None, limit: int = MESSAGE_CHARS) -> str | None:
     """The first ``limit`` characters of ``text`` (None stays None)."""
     if text is None or len(text) <= limit:

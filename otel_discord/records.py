@@ -10,7 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from otel_discord.record_clip import MESSAGE_CHARS, clip_context, clip_text, clip_trace
+from otel_discord.record_clip import (
+    MESSAGE_CHARS,
+    clip_context,
+    clip_text,
+    clip_trace,
+    original_length,
+)
 
 
 @dataclass
@@ -40,7 +46,7 @@ class Occurrence:
     def __post_init__(self) -> None:
         # Cut at intake: everything downstream (queues, holds, the kind's key) sees
         # bounded text, so the key's regexes never run over a megabyte.
-        longest = max(len(self.message), len(self.exc_message or ""))
+        longest = max(original_length(self.message), original_length(self.exc_message))
         if longest > MESSAGE_CHARS:
             self.original_chars = max(self.original_chars, longest)
             self.message = self.message[:MESSAGE_CHARS]

@@ -36,6 +36,8 @@ class Batch:
     attempt: int = 0
     """Consecutive failed attempts at the first payload."""
     render_failures: list[Entry] = field(default_factory=list)
+    refusal_notices: list[Payload] = field(default_factory=list)
+    """Notices standing in for refused embeds: one refused in turn is dropped, not replaced."""
 
 
 def dropped_notice(tally: Counter[Priority]) -> Embed:

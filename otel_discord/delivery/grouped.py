@@ -42,6 +42,7 @@ class ErrorGroup(Item):
         if other.last_ns >= self.last_ns:
             self.last_ns = other.last_ns
             self.sample = other.sample
+            self.approx_bytes = other.approx_bytes  # the size of the sample it keeps
         return True
 
     def embeds(self) -> list[Embed]:

@@ -28,6 +28,7 @@ from otel_discord.delivery.outbox import Entry
 from otel_discord.delivery.policy import FATAL_STATUSES, RETRYABLE_STATUSES, backoff_delay
 from otel_discord.delivery.ratelimit import DestinationLimiter, RateLimitHeaders, retry_after_s
 from otel_discord.delivery.redaction import REDACTOR
+from otel_discord.delivery.refusal_notice import refusal_notice
 from otel_discord.delivery.stats import State, StatusEvent
 from otel_discord.render import limits
 
@@ -374,7 +375,7 @@ class DestinationSender:
     def _too_large(self, batch: Batch, detail: str) -> None:
         halves = [] if batch.split else split_payload(batch.payloads[0])
         if not halves:
-            self._refused(batch, detail)
+            self._refused(batch, detail, replace=True)
             return
         batch.payloads[0:1] = halves
         batch.split = True
@@ -385,27 +386,42 @@ class DestinationSender:
         """One bad embed must not take the others down: halve until it stands alone.
 
         The good halves are delivered; the embed left alone is refused, reported in
-        diagnostics and counted as failed (``_refused``).
+        diagnostics, counted as failed and replaced by a notice in its channel (``_refused``).
         """
         halves = split_payload(batch.payloads[0])
         if not halves:
-            self._refused(batch, detail)
+            self._refused(batch, detail, replace=True)
             return
         batch.payloads[0:1] = halves
         with self.core.cond:
             self._counters_of(batch).counters.retries += 1
 
-    def _refused(self, batch: Batch, detail: str) -> None:
+    def _refused(self, batch: Batch, detail: str, *, replace: bool = False) -> None:
+        """Drop the first payload for good; with ``replace``, a lone embed leaves a notice.
+
+        The notice is sent in the embed's place (same channel, next attempt); a notice
+        refused in turn is dropped, so a refusal never loops.
+        """
+        refused = batch.payloads[0]
+        was_notice = any(refused is notice for notice in batch.refusal_notices)
+        notice = refusal_notice(refused, detail) if replace and not was_notice else None
         _logger.warning(
-            "channel %s: Discord refused a message (%s); that message is dropped",
+            "channel %s: Discord refused a message (%s); that message is dropped%s",
             batch.channel.value,
             detail,
+            " and a notice sent in its place" if notice is not None else "",
         )
-        self.core.emit(StatusEvent(batch.channel, "bad_request", detail, 1))
-        batch.payloads.pop(0)
+        if not was_notice:  # the loss was reported once, with the embed it replaced
+            self.core.emit(StatusEvent(batch.channel, "bad_request", detail, 1))
+        if notice is not None:
+            batch.payloads[0] = notice
+            batch.refusal_notices.append(notice)
+        else:
+            batch.payloads.pop(0)
         state = self._counters_of(batch)
         with self.core.cond:
-            state.counters.failed += 1
+            if not was_notice:
+                state.counters.failed += 1
             state.counters.last_error = detail
             self._settle_if_done(batch, state)
 

@@ -18,10 +18,12 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource as ResourcePro
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope as SdkScope
 
+from otel_discord.record_clip import ClippedText
+
 CACHE_SIZE: Final = 4096
 WIRE_TEXT_CHARS: Final = 16384
 """Longest string kept from the wire: head and tail of it (no embed shows more; see
-``render.intake_clip``), so a 6 MiB attribute never sits in the intake queue whole."""
+``record_clip``), so a 6 MiB attribute never sits in the intake queue whole."""
 _PRIMITIVES: Final = (str, bool, int, float)
 
 
@@ -40,9 +42,10 @@ def any_value(value: AnyValue) -> Any:
     return plain
 
 
-def _head_and_tail(text: str) -> str:
+def _head_and_tail(text: str) -> ClippedText:
     half = WIRE_TEXT_CHARS // 2
-    return f"{text[:half]}\n… {len(text) - 2 * half} characters cut …\n{text[-half:]}"
+    cut = f"{text[:half]}\n… {len(text) - 2 * half} characters cut …\n{text[-half:]}"
+    return ClippedText(cut, len(text))  # "… 977 KiB truncated" names the size sent
 
 
 def attribute_value(value: AnyValue) -> Any:

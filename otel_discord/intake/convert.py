@@ -49,7 +49,7 @@ def occurrence_from_log(record: ReadableLogRecord, service: str, host: str | Non
         severity_number=log_severity(record),
         severity_text=lr.severity_text or "",
         source=log_scope(record) or "log",
-        message="" if body is None else str(body),
+        message=_text(body) or "",
         service=service,
         host=host,
         # the bridge's filter names the unwrapped exception as the instrumentation does
@@ -122,4 +122,5 @@ def _working_directory() -> str | None:
 
 
 def _text(value: object) -> str | None:
-    return None if value is None else str(value)
+    # A str stays the object it is: the gateway's ClippedText keeps its original length.
+    return value if isinstance(value, str) or value is None else str(value)

@@ -19,7 +19,8 @@ on Discord too:
 - ``X-RateLimit-*`` headers on every answer and 429s per webhook (scope user),
   per channel across all its posters (scope shared, code 20028) and global.
 - Faults on demand (``inject(Fault.X)``), ``delete_webhook``, ``delete_message``,
-  ``down()``/``up()``.
+  ``down()``/``up()``; ``block_links(host)`` refuses messages linking a host with
+  400 code 240000, as Discord's harmful-links filter does.
 - Violations recorded, never raised: sending while ``Remaining`` was 0, ignoring
   ``retry_after``, missing or permissive ``allowed_mentions``, unknown JSON keys,
   coming back after 401/403/404, no ``DiscordBot (...)`` User-Agent, unversioned

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from otel_discord.localdiscord import _routes as r
+from otel_discord.localdiscord._link_filter import HARMFUL_LINK, links_blocked_host
 from otel_discord.localdiscord._message_routes import answer_message_route
 from otel_discord.localdiscord._model import Fault, Message, Stats, Violation, ViolationKind
 from otel_discord.localdiscord._ratelimit import Bucket, bucket_hash, retry_after_header
@@ -151,6 +152,8 @@ class LocalDiscord:
         self._shared_until: dict[str, float] = {}
         self._refused: set[str] = set()
         self._faults: list[_Armed] = []
+        self.blocked_hosts: frozenset[str] = frozenset()
+        """Hosts the harmful-links filter refuses (400 code 240000)."""
         self.messages: list[Message] = []
         self.revision = 0
         """Counts creates, edits and deletes, so a viewer can ask what changed since."""
@@ -482,6 +485,19 @@ class LocalDiscord:
             return r.invalid_form_body(verdict.errors, rl)
         if verdict.empty and not files:
             return r.error(*r.EMPTY_MESSAGE, headers=rl)
+        return self._filter(call, payload, target, rl, files)
+
+    def _filter(
+        self,
+        call: _Call,
+        payload: object,
+        target: _Target,
+        rl: dict[str, str],
+        files: list[StoredFile] | None,
+    ) -> Reply | None:
+        """A valid message Discord may still refuse: its links, the bot's permissions."""
+        if links_blocked_host(payload, self.blocked_hosts):
+            return r.error(*HARMFUL_LINK, headers=rl)
         bot = target.bot
         embeds = isinstance(payload, dict) and payload.get("embeds")
         if bot is not None and embeds and "EMBED_LINKS" not in bot.permissions:

@@ -327,6 +327,15 @@ class DiscordServer:
         with self._api.lock:
             self._api.arm(fault, count, webhook_id)
 
+    def block_links(self, *hosts: str) -> None:
+        """Refuse messages linking these hosts as Discord's harmful-links filter does.
+
+        The whole message is answered 400 code 240000 without a field path, however
+        many embeds it holds; ``block_links()`` with no host lifts the filter.
+        """
+        with self._api.lock:
+            self._api.blocked_hosts = frozenset(h.lower() for h in hosts)
+
     @property
     def slow_seconds(self) -> float:
         """How long ``Fault.SLOW`` waits before answering (default 1.0)."""

@@ -28,7 +28,10 @@ FORBIDDEN_CHANNEL = "1099999999999999999"
 """Sending to this channel answers 403 Missing Permissions, as Discord does."""
 INTEGER = 4
 COMPONENT = 3
+MODAL_SUBMIT = 5
 BUTTON = 2
+ACTION_ROW = 1
+TEXT_INPUT = 4
 
 
 @dataclass
@@ -96,6 +99,24 @@ class Scene:
             world.text_id, world.bot_user, "panel", guild_id=world.guild_id
         )
         payload["message"]["id"] = message_id
+        world.feed("INTERACTION_CREATE", payload)
+
+    def submit(self, custom_id: str, values: dict[str, str]) -> None:
+        """Alice submits the modal ``custom_id`` with these text inputs' values."""
+        world = self.world
+        payload = g.interaction_create(
+            world.application_id,
+            "",
+            guild_id=world.guild_id,
+            channel_id=world.text_id,
+            invoker=world.alice,
+        )
+        payload["type"] = MODAL_SUBMIT
+        rows = [
+            {"type": ACTION_ROW, "components": [{"type": TEXT_INPUT, "custom_id": k, "value": v}]}
+            for k, v in values.items()
+        ]
+        payload["data"] = {"custom_id": custom_id, "components": rows}
         world.feed("INTERACTION_CREATE", payload)
 
 

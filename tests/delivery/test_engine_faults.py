@@ -11,6 +11,7 @@ import pytest
 
 from otel_discord.channels import Channel
 from otel_discord.delivery import DeliveryPolicy, WebhookDestination
+from otel_discord.delivery.refusal_notice import TITLE as NOTICE_TITLE
 from otel_discord.testing import DiscordServer, Fault
 
 from .items import Note
@@ -174,7 +175,7 @@ class TestRefusedMessages:
         assert harness.engine.flush(10.0)
         submit_all(harness.engine, EXPECTED)
         assert harness.engine.flush(10.0)
-        assert EXPECTED == delivered(server)
+        assert [NOTICE_TITLE, *EXPECTED] == delivered(server)  # the refused one's notice first
         (event,) = harness.events
         assert "bad_request" == event.kind
         assert "50035" in event.detail
@@ -205,6 +206,7 @@ class TestRefusedMessages:
         harness = make_engine({Channel.LOGS: WebhookDestination.parse(url)})
         harness.engine.submit(Channel.LOGS, Note("huge", description="z" * 1000))
         assert harness.engine.flush(10.0)
-        assert [] == server.messages("logs")
+        assert [NOTICE_TITLE] == delivered(server)  # a short notice says what was lost
+        assert "**Lost:** huge" in server.embeds("logs")[0]["description"]
         assert 1 == harness.engine.stats()[Channel.LOGS].failed
         assert ["bad_request"] == harness.kinds(Channel.LOGS)

@@ -24,12 +24,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from otel_discord.channels import Channel
 from otel_discord.cli import main
 from otel_discord.errors import ConfigError
 from otel_discord.gateway import Gateway, GatewaySettings, _decode
 from otel_discord.gateway._decode import inflate
 from otel_discord.gateway._intake import Intake
 from otel_discord.gateway._values import WIRE_TEXT_CHARS, any_value
+from otel_discord.record_clip import original_length
 from tests.conftest import FourChannels
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
@@ -331,6 +333,27 @@ class TestBoundedInBytes:
         assert len(kept) < WIRE_TEXT_CHARS + 100
         assert kept.startswith("start ")
         assert kept.endswith(" end")
+
+    def test_cut_string_remembers_its_length(self) -> None:
+        """The wire clip keeps the length the sender sent, for "… N truncated"."""
+        kept = any_value(AnyValue(string_value="z" * 1_000_000))
+        assert 1_000_000 == original_length(kept)
+
+    def test_truncation_states_the_size_sent(
+        self, make_gateway: Any, four_channels: FourChannels
+    ) -> None:
+        """A 1,000,000-character error message says "977 KiB truncated", not the 16 KiB kept."""
+        gateway = make_gateway()
+        record = {
+            "severityNumber": 17,
+            "severityText": "ERROR",
+            "body": {"stringValue": "backup failed: " + "z" * 999_985},
+        }
+        document = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
+        assert 200 == httpx.post(f"{gateway.url}/v1/logs", json=document).status_code
+        assert gateway.flush(5.0)
+        [embed] = four_channels.embeds(Channel.LOGS)
+        assert "_… message of 977 KiB truncated_" in embed["description"]
 
     def test_intake_queue_bounded_in_bytes(self) -> None:
         """A queue of 100 bytes takes one 80-byte request, refuses the next (429)."""

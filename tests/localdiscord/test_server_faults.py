@@ -140,3 +140,29 @@ class TestDownAndUp:
         server.stop()
         server.stop()
         assert not server.running
+
+
+class TestHarmfulLinks:
+    """``block_links`` refuses a message linking a blocked host, whole, as Discord does."""
+
+    def test_blocked_host_refused_without_field_path(
+        self, srv: DiscordServer, client: httpx.Client
+    ) -> None:
+        """400 code 240000 for the host or a subdomain, anywhere in the embeds; others pass."""
+        url = v10(srv.create_webhook())
+        srv.block_links("phish.example")
+
+        def embed(text: str) -> dict[str, object]:
+            return {**BODY, "embeds": [{"title": "ok"}, {"fields": [{"name": "n", "value": text}]}]}
+
+        for text in ("see https://phish.example/a", "HTTP://login.Phish.example"):
+            refused = client.post(url, json=embed(text))
+            assert 400 == refused.status_code
+            assert {"code": 240000, "message": "Message blocked by harmful links filter"} == (
+                refused.json()
+            )
+        for text in ("https://notphish.example/", "phish.example without a scheme"):
+            assert 204 == client.post(url, json=embed(text)).status_code
+        srv.block_links()
+        assert 204 == client.post(url, json=embed("https://phish.example/a")).status_code
+        assert 3 == len(srv.messages())
