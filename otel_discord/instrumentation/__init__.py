@@ -154,7 +154,7 @@ from otel_discord.instrumentation._names import SCOPE, names_table_markdown
 from otel_discord.instrumentation._options import Options
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._targets import error_kinds, installed_libraries, patch_library
-from otel_discord.instrumentation._telemetry import Telemetry
+from otel_discord.instrumentation._telemetry import Recorder
 from otel_discord.instrumentation.package import _instruments, _instruments_any
 from otel_discord.instrumentation.version import __version__
 
@@ -165,7 +165,7 @@ class DiscordInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Instruments discord.py (and the shared hooks of its forks) with OTel telemetry."""
 
     _patcher: Patcher | None = None
-    _telemetry: Telemetry | None = None
+    _telemetry: Recorder | None = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """discord.py or a fork, any one of them (the ``instruments-any`` extra)."""
@@ -178,7 +178,7 @@ class DiscordInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _instrument(self, **kwargs: Any) -> None:
         options = Options.resolve(kwargs)
         libraries = installed_libraries()
-        telemetry = Telemetry(
+        telemetry = Recorder(
             options,
             error_kinds(libraries),
             tracer_provider=kwargs.get("tracer_provider"),

@@ -21,7 +21,7 @@ from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._probe import CommandProbe, note_error, observe_command
 from otel_discord.instrumentation._safety import swallow
-from otel_discord.instrumentation._telemetry import Telemetry
+from otel_discord.instrumentation._telemetry import Recorder
 
 _APPLICATION_COMMAND: Final = 2
 """``InteractionType.application_command``; autocomplete (4) is not a command run."""
@@ -44,7 +44,7 @@ def qualified_name(data: Mapping[str, Any]) -> str:
         options = sub.get("options") or []
 
 
-def start_app_command(telemetry: Telemetry, interaction: Any) -> CommandProbe | None:
+def start_app_command(telemetry: Recorder, interaction: Any) -> CommandProbe | None:
     """Open the span for an application-command interaction (None for autocomplete)."""
     if getattr(interaction.type, "value", None) != _APPLICATION_COMMAND:
         return None

@@ -16,12 +16,12 @@ from opentelemetry.util.types import AttributeValue
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._probe import CommandProbe, observe_command
-from otel_discord.instrumentation._telemetry import Telemetry
+from otel_discord.instrumentation._telemetry import Recorder
 
 Invoke = Callable[[Any, Any], Coroutine[Any, Any, None]]
 
 
-def start_prefix_command(telemetry: Telemetry, ctx: Any) -> CommandProbe | None:
+def start_prefix_command(telemetry: Recorder, ctx: Any) -> CommandProbe | None:
     """Open the span for ``ctx``; count and return None for an unknown command."""
     command = ctx.command
     if command is None:

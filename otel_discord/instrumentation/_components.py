@@ -28,7 +28,7 @@ from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._probe import CommandProbe, note_error, observe_command
 from otel_discord.instrumentation._safety import swallow
-from otel_discord.instrumentation._telemetry import Telemetry
+from otel_discord.instrumentation._telemetry import Recorder
 
 KIND_COMPONENT: Final = "component"
 KIND_MODAL: Final = "modal"
@@ -95,7 +95,7 @@ def modal_name(modal: Any) -> str:
     return stable_prefix(str(getattr(modal, "custom_id", "") or ""))
 
 
-def start_component(telemetry: Telemetry, interaction: Any, name: str, kind: str) -> CommandProbe:
+def start_component(telemetry: Recorder, interaction: Any, name: str, kind: str) -> CommandProbe:
     name = _bounded(name)
     attributes = {
         n.ATTR_RPC_SYSTEM: n.SYSTEM_DISCORD,

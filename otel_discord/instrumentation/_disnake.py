@@ -29,7 +29,7 @@ from otel_discord.instrumentation._library import (
 )
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._probe import CommandProbe, observe_command
-from otel_discord.instrumentation._telemetry import Telemetry
+from otel_discord.instrumentation._telemetry import Recorder
 
 _REGISTRIES = {
     n.KIND_SLASH: "all_slash_commands",
@@ -38,7 +38,7 @@ _REGISTRIES = {
 }
 
 
-def _start(telemetry: Telemetry, bot: Any, interaction: Any) -> CommandProbe | None:
+def _start(telemetry: Recorder, bot: Any, interaction: Any) -> CommandProbe | None:
     if getattr(interaction.type, "value", None) != APPLICATION_COMMAND:
         return None
     kind = command_kind(interaction.data)

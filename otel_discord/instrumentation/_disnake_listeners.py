@@ -39,7 +39,7 @@ from otel_discord.instrumentation._components import (
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._probe import CURRENT, CommandProbe, finish
 from otel_discord.instrumentation._safety import swallow
-from otel_discord.instrumentation._telemetry import Telemetry
+from otel_discord.instrumentation._telemetry import Recorder
 
 LISTENER_EVENTS: Final = {
     "on_button_click": KIND_COMPONENT,
@@ -81,7 +81,7 @@ def _claimed(client: Any, interaction: Any, kind: str) -> bool:
 
 
 def _click_for(
-    telemetry: Telemetry, client: Any, event: str, args: tuple[Any, ...]
+    telemetry: Recorder, client: Any, event: str, args: tuple[Any, ...]
 ) -> _Click | None:
     if not args:
         return None
@@ -98,7 +98,7 @@ def _click_for(
     return click
 
 
-def _done(telemetry: Telemetry, click: _Click) -> Callable[[asyncio.Task[Any]], None]:
+def _done(telemetry: Recorder, click: _Click) -> Callable[[asyncio.Task[Any]], None]:
     def done(_: asyncio.Task[Any]) -> None:
         click.pending -= 1
         if click.pending:

@@ -19,9 +19,9 @@ from otel_discord.instrumentation._members import (
     reset_members,
 )
 from otel_discord.instrumentation._probe import note_error
-from otel_discord.instrumentation._telemetry import Telemetry
+from otel_discord.instrumentation._telemetry import Recorder
 
-Handler = Callable[[Telemetry, Any, tuple[Any, ...]], None]
+Handler = Callable[[Recorder, Any, tuple[Any, ...]], None]
 
 _UNSHARDED: Final = -1
 
@@ -58,7 +58,7 @@ def _guild_attributes(guild: Any) -> dict[str, Any]:
     }
 
 
-def _on_message(telemetry: Telemetry, _: Any, args: tuple[Any, ...]) -> None:
+def _on_message(telemetry: Recorder, _: Any, args: tuple[Any, ...]) -> None:
     message = args[0]
     if not telemetry.options.include_bot_messages and getattr(message.author, "bot", False):
         return
@@ -76,7 +76,7 @@ def _on_message(telemetry: Telemetry, _: Any, args: tuple[Any, ...]) -> None:
 
 
 def _guild_change(change: str, event_name: str, verb: str) -> Handler:
-    def handler(telemetry: Telemetry, _: Any, args: tuple[Any, ...]) -> None:
+    def handler(telemetry: Recorder, _: Any, args: tuple[Any, ...]) -> None:
         guild = args[0]
         telemetry.guild_changes.add(1, telemetry.change_attrs[change])
         attributes = _guild_attributes(guild)
@@ -87,7 +87,7 @@ def _guild_change(change: str, event_name: str, verb: str) -> Handler:
 
 
 def _member_change(change: str, event_name: str, verb: str) -> Handler:
-    def handler(telemetry: Telemetry, _: Any, args: tuple[Any, ...]) -> None:
+    def handler(telemetry: Recorder, _: Any, args: tuple[Any, ...]) -> None:
         member = args[0]
         guild = member.guild
         telemetry.member_changes.add(1, telemetry.change_attrs[change])
@@ -99,13 +99,13 @@ def _member_change(change: str, event_name: str, verb: str) -> Handler:
     return handler
 
 
-def _on_voice_state_update(telemetry: Telemetry, _: Any, args: tuple[Any, ...]) -> None:
+def _on_voice_state_update(telemetry: Recorder, _: Any, args: tuple[Any, ...]) -> None:
     for change in voice_changes(args[1], args[2]):
         telemetry.count_change(telemetry.voice_changes, change)
 
 
 def _reaction(change: str) -> Handler:
-    def handler(telemetry: Telemetry, _: Any, __: tuple[Any, ...]) -> None:
+    def handler(telemetry: Recorder, _: Any, __: tuple[Any, ...]) -> None:
         telemetry.count_change(telemetry.reactions, change)
 
     return handler
@@ -115,7 +115,7 @@ _sessions: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary(
 """Shards each client has connected before: a second connect is a reconnect."""
 
 
-def _session_started(telemetry: Telemetry, client: Any, shard_id: int) -> None:
+def _session_started(telemetry: Recorder, client: Any, shard_id: int) -> None:
     seen = _sessions.setdefault(client, set())
     if shard_id in seen:
         telemetry.reconnects.add(1, telemetry.gateway_kind_attrs[n.GATEWAY_RECONNECT])
@@ -130,23 +130,23 @@ def _lend_token(client: Any) -> None:
     offer_bot_token(getattr(getattr(client, "http", None), "token", None))
 
 
-def _on_connect(telemetry: Telemetry, client: Any, _: tuple[Any, ...]) -> None:
+def _on_connect(telemetry: Recorder, client: Any, _: tuple[Any, ...]) -> None:
     _lend_token(client)
     if isinstance(getattr(client, "shards", None), dict):
         return  # sharded clients also dispatch shard_connect with the shard id
     _session_started(telemetry, client, _UNSHARDED)
 
 
-def _on_shard_connect(telemetry: Telemetry, client: Any, args: tuple[Any, ...]) -> None:
+def _on_shard_connect(telemetry: Recorder, client: Any, args: tuple[Any, ...]) -> None:
     _lend_token(client)
     _session_started(telemetry, client, args[0])
 
 
-def _on_resumed(telemetry: Telemetry, _: Any, __: tuple[Any, ...]) -> None:
+def _on_resumed(telemetry: Recorder, _: Any, __: tuple[Any, ...]) -> None:
     telemetry.reconnects.add(1, telemetry.gateway_kind_attrs[n.GATEWAY_RESUME])
 
 
-def _on_socket_event_type(telemetry: Telemetry, _: Any, args: tuple[Any, ...]) -> None:
+def _on_socket_event_type(telemetry: Recorder, _: Any, args: tuple[Any, ...]) -> None:
     event_type = args[0]
     counts = telemetry.payload_counts
     if event_type in counts:  # inline: this runs for every gateway payload
@@ -155,7 +155,7 @@ def _on_socket_event_type(telemetry: Telemetry, _: Any, args: tuple[Any, ...]) -
         telemetry.count_payload(str(event_type))
 
 
-def _on_command_error(_: Telemetry, __: Any, args: tuple[Any, ...]) -> None:
+def _on_command_error(_: Recorder, __: Any, args: tuple[Any, ...]) -> None:
     if len(args) >= 2 and isinstance(args[1], BaseException):
         note_error(args[0], args[1])
 

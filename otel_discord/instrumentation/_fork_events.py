@@ -14,17 +14,17 @@ from typing import Any, Final
 
 from otel_discord.instrumentation._library import command_kind
 from otel_discord.instrumentation._probe import note_error
-from otel_discord.instrumentation._telemetry import Telemetry
+from otel_discord.instrumentation._telemetry import Recorder
 
-Handler = Callable[[Telemetry, Any, tuple[Any, ...]], None]
+Handler = Callable[[Recorder, Any, tuple[Any, ...]], None]
 
 
-def _on_app_command_error(_: Telemetry, __: Any, args: tuple[Any, ...]) -> None:
+def _on_app_command_error(_: Recorder, __: Any, args: tuple[Any, ...]) -> None:
     if len(args) >= 2 and isinstance(args[1], BaseException):
         note_error(args[0], args[1])
 
 
-def _on_unknown_application_command(telemetry: Telemetry, _: Any, args: tuple[Any, ...]) -> None:
+def _on_unknown_application_command(telemetry: Recorder, _: Any, args: tuple[Any, ...]) -> None:
     telemetry.count_unknown_command(command_kind(getattr(args[0], "data", None)))
 
 

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from typing import Any, Final
 
 from otel_discord.instrumentation import _names as n
-from otel_discord.instrumentation._telemetry import Telemetry
+from otel_discord.instrumentation._telemetry import Recorder
 
 _PENDING_LIMIT: Final = 1024
 """Cached leaves waiting for their raw event (it follows at once; the bound is a backstop)."""
@@ -20,7 +20,7 @@ _PENDING_LIMIT: Final = 1024
 _pending: OrderedDict[tuple[int, int], None] = OrderedDict()
 
 
-def _emit_leave(telemetry: Telemetry, guild: Any, guild_id: int, user_id: int) -> None:
+def _emit_leave(telemetry: Recorder, guild: Any, guild_id: int, user_id: int) -> None:
     telemetry.member_changes.add(1, telemetry.change_attrs[n.CHANGE_LEAVE])
     name = str(guild.name) if guild is not None else str(guild_id)
     count = (getattr(guild, "member_count", None) or 0) if guild is not None else 0
@@ -34,7 +34,7 @@ def _emit_leave(telemetry: Telemetry, guild: Any, guild_id: int, user_id: int) -
     telemetry.emit_event(n.EVENT_MEMBER_LEAVE, f"A member left {name}", attributes)
 
 
-def on_member_remove(telemetry: Telemetry, _: Any, args: tuple[Any, ...]) -> None:
+def on_member_remove(telemetry: Recorder, _: Any, args: tuple[Any, ...]) -> None:
     """A cached member left: count it and let its raw event pass."""
     member = args[0]
     guild = member.guild
@@ -44,7 +44,7 @@ def on_member_remove(telemetry: Telemetry, _: Any, args: tuple[Any, ...]) -> Non
     _emit_leave(telemetry, guild, guild.id, member.id)
 
 
-def on_raw_member_remove(telemetry: Telemetry, client: Any, args: tuple[Any, ...]) -> None:
+def on_raw_member_remove(telemetry: Recorder, client: Any, args: tuple[Any, ...]) -> None:
     """Any member left: count it unless ``member_remove`` just did."""
     payload = args[0]
     guild_id, user_id = int(payload.guild_id), int(payload.user.id)

@@ -30,7 +30,7 @@ from otel_discord.instrumentation._outcomes import (
     settle_name,
 )
 from otel_discord.instrumentation._safety import swallow
-from otel_discord.instrumentation._telemetry import Attrs, Telemetry
+from otel_discord.instrumentation._telemetry import Attrs, Recorder
 
 T = TypeVar("T")
 
@@ -89,7 +89,7 @@ def note_error(owner: Any, exc: BaseException) -> None:
 
 
 async def observe_command(
-    telemetry: Telemetry,
+    telemetry: Recorder,
     start: Callable[[], CommandProbe | None],
     run: Callable[[], Awaitable[T]],
     failed: Callable[[CommandProbe], bool],
@@ -126,7 +126,7 @@ async def observe_command(
             swallow(f"{site} finish", exc)
 
 
-def finish(telemetry: Telemetry, probe: CommandProbe, *, failed: bool) -> None:
+def finish(telemetry: Recorder, probe: CommandProbe, *, failed: bool) -> None:
     """Close the span and record metrics (and an error log for a bug)."""
     elapsed = time.perf_counter() - probe.started
     span = probe.span
@@ -176,7 +176,7 @@ _metric_cache: dict[tuple[str, str, str], Attrs] = {}
 _METRIC_CACHE_LIMIT: Final = 4096
 
 
-def _metric_attributes(telemetry: Telemetry, probe: CommandProbe, failed: bool) -> Attrs:
+def _metric_attributes(telemetry: Recorder, probe: CommandProbe, failed: bool) -> Attrs:
     outcome = n.OUTCOME_FAILURE if failed else n.OUTCOME_SUCCESS
     if probe.guild_id is not None and telemetry.options.guild_ids_as_attributes:
         full: dict[str, AttributeValue] = {

@@ -10,6 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from otel_discord.instrumentation._telemetry import Telemetry
+    from otel_discord.instrumentation._telemetry import Recorder
 
-current: Telemetry | None = None
+current: Recorder | None = None

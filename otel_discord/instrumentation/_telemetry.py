@@ -47,7 +47,7 @@ advice for request durations); the SDK's defaults (0, 5, 10, 25 ... 10000) suit
 milliseconds and would put every command in the first bucket."""
 
 
-class Telemetry:
+class Recorder:
     """Everything the patched callables record through."""
 
     def __init__(

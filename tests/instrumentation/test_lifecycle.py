@@ -18,7 +18,7 @@ from discord.ui.view import BaseView, ViewStore
 
 from otel_discord.instrumentation import DiscordInstrumentor, _safety
 from otel_discord.instrumentation._patching import Patcher
-from otel_discord.instrumentation._telemetry import Telemetry
+from otel_discord.instrumentation._telemetry import Recorder
 from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, make_bot, start
 
@@ -220,10 +220,10 @@ class TestTelemetryFailures:
     ) -> None:
         """Counting messages raises: the command still runs; one internal warning."""
 
-        def broken(self: Telemetry, *args: Any) -> None:
+        def broken(self: Recorder, *args: Any) -> None:
             raise RuntimeError("telemetry bug")
 
-        monkeypatch.setattr(Telemetry, "count_message", broken)
+        monkeypatch.setattr(Recorder, "count_message", broken)
         instrument()
         sent: list[str] = []
 
