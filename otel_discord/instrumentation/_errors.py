@@ -12,26 +12,13 @@ from __future__ import annotations
 import asyncio
 import traceback
 from dataclasses import dataclass
-from typing import Final
 
 from otel_discord.exception_ids import qualified_type
-
-_MAX_UNWRAP: Final = 8
 
 
 def error_type(exc: BaseException) -> str:
     """Return the ``error.type`` value for ``exc``."""
     return qualified_type(exc)
-
-
-def unwrap(exc: BaseException) -> BaseException:
-    """Follow discord.py's ``.original`` chain to the exception the bot's code raised."""
-    for _ in range(_MAX_UNWRAP):
-        inner = getattr(exc, "original", None)
-        if not isinstance(inner, BaseException) or inner is exc:
-            break
-        exc = inner
-    return exc
 
 
 def stacktrace(exc: BaseException) -> str:

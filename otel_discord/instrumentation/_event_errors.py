@@ -16,11 +16,11 @@ import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
+from otel_discord.exception_ids import innermost as unwrap
 from otel_discord.exception_ids import mark_escaped
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._disnake_listeners import note_listener_error
-from otel_discord.instrumentation._errors import unwrap
 from otel_discord.instrumentation._safety import swallow
 
 SHIM: Final = "__otel_discord_on_error__"

@@ -19,9 +19,10 @@ from opentelemetry.trace import Span, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from otel_discord.exception_ids import ATTR_EXCEPTION_ID, exception_id
+from otel_discord.exception_ids import innermost as unwrap
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
-from otel_discord.instrumentation._errors import error_type, unwrap
+from otel_discord.instrumentation._errors import error_type
 from otel_discord.instrumentation._outcomes import (
     REASON_ERROR,
     classify,
