@@ -18,6 +18,8 @@ Usage::
 
     python benchmarks/profile_hot_path.py                 # call counts, ~20 s
     python benchmarks/profile_hot_path.py --valgrind      # + instructions, ~10 min
+    python benchmarks/profile_hot_path.py --valgrind --loads command,slash --variants none,ours
+                                                          # only those rows (a quicker check)
 """
 
 from __future__ import annotations
@@ -118,11 +120,27 @@ def _instructions(variant: str, load: str, count: int) -> int:
     return int(match.group(1).replace(",", ""))
 
 
+def _subset(value: str, allowed: Sequence[str], flag: str) -> list[str]:
+    chosen = [item.strip() for item in value.split(",") if item.strip()]
+    unknown = [item for item in chosen if item not in allowed]
+    if unknown or not chosen:
+        raise SystemExit(f"{flag}: choose from {', '.join(allowed)} (got {value!r})")
+    return chosen
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--valgrind", action="store_true", help="also count instructions")
     parser.add_argument("--count", type=int, default=2000, help="items per measurement")
     parser.add_argument("--quick", action="store_true", help="500 items per measurement")
+    parser.add_argument(
+        "--loads", default=",".join(LOADS), help=f"comma-separated subset of {','.join(LOADS)}"
+    )
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help=f"comma-separated subset of {','.join(VARIANTS)} (the first is the baseline)",
+    )
     parser.add_argument("--load", choices=LOADS, help=argparse.SUPPRESS)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--no-profile", action="store_true", help=argparse.SUPPRESS)
@@ -136,10 +154,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     use_valgrind = args.valgrind and shutil.which("valgrind") is not None
     if args.valgrind and not use_valgrind:
         print("valgrind is not installed: instruction counts skipped\n")
+    loads = _subset(args.loads, LOADS, "--loads")
+    variants = _subset(args.variants, VARIANTS, "--variants")
     rows = []
-    for load in LOADS:
+    for load in loads:
         base_calls = base_ir = None
-        for variant in VARIANTS:
+        for variant in variants:
             result = c.run_worker(
                 SCRIPT,
                 ["--worker", variant, "--load", load, "--count", str(args.count)],
