@@ -1,42 +1,42 @@
-"""Command spans whose SDK object is built off the event loop.
+"""Command spans that are the SDK's own ``ReadableSpan``, without the SDK span's overhead.
 
-On the bot's loop a command span is only what its children and logs need: ids from
-the provider's id generator, the provider's sampler decision and a ``SpanContext``,
-plus the few fields a command sets (name, kind, times, attributes, status, the
-exception event). When it ends it goes into a bounded buffer; a daemon thread turns
-each entry into the SDK's ``ReadableSpan`` (the provider's resource, our
-instrumentation scope, its span limits) and hands it to the provider's processors'
-``on_end``, as ``Span.end`` would have.
+The SDK's ``Span`` is ``class Span(trace_api.Span, ReadableSpan)``: a ReadableSpan
+with a lock, a mutable bounded attribute copy, bounded event and link lists, the
+tracer's self-metrics, and on ``end()`` one more ``ReadableSpan`` copy for the
+processors. ``CommandSpan`` is the same kind of object with only what a command
+needs: it sets the ReadableSpan fields directly (the attributes are one immutable
+``BoundedAttributes`` per command shape, honouring the provider's span limits, copied
+on the first write; events and links are bounded lists made on the first one), and
+``end()`` hands the span itself to each processor's ``on_end`` on the calling
+thread, as the SDK's ``Span.end`` does. A ``BatchSpanProcessor``'s ``on_end`` is a
+sampled check and a deque append.
 
-This is done only when every processor of the provider is a ``BatchSpanProcessor``:
-those export from their own thread anyway, so nothing a user can see arrives later.
-Any other setup (``SimpleSpanProcessor``, a custom processor, a proxy tracer that is
-not yet backed by the SDK) gets the SDK's ordinary ``start_span``.
-
-What changes for processors: ``on_start`` is not called for these spans (the span
-object ``on_start`` would receive is never built), and ``on_end`` runs on the
-buffer's thread, up to ``_INTERVAL`` seconds after the command ended. A flush or
-shutdown of the provider drains the buffer first (a processor put first in the
-provider's list). The SDK's own span self-metrics do not count these spans.
+This path is taken only when every processor of the provider is a
+``BatchSpanProcessor`` or a ``SimpleSpanProcessor`` whose ``on_start`` and
+``_on_ending`` are the SDK's own no-ops (so no processor misses a call), the SDK's
+span self-metrics are off, and the installed SDK's ``ReadableSpan`` has exactly the
+fields set here (checked once per provider by building one). Any other setup (a
+custom processor, a proxy tracer not yet backed by the SDK, a changed SDK) gets the
+SDK's ordinary ``start_span``. No span thread, no buffer: what a processor receives
+and when is what the SDK's path gives.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 import traceback
-import weakref
-from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from time import time_ns
+from types import TracebackType
 from typing import Any, Final
 
 from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
-from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, Tracer
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits, Tracer
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.sampling import DEFAULT_ON, Decision
+from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import (
+    Link,
     NonRecordingSpan,
     Span,
     SpanContext,
@@ -49,74 +49,131 @@ from opentelemetry.util import types
 
 from otel_discord.instrumentation._safety import swallow
 
-_LIMIT: Final = 8192
-"""Ended spans waiting for the thread; past that a span is dropped and counted."""
-_INTERVAL: Final = 0.2
-"""Seconds between drains (a BatchSpanProcessor waits 5 s before exporting anyway)."""
-_WAKE_EVERY: Final = 512
-"""Wake the thread early once this many spans wait."""
+try:  # the SDK's span self-metrics (1.45): counted only on the SDK's own path
+    from opentelemetry.sdk.trace._tracer_metrics import NoOpTracerMetrics
+except ImportError:  # pragma: no cover - an SDK without them: take the SDK's path
+    NoOpTracerMetrics = None  # type: ignore[assignment,misc]
+
+FIELDS: Final = frozenset(
+    {
+        "_name",
+        "_context",
+        "_kind",
+        "_instrumentation_info",
+        "_instrumentation_scope",
+        "_parent",
+        "_start_time",
+        "_end_time",
+        "_attributes",
+        "_events",
+        "_links",
+        "_resource",
+        "_status",
+    }
+)
+"""The ``ReadableSpan`` fields ``CommandSpan`` sets; the SDK's must be the same set."""
+
 _BOUNDED_CACHED: Final = 4096
 """Attribute mappings whose bounded copy is kept (the mapping is kept too, so its id
 stays its own); the cache starts over when full."""
 _UNSET: Final = Status(StatusCode.UNSET)
+_CHEAP_PROCESSORS: Final = (BatchSpanProcessor, SimpleSpanProcessor)
 
 
-class DeferredSpan(Span):
-    """A recording span that keeps its fields and is built by the sink when it ends."""
+class Pipeline:
+    """What every command span of one provider shares: its processors and limits."""
 
-    __slots__ = (
-        "_attributes",
-        "_context",
-        "_end",
-        "_events",
-        "_kind",
-        "_name",
-        "_owned",
-        "_parent",
-        "_sink",
-        "_start",
-        "_status",
-    )
+    __slots__ = ("bounded", "info", "limits", "processors", "scope")
+
+    def __init__(self, tracer: Tracer, processors: tuple[Any, ...], limits: SpanLimits) -> None:
+        self.processors = processors
+        self.limits = limits
+        self.scope = tracer._instrumentation_scope
+        self.info = tracer.instrumentation_info
+        self.bounded: dict[int, tuple[Mapping[str, Any], BoundedAttributes]] = {}
+
+    def shared(self, attributes: Mapping[str, Any]) -> BoundedAttributes:
+        """The span limits applied, once per (long-lived, per-command) mapping; immutable."""
+        cached = self.bounded.get(id(attributes))
+        if cached is not None and cached[0] is attributes:
+            return cached[1]
+        limits = self.limits
+        bounded = BoundedAttributes(
+            limits.max_span_attributes,
+            attributes,
+            immutable=True,
+            max_value_len=limits.max_span_attribute_length,
+        )
+        if len(self.bounded) >= _BOUNDED_CACHED:
+            self.bounded.clear()
+        self.bounded[id(attributes)] = (attributes, bounded)
+        return bounded
+
+    def own(self, attributes: Mapping[str, Any] | None) -> BoundedAttributes:
+        """A span's own mutable copy, as the SDK's ``Span`` makes one."""
+        limits = self.limits
+        return BoundedAttributes(
+            limits.max_span_attributes,
+            attributes,
+            immutable=False,
+            max_value_len=limits.max_span_attribute_length,
+        )
+
+
+class CommandSpan(Span, ReadableSpan):
+    """A recording span that is its own ``ReadableSpan`` and ends straight into the processors."""
 
     def __init__(
         self,
-        sink: SpanSink,
-        *,
+        pipeline: Pipeline,
         name: str,
+        *,
         kind: SpanKind,
         context: SpanContext,
         parent: SpanContext | None,
-        attributes: Mapping[str, types.AttributeValue],
+        resource: Any,
+        attributes: BoundedAttributes,
+        shared: Mapping[str, types.AttributeValue] | None,
     ) -> None:
-        self._sink = sink
+        # ReadableSpan's fields (FIELDS), set as ReadableSpan.__init__ would.
         self._name = name
-        self._kind = kind
         self._context = context
+        self._kind = kind
+        self._instrumentation_info = pipeline.info
+        self._instrumentation_scope = pipeline.scope
         self._parent = parent
-        self._attributes: Mapping[str, types.AttributeValue] = attributes
-        self._owned = False
-        self._events: list[Event] | None = None
+        self._start_time: int | None = time_ns()
+        self._end_time: int | None = None
+        self._attributes = attributes
+        self._events: Any = ()
+        self._links: Any = ()
+        self._resource = resource
         self._status = _UNSET
-        self._end: int | None = None
-        self._start = time.time_ns()
+        # Ours.
+        self._pipeline = pipeline
+        self._shared = shared
+        """The mapping ``_attributes`` is the shared bounded copy of, until the first write."""
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(name="{self._name}", context={self._context})'
 
     def get_span_context(self) -> SpanContext:
-        return self._context
+        return self._context  # type: ignore[return-value]  # set from a SpanContext
 
     def is_recording(self) -> bool:
-        return self._end is None
+        return self._end_time is None
 
     def set_attributes(self, attributes: Mapping[str, types.AttributeValue]) -> None:
         for key, value in attributes.items():
             self.set_attribute(key, value)
 
     def set_attribute(self, key: str, value: types.AttributeValue) -> None:
-        if self._end is not None:
+        if self._end_time is not None:
             return
-        if not self._owned:  # the shape's mapping is shared: copy on first write
-            self._attributes = dict(self._attributes)
-            self._owned = True
-        self._attributes[key] = value  # type: ignore[index]
+        if self._shared is not None:  # copy on first write, from what the SDK copies
+            self._attributes = self._pipeline.own(self._shared)
+            self._shared = None
+        self._attributes[key] = value  # type: ignore[index]  # a mutable BoundedAttributes
 
     def add_event(
         self,
@@ -124,29 +181,43 @@ class DeferredSpan(Span):
         attributes: types.Attributes = None,
         timestamp: int | None = None,
     ) -> None:
-        if self._end is not None:
+        if self._end_time is not None:
             return
-        limits = self._sink.limits
+        limits = self._pipeline.limits
         bounded = BoundedAttributes(
             limits.max_event_attributes,
             attributes,
             max_value_len=limits.max_attribute_length,
             immutable=True,
         )
-        if self._events is None:
-            self._events = []
+        if not isinstance(self._events, BoundedList):
+            self._events = BoundedList(limits.max_events)
         self._events.append(Event(name=name, attributes=bounded, timestamp=timestamp))
 
     def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
-        return None  # command spans carry no links
+        if self._end_time is not None:
+            return
+        # The SDK's validity rule (_is_valid_link).
+        if not (context and (context.is_valid or (attributes or context.trace_state))):
+            return
+        limits = self._pipeline.limits
+        bounded = BoundedAttributes(
+            limits.max_link_attributes,
+            attributes,
+            max_value_len=limits.max_attribute_length,
+            immutable=True,
+        )
+        if not isinstance(self._links, BoundedList):
+            self._links = BoundedList(limits.max_links)
+        self._links.append(Link(context, bounded))
 
     def update_name(self, name: str) -> None:
-        if self._end is None:
+        if self._end_time is None:
             self._name = name
 
     def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
         # The SDK's rules: UNSET is ignored, OK is final.
-        if self._end is not None or self._status.status_code is StatusCode.OK:
+        if self._end_time is not None or self._status.status_code is StatusCode.OK:
             return
         if isinstance(status, StatusCode):
             status = Status(status, description)
@@ -175,53 +246,59 @@ class DeferredSpan(Span):
             event.update(attributes)
         self.add_event("exception", event, timestamp)
 
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        # As the SDK's Span used as a context manager: the exception and an error status.
+        if exc_val is not None and self._end_time is None:
+            self.record_exception(exc_val, escaped=True)
+            self.set_status(Status(StatusCode.ERROR, f"{type(exc_val).__name__}: {exc_val}"))
+        self.end()
+
     def end(self, end_time: int | None = None) -> None:
-        if self._end is None:
-            self._end = end_time if end_time is not None else time.time_ns()
-            self._sink.push(self)
+        if self._end_time is not None:
+            return
+        self._end_time = end_time if end_time is not None else time_ns()
+        if self._shared is None:
+            self._attributes._immutable = True  # type: ignore[union-attr]  # as Span.end
+        try:
+            for processor in self._pipeline.processors:
+                processor.on_end(self)
+        except Exception as exc:
+            swallow("command span end", exc)
 
 
-class _DrainFirst(SpanProcessor):
-    """Put first among the provider's processors: a flush or shutdown drains the buffer."""
-
-    def __init__(self, sink: SpanSink) -> None:
-        self.sink = sink
-
-    def shutdown(self) -> None:
-        self.sink.drain()
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        self.sink.drain()
-        return True
+def _cheap(processor: Any) -> bool:
+    """A batching or simple processor whose start and ending hooks are the SDK's no-ops."""
+    for base in _CHEAP_PROCESSORS:
+        if isinstance(processor, base):
+            kind = type(processor)
+            return kind.on_start is base.on_start and getattr(kind, "_on_ending", None) is getattr(
+                base, "_on_ending", None
+            )
+    return False
 
 
-class SpanSink:
-    """Starts command spans; builds and delivers the deferred ones from a thread."""
+def same_fields(resource: Any) -> bool:
+    """Whether the installed SDK's ``ReadableSpan`` has exactly the fields we set."""
+    try:
+        probe = ReadableSpan(name="otel-discord probe", resource=resource)
+        return set(vars(probe)) == FIELDS
+    except Exception:  # a changed constructor or slots: not ours to guess
+        return False
 
-    def __init__(self, limit: int = _LIMIT, interval: float = _INTERVAL) -> None:
-        self.limit = limit
-        self.interval = interval
-        self.dropped = 0
-        """Spans dropped because the buffer was full."""
-        self.limits: Any = None
-        self._pending: deque[DeferredSpan] = deque()
+
+class CommandSpans:
+    """Starts command spans: ``CommandSpan`` when the provider allows it, else the SDK's."""
+
+    def __init__(self) -> None:
         self._tracer: Tracer | None = None
         self._seen: object = None
-        self._processors: Sequence[SpanProcessor] = ()
-        self._drain_lock = threading.Lock()
-        self._bounded_cache: dict[int, tuple[Mapping[str, Any], BoundedAttributes]] = {}
-        self._wake = threading.Event()
-        self._stop = False
-        self._thread: threading.Thread | None = None
-        self._multi: Any = None
-        method = weakref.WeakMethod(self._after_fork)
-        os.register_at_fork(after_in_child=lambda: (call := method()) and call())
-
-    def _after_fork(self) -> None:
-        """In a forked child the thread is gone: start a new one with the next span."""
-        self._thread = None
-        self._drain_lock = threading.Lock()
-        self._wake = threading.Event()
+        self._config: object = None
+        self._pipeline: Pipeline | None = None
 
     def start(
         self,
@@ -230,15 +307,25 @@ class SpanSink:
         kind: SpanKind,
         attributes: Mapping[str, types.AttributeValue],
     ) -> Span:
-        """A span for one command run, deferred when the provider allows it."""
-        sdk = self._deferrable(tracer)
+        """A span for one command run."""
+        sdk = tracer if type(tracer) is Tracer else _sdk_tracer(tracer)
         if sdk is None:
+            return tracer.start_span(name, kind=kind, attributes=attributes)
+        pipeline = self._pipeline
+        if (
+            sdk is not self._tracer
+            or getattr(sdk.span_processor, "_span_processors", None) is not self._seen
+            or getattr(sdk, "_tracer_config", None) is not self._config
+        ):
+            pipeline = self._adopt(sdk)
+        if pipeline is None:
             return tracer.start_span(name, kind=kind, attributes=attributes)
         parent: SpanContext | None = trace.get_current_span().get_span_context()
         if parent is not None and not parent.is_valid:
             parent = None
         ids = sdk.id_generator
         sampler = sdk.sampler
+        shared: Mapping[str, types.AttributeValue] | None = attributes
         if parent is None and sampler is DEFAULT_ON:
             # The default sampler's answer for a root span, without asking it:
             # record and sample, the span's own attributes, no trace state.
@@ -249,167 +336,83 @@ class SpanSink:
             trace_id = parent.trace_id if parent is not None else ids.generate_trace_id()
             result = sampler.should_sample(None, trace_id, name, kind, attributes, ())
             decision = result.decision
-            sampled = decision is Decision.RECORD_AND_SAMPLE
-            flags = TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT
+            flags = (
+                TraceFlags.SAMPLED if decision is Decision.RECORD_AND_SAMPLE else TraceFlags.DEFAULT
+            )
             trace_state = result.trace_state
             if decision is Decision.DROP:
-                return NonRecordingSpan(self._context(ids, trace_id, flags, parent, trace_state))
-            attributes = result.attributes
-        return DeferredSpan(
-            self,
-            name=name,
+                return NonRecordingSpan(_context(ids, trace_id, flags, parent, trace_state))
+            if result.attributes != attributes:  # the sampler's own: a span-owned copy
+                shared = None
+                bounded = pipeline.own(result.attributes)
+        if shared is not None:
+            bounded = pipeline.shared(shared)
+        return CommandSpan(
+            pipeline,
+            name,
             kind=kind,
-            context=self._context(ids, trace_id, flags, parent, trace_state),
+            context=_context(ids, trace_id, flags, parent, trace_state),
             parent=parent,
-            attributes=attributes,
+            resource=sdk.resource,
+            attributes=bounded,
+            shared=shared,
         )
 
-    @staticmethod
-    def _context(
-        ids: Any,
-        trace_id: int,
-        flags: int,
-        parent: SpanContext | None,
-        trace_state: Any,
-    ) -> SpanContext:
-        if parent.trace_flags.random_trace_id if parent is not None else ids.is_trace_id_random():
-            flags |= TraceFlags.RANDOM_TRACE_ID
-        return SpanContext(
-            trace_id,
-            ids.generate_span_id(),
-            is_remote=False,
-            trace_flags=TraceFlags(flags),
-            trace_state=trace_state,
-        )
-
-    def _deferrable(self, tracer: trace.Tracer) -> Tracer | None:
-        """The SDK tracer behind ``tracer`` if all its processors batch; else None."""
-        if not isinstance(tracer, Tracer):
-            real = getattr(tracer, "_real_tracer", None)  # a ProxyTracer once resolved
-            if not isinstance(real, Tracer):
-                return None
-            tracer = real
+    def _adopt(self, tracer: Tracer) -> Pipeline | None:
+        """Decide once per provider, processor set and tracer config; None: the SDK's path."""
         multi = tracer.span_processor
         processors = getattr(multi, "_span_processors", None)
-        if processors is self._seen and tracer is self._tracer:
-            return tracer if self._processors else None
-        return self._adopt(tracer, multi, processors)
-
-    def _adopt(self, tracer: Tracer, multi: Any, processors: Any) -> Tracer | None:
         self._tracer = tracer
         self._seen = processors
-        self._processors = ()
-        # The SDK internals read here (1.45): anything missing means the SDK's own path.
+        self._config = getattr(tracer, "_tracer_config", None)
+        self._pipeline = None
         limits = getattr(tracer, "_span_limits", None)
         enabled = getattr(tracer, "_is_enabled", None)
         if (
             not isinstance(processors, tuple)
-            or limits is None
+            or not processors
+            or not all(_cheap(p) for p in processors)
+            or not isinstance(limits, SpanLimits)
             or not hasattr(tracer, "_instrumentation_scope")
-            or not hasattr(multi, "_lock")
             or enabled is None
             or not enabled()
+            or NoOpTracerMetrics is None
+            or not isinstance(getattr(tracer, "_tracer_metrics", None), NoOpTracerMetrics)
+            or not same_fields(tracer.resource)
         ):
             return None
-        batching = [p for p in processors if not isinstance(p, _DrainFirst)]
-        if not batching or not all(isinstance(p, BatchSpanProcessor) for p in batching):
-            return None
-        if not any(isinstance(p, _DrainFirst) and p.sink is self for p in processors):
-            with multi._lock:  # put the drain first, once per provider
-                multi._span_processors = (_DrainFirst(self), *multi._span_processors)
-            self._seen = processors = multi._span_processors
-        self._multi = multi
-        self._processors = tuple(batching)
-        self.limits = limits
-        return tracer
-
-    def push(self, span: DeferredSpan) -> None:
-        """Queue an ended span (the hot path: one append, a wake-up now and then)."""
-        pending = self._pending
-        if len(pending) >= self.limit:
-            self.dropped += 1
-            return
-        pending.append(span)
-        if self._thread is None:
-            self._start_thread()
-        elif len(pending) % _WAKE_EVERY == 0:
-            self._wake.set()
-
-    def _start_thread(self) -> None:
-        thread = threading.Thread(target=self._run, name="otel-discord-spans", daemon=True)
-        self._thread = thread
-        thread.start()
-
-    def _run(self) -> None:
-        while not self._stop:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            self.drain()
+        self._pipeline = Pipeline(tracer, processors, limits)
+        return self._pipeline
 
     def close(self) -> None:
-        """Deliver what waits and stop the thread."""
-        self._stop = True
-        self._wake.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5)
-        self.drain()
-        multi = self._multi
-        if multi is not None:  # take our drain out of the provider's processors
-            with multi._lock:
-                multi._span_processors = tuple(
-                    p
-                    for p in multi._span_processors
-                    if not (isinstance(p, _DrainFirst) and p.sink is self)
-                )
-            self._multi = None
+        """Forget the adopted provider (spans end straight into processors: nothing waits)."""
+        self._tracer = None
+        self._seen = None
+        self._config = None
+        self._pipeline = None
 
-    def drain(self) -> None:
-        """Build every waiting span and hand it to the processors' ``on_end``."""
-        with self._drain_lock:
-            pending = self._pending
-            tracer = self._tracer
-            while pending:
-                span = pending.popleft()
-                try:
-                    self._deliver(tracer, span)
-                except Exception as exc:
-                    swallow("command span delivery", exc)
 
-    def _bounded(self, attributes: Mapping[str, Any], owned: bool) -> BoundedAttributes:
-        """The span limits applied; one immutable result per shared (per-command) mapping."""
-        cached = self._bounded_cache.get(id(attributes)) if not owned else None
-        if cached is not None and cached[0] is attributes:
-            return cached[1]
-        limits = self.limits
-        bounded = BoundedAttributes(
-            limits.max_span_attributes,
-            attributes,
-            immutable=True,
-            max_value_len=limits.max_span_attribute_length,
-        )
-        if not owned:
-            if len(self._bounded_cache) >= _BOUNDED_CACHED:
-                self._bounded_cache.clear()
-            self._bounded_cache[id(attributes)] = (attributes, bounded)
-        return bounded
+def _sdk_tracer(tracer: trace.Tracer) -> Tracer | None:
+    """The SDK tracer behind ``tracer`` (itself, or a resolved ProxyTracer's), else None."""
+    if isinstance(tracer, Tracer):
+        return tracer
+    real = getattr(tracer, "_real_tracer", None)
+    return real if isinstance(real, Tracer) else None
 
-    def _deliver(self, tracer: Tracer | None, span: DeferredSpan) -> None:
-        if tracer is None:
-            return
-        readable = ReadableSpan(
-            name=span._name,
-            context=span._context,
-            parent=span._parent,
-            resource=tracer.resource,
-            attributes=self._bounded(span._attributes, span._owned),
-            events=tuple(span._events or ()),
-            kind=span._kind,
-            instrumentation_info=tracer.instrumentation_info,
-            status=span._status,
-            start_time=span._start,
-            end_time=span._end,
-            instrumentation_scope=tracer._instrumentation_scope,
-        )
-        for processor in self._processors:
-            processor.on_end(readable)
+
+def _context(
+    ids: Any,
+    trace_id: int,
+    flags: int,
+    parent: SpanContext | None,
+    trace_state: Any,
+) -> SpanContext:
+    if parent.trace_flags.random_trace_id if parent is not None else ids.is_trace_id_random():
+        flags |= TraceFlags.RANDOM_TRACE_ID
+    return SpanContext(
+        trace_id,
+        ids.generate_span_id(),
+        is_remote=False,
+        trace_flags=TraceFlags(flags),
+        trace_state=trace_state,
+    )

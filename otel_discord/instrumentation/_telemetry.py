@@ -20,7 +20,7 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_discord.exception_ids import ATTR_EXCEPTION_ID, exception_id
 from otel_discord.instrumentation import _names as n
-from otel_discord.instrumentation._deferred_spans import SpanSink
+from otel_discord.instrumentation._command_spans import CommandSpans
 from otel_discord.instrumentation._errors import ErrorKinds, error_type, stacktrace
 from otel_discord.instrumentation._gauges import ClientRegistry, slot_for
 from otel_discord.instrumentation._options import Options
@@ -67,8 +67,8 @@ class Recorder:
         )
         """Whether command spans carry ids or content, i.e. attributes that differ per run."""
         self.shapes = ShapeCache()
-        self.command_spans = SpanSink()
-        """Prefix and app command spans, built off the loop when the provider batches."""
+        self.command_spans = CommandSpans()
+        """Prefix and app command spans (the SDK's ReadableSpan, ended on the loop)."""
         self.error_kinds = error_kinds
         self.tracer = trace.get_tracer(n.SCOPE, __version__, tracer_provider)
         self.meter = metrics.get_meter(n.SCOPE, __version__, meter_provider)

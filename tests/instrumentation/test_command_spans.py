@@ -1,14 +1,18 @@
-"""Command spans built off the loop: the same spans the SDK's own path gives.
+"""Command spans that are the SDK's ReadableSpan: the same spans the SDK's own path gives.
 
-Each scenario runs twice on a real bot: once with a ``SimpleSpanProcessor`` (the SDK's
-``start_span``, not deferred) and once with a ``BatchSpanProcessor`` (deferred: the
-span object is built by the sink's thread). What reaches the exporter must be equal
-in everything but ids and times; parents, logs and child spans must see the command.
+Each scenario runs twice on a real bot: once with a processor that makes the SDK's
+``start_span`` necessary (one that overrides ``on_start``) and once with the SDK's
+batching or simple processor (a ``CommandSpan``). What reaches the exporter must be
+equal in everything but ids and times; parents, logs and child spans must see the
+command, and the span reaches the processor when it ends, on the bot's thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,23 +20,37 @@ import discord
 import pytest
 from discord.ext import commands
 from opentelemetry import trace
+from opentelemetry.sdk._logs import LoggingHandler
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+)
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Decision, Sampler, SamplingResult
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    DEFAULT_ON,
+    Decision,
+    Sampler,
+    SamplingResult,
+)
+from opentelemetry.trace import SpanContext, SpanKind, StatusCode, TraceFlags
 
 from otel_discord.instrumentation import DiscordInstrumentor, _state
-from otel_discord.instrumentation._deferred_spans import DeferredSpan, SpanSink
+from otel_discord.instrumentation._command_spans import FIELDS, CommandSpan, CommandSpans
 from otel_discord.instrumentation.version import __version__
+from otel_discord.intake.convert import occurrence_from_span
 from otel_discord.offline import payloads as g
+from otel_discord.render.errors import render_error
 from tests.instrumentation.harness import Otel, World, make_bot, start
 
 seen_in_command: list[trace.Span] = []
 """The current span as the command body saw it."""
 child_tracer: list[trace.Tracer] = []
 """The bot's own tracer, when a test wants ping to open a child span."""
+bot_log = logging.getLogger("the.bot.commands")
 
 
 def add_commands(bot: commands.Bot) -> None:
@@ -44,10 +62,12 @@ def add_commands(bot: commands.Bot) -> None:
         for tracer in child_tracer:
             with tracer.start_as_current_span("child"):
                 pass
+        bot_log.warning("pinged")
         await ctx.send("pong")
 
     @bot.command()
     async def boom(ctx: commands.Context[Any]) -> None:
+        seen_in_command.append(trace.get_current_span())
         raise ValueError("kaboom")
 
     @bot.group(invoke_without_command=True)
@@ -92,8 +112,19 @@ def run(otel: Otel, scenario: Callable[[World], None] = play) -> None:
         instrumentor.uninstrument()
 
 
+class SeesStarts(SimpleSpanProcessor):
+    """A processor with its own ``on_start``: the SDK's span path is needed for it."""
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        super().__init__(exporter)
+        self.started: list[str] = []
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        self.started.append(span.name)
+
+
 class BatchOtel(Otel):
-    """The harness's providers with a BatchSpanProcessor: command spans are deferred."""
+    """The harness's providers with a BatchSpanProcessor."""
 
     def __init__(self, **provider: Any) -> None:
         super().__init__()
@@ -103,6 +134,14 @@ class BatchOtel(Otel):
     def spans(self) -> list[ReadableSpan]:
         self.tracer_provider.force_flush()
         return super().spans()
+
+
+def sdk_otel(**provider: Any) -> Otel:
+    """The SDK's own span path (a processor that needs ``on_start``)."""
+    otel = Otel()
+    otel.tracer_provider = TracerProvider(**provider)
+    otel.tracer_provider.add_span_processor(SeesStarts(otel.span_exporter))
+    return otel
 
 
 def simple_otel(**provider: Any) -> Otel:
@@ -130,9 +169,19 @@ def comparable(span: ReadableSpan) -> dict[str, Any]:
         "dropped_attributes": span.dropped_attributes,
         "status": (span.status.status_code, span.status.description),
         "events": [
-            (event.name, {k: _stable(k, v) for k, v in (event.attributes or {}).items()})
+            (
+                event.name,
+                {k: _stable(k, v) for k, v in (event.attributes or {}).items()},
+                event.dropped_attributes,  # type: ignore[attr-defined]
+            )
             for event in span.events
         ],
+        "dropped_events": span.dropped_events,
+        "links": [
+            (link.context, dict(link.attributes or {}), link.dropped_attributes)
+            for link in span.links
+        ],
+        "dropped_links": span.dropped_links,
         "resource": dict(span.resource.attributes),
         "scope": (span.instrumentation_scope.name, span.instrumentation_scope.version)
         if span.instrumentation_scope
@@ -141,6 +190,27 @@ def comparable(span: ReadableSpan) -> dict[str, Any]:
         "sampled": span.context.trace_flags.sampled if span.context else None,
         "ended_after_start": (span.end_time or 0) >= (span.start_time or 0) > 0,
     }
+
+
+def json_without_ids(span: ReadableSpan) -> dict[str, Any]:
+    """``to_json()`` parsed, with ids, times and per-instance values taken out."""
+    out: dict[str, Any] = json.loads(span.to_json())
+    assert out["context"]["trace_id"].startswith("0x")
+    for key in ("context", "parent_id", "start_time", "end_time"):
+        out[key] = out[key] is not None
+    for event in out["events"]:
+        assert event.pop("timestamp")
+        event["attributes"] = {k: _stable(k, v) for k, v in event["attributes"].items()}
+    return out
+
+
+def rendered(span: ReadableSpan) -> dict[str, Any]:
+    """The embed the exporters' error path renders for ``span``, without the trace id."""
+    occurrence = occurrence_from_span(span, "twin", None)
+    assert occurrence.trace_id is not None
+    embed = dict(render_error(occurrence, 1, 0, 0))
+    embed["fields"] = [f for f in embed["fields"] if f["name"] != "Trace"]
+    return embed
 
 
 @pytest.fixture(autouse=True)
@@ -154,89 +224,217 @@ COMMANDS = ("ping", "boom", "warning add", "/hello", "/fail")
 
 
 class TestSameSpansAsTheSdk:
-    """Deferred spans equal the SDK's own, field by field."""
+    """Command spans equal the SDK's own, field by field, as JSON and as rendered."""
 
-    def test_every_command_span_is_equal(self) -> None:
+    @pytest.mark.parametrize("ours", [BatchOtel, simple_otel], ids=["batch", "simple"])
+    def test_every_command_span_is_equal(self, ours: Callable[..., Otel]) -> None:
         resource = Resource.create({"service.name": "twin"})
-        direct, deferred = simple_otel(resource=resource), BatchOtel(resource=resource)
+        direct, cheap = sdk_otel(resource=resource), ours(resource=resource)
         run(direct)
-        run(deferred)
-        assert isinstance(seen_in_command[1], DeferredSpan)
-        assert not isinstance(seen_in_command[0], DeferredSpan)
+        run(cheap)
+        assert not isinstance(seen_in_command[0], CommandSpan)
+        assert isinstance(seen_in_command[2], CommandSpan)
         for name in COMMANDS:
-            assert comparable(direct.span(name)) == comparable(deferred.span(name)), name
-        failed = comparable(deferred.span("boom"))
+            assert comparable(direct.span(name)) == comparable(cheap.span(name)), name
+            assert json_without_ids(direct.span(name)) == json_without_ids(cheap.span(name))
+        failed = comparable(cheap.span("boom"))
         assert (StatusCode.ERROR, "ValueError: kaboom") == failed["status"]
         assert "ValueError" == failed["events"][0][1]["exception.type"]
         assert "twin" == failed["resource"]["service.name"]
         assert ("otel_discord.instrumentation.discord", __version__) == failed["scope"]
-        assert SpanKind.SERVER == deferred.span("/hello").kind
+        assert SpanKind.SERVER == cheap.span("/hello").kind
+        assert SpanKind.CONSUMER == cheap.span("ping").kind
+
+    def test_exporters_render_the_same_embed(self) -> None:
+        """The error embed the span exporter's path renders (title, stack, fields, footer)."""
+        direct, cheap = sdk_otel(), simple_otel()
+        run(direct)
+        run(cheap)
+        for name in ("boom", "/fail"):
+            assert rendered(direct.span(name)) == rendered(cheap.span(name)), name
+        embed = rendered(cheap.span("boom"))
+        assert "❌ ValueError: kaboom" == embed["title"]
+        assert 'raise ValueError("kaboom")' in embed["description"]
 
     def test_span_limits_apply(self) -> None:
-        limits = SpanLimits(max_span_attributes=2, max_span_attribute_length=3)
-        direct, deferred = simple_otel(span_limits=limits), BatchOtel(span_limits=limits)
-        run(direct, lambda world: world.say("!ping"))
-        run(deferred, lambda world: world.say("!ping"))
-        assert comparable(direct.span("ping")) == comparable(deferred.span("ping"))
-        assert 2 == len(deferred.span("ping").attributes or {})
-        assert 3 == deferred.span("ping").dropped_attributes
+        limits = SpanLimits(
+            max_span_attributes=2,
+            max_span_attribute_length=3,
+            max_event_attributes=2,
+            max_events=0,
+        )
+        direct, cheap = sdk_otel(span_limits=limits), BatchOtel(span_limits=limits)
+        run(direct)
+        run(cheap)
+        for name in COMMANDS:
+            assert comparable(direct.span(name)) == comparable(cheap.span(name)), name
+        assert 2 == len(cheap.span("ping").attributes or {})
+        assert 3 == cheap.span("ping").dropped_attributes
+        assert "pin" == next(iter((cheap.span("ping").attributes or {}).values()))  # newest kept
+        boom = cheap.span("boom")
+        assert () == boom.events
+        assert 1 == boom.dropped_events
+
+    def test_event_attribute_limit(self) -> None:
+        limits = SpanLimits(max_event_attributes=2)
+        direct, cheap = sdk_otel(span_limits=limits), simple_otel(span_limits=limits)
+        run(direct, lambda world: world.say("!boom"))
+        run(cheap, lambda world: world.say("!boom"))
+        assert comparable(direct.span("boom")) == comparable(cheap.span("boom"))
+        event = cheap.span("boom").events[0]
+        assert 2 == len(event.attributes or {})
+        assert 3 == event.dropped_attributes  # type: ignore[attr-defined]
 
 
 class TestChildrenAndLogs:
     """The command's body sees the command span: children and logs point at it."""
 
-    def test_child_span_and_log_context_are_the_command(self) -> None:
-        """A child span's parent and the context a log record is stamped with."""
+    def test_child_span_and_log_record_carry_the_command(self) -> None:
         otel = BatchOtel()
         child_tracer.append(otel.tracer_provider.get_tracer("the.bot"))
+        handler = LoggingHandler(logger_provider=otel.logger_provider)
+        bot_log.addHandler(handler)
         try:
             run(otel, lambda world: world.say("!ping"))
         finally:
             child_tracer.clear()
+            bot_log.removeHandler(handler)
         command, child = otel.span("ping"), otel.span("child")
+        assert isinstance(seen_in_command[0], CommandSpan)
         assert command.context is not None
         assert child.parent is not None
         assert child.context is not None
         assert command.context.span_id == child.parent.span_id
         assert command.context.trace_id == child.context.trace_id
-        # What the logging bridge reads for a record emitted in the command.
-        assert command.context == seen_in_command[0].get_span_context()
         assert command.context.trace_flags.sampled
+        records = [r.log_record for r in otel.logs() if r.log_record.body == "pinged"]
+        assert 1 == len(records)
+        assert command.context.trace_id == records[0].trace_id
+        assert command.context.span_id == records[0].span_id
+        assert command.context.trace_flags == records[0].trace_flags
+
+    def test_error_log_of_a_bug_carries_the_command(self) -> None:
+        otel = simple_otel()
+        run(otel, lambda world: world.say("!boom"))
+        command = otel.span("boom")
+        assert command.context is not None
+        errors = otel.error_logs()
+        assert 1 == len(errors)
+        assert command.context.span_id == errors[0].log_record.span_id
+        assert command.context.trace_id == errors[0].log_record.trace_id
 
 
-class TestSamplerAndProcessors:
-    """The provider's sampler decides; processors other than batching keep the SDK path."""
+class TestSamplersAndParents:
+    """The provider's sampler decides, with the parent the SDK would use."""
 
     def test_sampler_off_exports_nothing_and_children_are_unsampled(self) -> None:
         otel = BatchOtel(sampler=ALWAYS_OFF)
         run(otel, lambda world: world.say("!ping"))
         assert [] == otel.spans()
+        assert not isinstance(seen_in_command[0], CommandSpan)
         assert not seen_in_command[0].get_span_context().trace_flags.sampled
         assert seen_in_command[0].get_span_context().is_valid
 
-    def test_on_start_is_not_called_for_deferred_spans(self) -> None:
-        """The stated loss: a batching processor's ``on_start`` never sees a command span."""
-        started: list[str] = []
+    @pytest.mark.parametrize("sampled", [True, False])
+    def test_parent_based_default_follows_the_current_span(self, sampled: bool) -> None:
+        """Inside a current span the command is its child; an unsampled parent drops it."""
+        results = {}
+        for path, processor in (("sdk", SeesStarts), ("ours", SimpleSpanProcessor)):
+            exporter = InMemorySpanExporter()
+            provider = TracerProvider(sampler=DEFAULT_ON)
+            provider.add_span_processor(processor(exporter))
+            outer = SpanContext(
+                0xABC,
+                0xDEF,
+                is_remote=False,
+                trace_flags=TraceFlags(TraceFlags.SAMPLED if sampled else 0),
+            )
+            tracer = provider.get_tracer("t")
+            with trace.use_span(trace.NonRecordingSpan(outer)):
+                span = CommandSpans().start(tracer, "cmd", SpanKind.CONSUMER, {"a": 1})
+            span.end()
+            assert (path == "ours" and sampled) == isinstance(span, CommandSpan)
+            context = span.get_span_context()
+            assert 0xABC == context.trace_id
+            assert sampled == context.trace_flags.sampled
+            results[path] = [comparable(s) for s in exporter.get_finished_spans()]
+            if sampled:
+                assert 0xDEF == exporter.get_finished_spans()[0].parent.span_id  # type: ignore[union-attr]
+        assert results["sdk"] == results["ours"]
+        assert (1 if sampled else 0) == len(results["ours"])
 
-        class Counting(BatchSpanProcessor):
-            def on_start(self, span: Any, parent_context: Any = None) -> None:
-                started.append(span.name)
+    def test_custom_sampler_attributes_and_record_only(self) -> None:
+        class Tagging(Sampler):
+            def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+                return SamplingResult(Decision.RECORD_ONLY, {"sampled.by": "me"})
 
-        otel = BatchOtel()
-        otel.tracer_provider = TracerProvider()
-        otel.tracer_provider.add_span_processor(Counting(otel.span_exporter))
+            def get_description(self) -> str:
+                return "tagging"
+
+        seen: list[ReadableSpan] = []
+
+        class Keeping(SimpleSpanProcessor):
+            def on_end(self, span: ReadableSpan) -> None:
+                seen.append(span)
+                super().on_end(span)
+
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider(sampler=Tagging())
+        provider.add_span_processor(Keeping(exporter))
+        span = CommandSpans().start(provider.get_tracer("t"), "s", SpanKind.INTERNAL, {"a": 1})
+        assert isinstance(span, CommandSpan)
+        assert span.is_recording()
+        span.end()
+        assert [{"sampled.by": "me"}] == [dict(s.attributes or {}) for s in seen]
+        assert not seen[0].context.trace_flags.sampled  # type: ignore[union-attr]
+        assert () == exporter.get_finished_spans()  # a recorded, unsampled span is not exported
+
+
+class TestProcessors:
+    """Which processors get a CommandSpan, and when they receive it."""
+
+    def test_a_processor_with_its_own_on_start_gets_sdk_spans_and_its_calls(self) -> None:
+        otel = sdk_otel()
         run(otel, lambda world: world.say("!ping"))
-        assert [] == started
-        assert 1 == len([s for s in otel.spans() if s.name == "ping"])
-
-    def test_a_non_batching_processor_gets_sdk_spans(self) -> None:
-        otel = simple_otel()
-        run(otel, lambda world: world.say("!ping"))
-        assert not isinstance(seen_in_command[0], DeferredSpan)
+        assert not isinstance(seen_in_command[0], CommandSpan)
+        processor = otel.tracer_provider._active_span_processor._span_processors[0]
+        assert isinstance(processor, SeesStarts)
+        assert ["ping"] == processor.started
         assert 1 == len(otel.spans())
 
-    def test_shutdown_delivers_what_waits(self) -> None:
-        """A provider shutdown right after the command exports its span."""
+    def test_simple_processor_exports_at_end_on_the_ending_thread(self) -> None:
+        threads: list[int] = []
+
+        class Noting(InMemorySpanExporter):
+            def export(self, spans: Any) -> Any:
+                threads.append(threading.get_ident())
+                return super().export(spans)
+
+        exporter = Noting()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        span = CommandSpans().start(provider.get_tracer("t"), "s", SpanKind.INTERNAL, {})
+        assert isinstance(span, CommandSpan)
+        assert () == exporter.get_finished_spans()
+        span.end()
+        assert [span] == list(exporter.get_finished_spans())
+        assert [threading.get_ident()] == threads
+        span.end()  # a second end is ignored, as the SDK's
+        assert 1 == len(exporter.get_finished_spans())
+
+    def test_batch_processor_has_it_queued_at_end_and_flush_exports_it(self) -> None:
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        processor = BatchSpanProcessor(exporter, schedule_delay_millis=3_600_000)
+        provider.add_span_processor(processor)
+        span = CommandSpans().start(provider.get_tracer("t"), "s", SpanKind.INTERNAL, {})
+        span.end()
+        assert [span] == list(processor._batch_processor._queue)
+        assert provider.force_flush()
+        assert ["s"] == [s.name for s in exporter.get_finished_spans()]
+        provider.shutdown()
+
+    def test_shutdown_right_after_the_command_exports_it(self) -> None:
         otel = BatchOtel()
         instrumentor = DiscordInstrumentor()
         instrumentor.instrument(**otel.providers())
@@ -248,7 +446,6 @@ class TestSamplerAndProcessors:
                 world.say("!ping")
                 await g.settle()
                 assert _state.current is not None
-                assert 0 == len(otel.span_exporter.get_finished_spans())
                 otel.tracer_provider.shutdown()
                 await bot.close()
 
@@ -257,8 +454,7 @@ class TestSamplerAndProcessors:
             instrumentor.uninstrument()
         assert ["ping"] == [s.name for s in otel.span_exporter.get_finished_spans()]
 
-    def test_instrumenting_again_keeps_one_drain_and_delivers(self) -> None:
-        """Uninstrument takes the drain out; a second instrument() puts its own in."""
+    def test_instrumenting_again_leaves_the_processors_as_they_were(self) -> None:
         otel = BatchOtel()
         run(otel, lambda world: world.say("!ping"))
         run(otel, lambda world: world.say("!ping"))
@@ -266,58 +462,139 @@ class TestSamplerAndProcessors:
         processors = otel.tracer_provider._active_span_processor._span_processors
         assert [BatchSpanProcessor] == [type(p) for p in processors]
 
+    def test_a_processor_added_later_is_honoured(self) -> None:
+        exporter, later = InMemorySpanExporter(), InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        spans, tracer = CommandSpans(), provider.get_tracer("t")
+        first = spans.start(tracer, "first", SpanKind.INTERNAL, {})
+        first.end()
+        late = SeesStarts(later)
+        provider.add_span_processor(late)
+        second = spans.start(tracer, "second", SpanKind.INTERNAL, {})
+        second.end()
+        assert isinstance(first, CommandSpan)
+        assert not isinstance(second, CommandSpan)
+        assert ["second"] == late.started
+        assert ["first", "second"] == [s.name for s in exporter.get_finished_spans()]
 
-class TestBuffer:
-    """The buffer is bounded: past its limit spans are dropped and counted."""
+    def test_sdk_span_metrics_on_keeps_the_sdks_path(self, monkeypatch: Any) -> None:
+        """With the SDK's span self-metrics on, its own span counts every command."""
+        monkeypatch.setenv("OTEL_PYTHON_SDK_INTERNAL_METRICS_ENABLED", "true")
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+        span = CommandSpans().start(provider.get_tracer("t"), "s", SpanKind.INTERNAL, {})
+        assert not isinstance(span, CommandSpan)
+        assert span.is_recording()
 
-    def test_full_buffer_drops_and_counts(self) -> None:
+
+class TestSdkDrift:
+    """A ReadableSpan whose fields differ from ours: the SDK's path, decided per provider."""
+
+    def test_fields_are_those_a_command_span_sets(self) -> None:
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+        span = CommandSpans().start(provider.get_tracer("t"), "s", SpanKind.INTERNAL, {})
+        assert FIELDS == set(vars(span)) - {"_pipeline", "_shared"}
+        assert FIELDS == set(vars(ReadableSpan(name="plain")))
+
+    @pytest.mark.parametrize("change", ["added", "removed"])
+    def test_a_changed_readable_span_takes_the_sdk_path(
+        self, monkeypatch: Any, change: str
+    ) -> None:
+        original = ReadableSpan.__init__
+
+        def drifted(self: ReadableSpan, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            if change == "added":
+                self._dropped_by_reason = {}  # type: ignore[attr-defined]
+            else:
+                del self._links  # the SDK's Span sets its own after this
+
         exporter = InMemorySpanExporter()
         provider = TracerProvider()
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
         tracer = provider.get_tracer("t")
-        sink = SpanSink(limit=3, interval=3600)
-        for i in range(5):
-            sink.start(tracer, f"s{i}", SpanKind.INTERNAL, {}).end()
-        assert 2 == sink.dropped
-        sink.close()
-        provider.force_flush()
-        assert ["s0", "s1", "s2"] == [s.name for s in exporter.get_finished_spans()]
-        provider.shutdown()
+        monkeypatch.setattr(ReadableSpan, "__init__", drifted)
+        spans = CommandSpans()
+        span = spans.start(tracer, "drifted", SpanKind.INTERNAL, {"a": 1})
+        span.end()
+        assert not isinstance(span, CommandSpan)
+        assert ["drifted"] == [s.name for s in exporter.get_finished_spans()]
+        monkeypatch.undo()
+        again = CommandSpans().start(tracer, "again", SpanKind.INTERNAL, {"a": 1})
+        assert isinstance(again, CommandSpan)
 
-    def test_a_forked_child_gets_its_own_thread(self) -> None:
-        """After os.fork the parent's thread is gone; the child's next span starts one."""
-        exporter = InMemorySpanExporter()
+
+class TestCommandSpanMethods:
+    """What a user's code may do to a command span, against the SDK's span."""
+
+    def _twins(self, **provider: Any) -> tuple[list[Any], list[InMemorySpanExporter]]:
+        spans, exporters = [], []
+        for processor in (SeesStarts, SimpleSpanProcessor):
+            exporter = InMemorySpanExporter()
+            tracer_provider = TracerProvider(**provider)
+            tracer_provider.add_span_processor(processor(exporter))
+            tracer = tracer_provider.get_tracer("t")
+            spans.append(CommandSpans().start(tracer, "cmd", SpanKind.CONSUMER, SHARED))
+            exporters.append(exporter)
+        assert not isinstance(spans[0], CommandSpan)
+        assert isinstance(spans[1], CommandSpan)
+        return spans, exporters
+
+    def test_writes_links_names_and_status_match(self) -> None:
+        limits = SpanLimits(max_span_attributes=3, max_links=1, max_link_attributes=1)
+        spans, exporters = self._twins(span_limits=limits)
+        valid = SpanContext(1, 2, is_remote=True)
+        for span in spans:
+            span.set_attribute("x", 1)
+            span.set_attributes({"y": 2, "z": "long"})
+            span.add_link(trace.INVALID_SPAN_CONTEXT)  # dropped: not valid, no attributes
+            span.add_link(valid, {"l": 1, "m": 2})
+            span.add_link(valid)
+            span.update_name("renamed")
+            span.set_status(StatusCode.OK)
+            span.set_status(StatusCode.ERROR, "ignored after OK")
+            span.end()
+            span.set_attribute("after", "end")
+        direct, cheap = (exporter.get_finished_spans()[0] for exporter in exporters)
+        assert comparable(direct) == comparable(cheap)
+        assert {"x": 1, "y": 2, "z": "long"} == dict(cheap.attributes or {})
+        assert 2 == cheap.dropped_attributes
+        assert 1 == cheap.dropped_links
+        assert (StatusCode.OK, None) == comparable(cheap)["status"]
+        assert "renamed" == cheap.name
+
+    def test_a_write_copies_and_leaves_the_shared_shape_alone(self) -> None:
         provider = TracerProvider()
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-        sink = SpanSink(interval=0.01)
-        sink.start(provider.get_tracer("t"), "parent", SpanKind.INTERNAL, {}).end()
-        parent_thread = sink._thread
-        sink._after_fork()  # what os.register_at_fork runs in the child
-        assert sink._thread is None
-        sink.start(provider.get_tracer("t"), "child", SpanKind.INTERNAL, {}).end()
-        assert sink._thread is not None
-        assert sink._thread is not parent_thread
-        sink.close()
-        provider.force_flush()
-        assert ["parent", "child"] == [s.name for s in exporter.get_finished_spans()]
-        provider.shutdown()
+        provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+        spans, tracer = CommandSpans(), provider.get_tracer("t")
+        first = spans.start(tracer, "a", SpanKind.INTERNAL, SHARED)
+        second = spans.start(tracer, "b", SpanKind.INTERNAL, SHARED)
+        assert isinstance(first, CommandSpan)
+        assert isinstance(second, CommandSpan)
+        assert first._attributes is second._attributes  # one bounded copy per shape
+        first.set_attribute("error.type", "X")
+        first.end()
+        second.end()
+        assert {**SHARED, "error.type": "X"} == dict(first.attributes or {})
+        assert SHARED == dict(second.attributes or {})
+        assert {"command.name": "ping", "n": 1} == SHARED
 
-    def test_custom_sampler_attributes_are_kept(self) -> None:
-        class Tagging(Sampler):
-            def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
-                return SamplingResult(Decision.RECORD_AND_SAMPLE, {"sampled.by": "me"})
+    def test_used_as_a_context_manager_records_the_error(self) -> None:
+        spans, exporters = self._twins()
+        for span in spans:
+            with pytest.raises(KeyError), span:
+                raise KeyError("gone")
+        direct, cheap = (exporter.get_finished_spans()[0] for exporter in exporters)
+        assert comparable(direct) == comparable(cheap)
+        assert (StatusCode.ERROR, "KeyError: 'gone'") == comparable(cheap)["status"]
+        assert "True" == (cheap.events[0].attributes or {})["exception.escaped"]
 
-            def get_description(self) -> str:
-                return "tagging"
+    def test_repr_and_context(self) -> None:
+        spans, _ = self._twins()
+        assert repr(spans[1]).startswith('CommandSpan(name="cmd", context=SpanContext(')
+        assert spans[1].get_span_context() is spans[1].context
 
-        exporter = InMemorySpanExporter()
-        provider = TracerProvider(sampler=Tagging())
-        provider.add_span_processor(BatchSpanProcessor(exporter))
-        sink = SpanSink()
-        sink.start(provider.get_tracer("t"), "s", SpanKind.INTERNAL, {"a": 1}).end()
-        sink.close()
-        provider.force_flush()
-        assert [{"sampled.by": "me"}] == [
-            dict(s.attributes or {}) for s in exporter.get_finished_spans()
-        ]
-        provider.shutdown()
+
+SHARED = {"command.name": "ping", "n": 1}
