@@ -36,6 +36,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from opentelemetry.sdk.trace.sampling import DEFAULT_ON, Decision
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import (
+    DEFAULT_TRACE_STATE,
     Link,
     NonRecordingSpan,
     Span,
@@ -77,6 +78,11 @@ _BOUNDED_CACHED: Final = 4096
 """Attribute mappings whose bounded copy is kept (the mapping is kept too, so its id
 stays its own); the cache starts over when full."""
 _UNSET: Final = Status(StatusCode.UNSET)
+_SAMPLED: Final = TraceFlags(TraceFlags.SAMPLED)
+_SAMPLED_RANDOM: Final = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
+_MAX_TRACE_ID: Final = 2**128 - 1
+_MAX_SPAN_ID: Final = 2**64 - 1
+_new_tuple: Final = tuple.__new__
 _CHEAP_PROCESSORS: Final = (BatchSpanProcessor, SimpleSpanProcessor)
 
 
@@ -123,11 +129,10 @@ class Pipeline:
 class CommandSpan(Span, ReadableSpan):
     """A recording span that is its own ``ReadableSpan`` and ends straight into the processors."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917  # positional: keywords cost 3k instructions a call
         self,
         pipeline: Pipeline,
         name: str,
-        *,
         kind: SpanKind,
         context: SpanContext,
         parent: SpanContext | None,
@@ -282,11 +287,20 @@ def _cheap(processor: Any) -> bool:
     return False
 
 
-def same_fields(resource: Any) -> bool:
-    """Whether the installed SDK's ``ReadableSpan`` has exactly the fields we set."""
+def same_shapes(resource: Any) -> bool:
+    """Whether the installed SDK's objects are laid out as ``CommandSpan`` builds them.
+
+    Its ``ReadableSpan`` has exactly the fields we set, and a ``SpanContext`` is the
+    tuple we make without calling its ``__new__``.
+    """
     try:
         probe = ReadableSpan(name="otel-discord probe", resource=resource)
-        return set(vars(probe)) == FIELDS
+        if set(vars(probe)) != FIELDS:
+            return False
+        flags = TraceFlags(TraceFlags.SAMPLED)
+        made = SpanContext(1, 2, False, flags, None)
+        ours = _new_tuple(SpanContext, (1, 2, False, flags, DEFAULT_TRACE_STATE, True))
+        return tuple(made) == tuple(ours) and made[4] is ours[4] and made.is_valid
     except Exception:  # a changed constructor or slots: not ours to guess
         return False
 
@@ -330,33 +344,48 @@ class CommandSpans:
             # The default sampler's answer for a root span, without asking it:
             # record and sample, the span's own attributes, no trace state.
             trace_id = ids.generate_trace_id()
-            flags = TraceFlags.SAMPLED
-            trace_state = None
+            flags = _SAMPLED_RANDOM if ids.is_trace_id_random() else _SAMPLED
+            trace_state = DEFAULT_TRACE_STATE
         else:
             trace_id = parent.trace_id if parent is not None else ids.generate_trace_id()
             result = sampler.should_sample(None, trace_id, name, kind, attributes, ())
             decision = result.decision
-            flags = (
-                TraceFlags.SAMPLED if decision is Decision.RECORD_AND_SAMPLE else TraceFlags.DEFAULT
-            )
-            trace_state = result.trace_state
+            bits = TraceFlags.SAMPLED if decision is Decision.RECORD_AND_SAMPLE else 0
+            if (
+                parent.trace_flags.random_trace_id
+                if parent is not None
+                else ids.is_trace_id_random()
+            ):
+                bits |= TraceFlags.RANDOM_TRACE_ID
+            flags = TraceFlags(bits)
+            trace_state = DEFAULT_TRACE_STATE if result.trace_state is None else result.trace_state
             if decision is Decision.DROP:
-                return NonRecordingSpan(_context(ids, trace_id, flags, parent, trace_state))
+                return NonRecordingSpan(
+                    SpanContext(trace_id, ids.generate_span_id(), False, flags, trace_state)
+                )
             if result.attributes != attributes:  # the sampler's own: a span-owned copy
                 shared = None
                 bounded = pipeline.own(result.attributes)
         if shared is not None:
-            bounded = pipeline.shared(shared)
-        return CommandSpan(
-            pipeline,
-            name,
-            kind=kind,
-            context=_context(ids, trace_id, flags, parent, trace_state),
-            parent=parent,
-            resource=sdk.resource,
-            attributes=bounded,
-            shared=shared,
+            cached = pipeline.bounded.get(id(shared))
+            bounded = (
+                cached[1] if cached is not None and cached[0] is shared else pipeline.shared(shared)
+            )
+        span_id = ids.generate_span_id()
+        # SpanContext(trace_id, span_id, False, flags, trace_state) without its __new__
+        # (the same tuple; checked at adoption by same_shapes).
+        context = _new_tuple(
+            SpanContext,
+            (
+                trace_id,
+                span_id,
+                False,
+                flags,
+                trace_state,
+                0 < trace_id <= _MAX_TRACE_ID and 0 < span_id <= _MAX_SPAN_ID,
+            ),
         )
+        return CommandSpan(pipeline, name, kind, context, parent, sdk.resource, bounded, shared)
 
     def _adopt(self, tracer: Tracer) -> Pipeline | None:
         """Decide once per provider, processor set and tracer config; None: the SDK's path."""
@@ -378,7 +407,7 @@ class CommandSpans:
             or not enabled()
             or NoOpTracerMetrics is None
             or not isinstance(getattr(tracer, "_tracer_metrics", None), NoOpTracerMetrics)
-            or not same_fields(tracer.resource)
+            or not same_shapes(tracer.resource)
         ):
             return None
         self._pipeline = Pipeline(tracer, processors, limits)
@@ -398,21 +427,3 @@ def _sdk_tracer(tracer: trace.Tracer) -> Tracer | None:
         return tracer
     real = getattr(tracer, "_real_tracer", None)
     return real if isinstance(real, Tracer) else None
-
-
-def _context(
-    ids: Any,
-    trace_id: int,
-    flags: int,
-    parent: SpanContext | None,
-    trace_state: Any,
-) -> SpanContext:
-    if parent.trace_flags.random_trace_id if parent is not None else ids.is_trace_id_random():
-        flags |= TraceFlags.RANDOM_TRACE_ID
-    return SpanContext(
-        trace_id,
-        ids.generate_span_id(),
-        is_remote=False,
-        trace_flags=TraceFlags(flags),
-        trace_state=trace_state,
-    )
