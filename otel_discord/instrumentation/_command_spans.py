@@ -89,10 +89,11 @@ _CHEAP_PROCESSORS: Final = (BatchSpanProcessor, SimpleSpanProcessor)
 class Pipeline:
     """What every command span of one provider shares: its processors and limits."""
 
-    __slots__ = ("bounded", "info", "limits", "processors", "scope")
+    __slots__ = ("bounded", "info", "limits", "multi", "scope")
 
-    def __init__(self, tracer: Tracer, processors: tuple[Any, ...], limits: SpanLimits) -> None:
-        self.processors = processors
+    def __init__(self, tracer: Tracer, limits: SpanLimits) -> None:
+        self.multi: Any = tracer.span_processor
+        """The provider's processors; ``end`` reads its tuple then, as ``Span.end`` does."""
         self.limits = limits
         self.scope = tracer._instrumentation_scope
         self.info = tracer.instrumentation_info
@@ -270,7 +271,7 @@ class CommandSpan(Span, ReadableSpan):
         if self._shared is None:
             self._attributes._immutable = True  # type: ignore[union-attr]  # as Span.end
         try:
-            for processor in self._pipeline.processors:
+            for processor in self._pipeline.multi._span_processors:
                 processor.on_end(self)
         except Exception as exc:
             swallow("command span end", exc)
@@ -410,7 +411,7 @@ class CommandSpans:
             or not same_shapes(tracer.resource)
         ):
             return None
-        self._pipeline = Pipeline(tracer, processors, limits)
+        self._pipeline = Pipeline(tracer, limits)
         return self._pipeline
 
     def close(self) -> None:

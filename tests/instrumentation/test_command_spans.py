@@ -468,15 +468,16 @@ class TestProcessors:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
         spans, tracer = CommandSpans(), provider.get_tracer("t")
         first = spans.start(tracer, "first", SpanKind.INTERNAL, {})
-        first.end()
         late = SeesStarts(later)
         provider.add_span_processor(late)
+        first.end()  # ends into the processors there are now, as the SDK's span
         second = spans.start(tracer, "second", SpanKind.INTERNAL, {})
         second.end()
         assert isinstance(first, CommandSpan)
         assert not isinstance(second, CommandSpan)
         assert ["second"] == late.started
         assert ["first", "second"] == [s.name for s in exporter.get_finished_spans()]
+        assert ["first", "second"] == [s.name for s in later.get_finished_spans()]
 
     def test_sdk_span_metrics_on_keeps_the_sdks_path(self, monkeypatch: Any) -> None:
         """With the SDK's span self-metrics on, its own span counts every command."""
@@ -498,11 +499,24 @@ class TestSdkDrift:
         assert FIELDS == set(vars(span)) - {"_pipeline", "_shared"}
         assert FIELDS == set(vars(ReadableSpan(name="plain")))
 
-    @pytest.mark.parametrize("change", ["added", "removed"])
-    def test_a_changed_readable_span_takes_the_sdk_path(
-        self, monkeypatch: Any, change: str
-    ) -> None:
+    def test_the_span_context_is_the_one_the_api_builds(self) -> None:
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+        span = CommandSpans().start(provider.get_tracer("t"), "s", SpanKind.INTERNAL, {})
+        ours = span.get_span_context()
+        made = SpanContext(ours.trace_id, ours.span_id, False, ours.trace_flags)
+        assert type(made) is type(ours)
+        assert tuple(made) == tuple(ours)
+        assert ours.is_valid
+        assert not ours.is_remote
+        assert made.trace_state is ours.trace_state
+        assert ours.trace_flags.sampled
+        assert ours.trace_flags.random_trace_id
+
+    @pytest.mark.parametrize("change", ["added", "removed", "span context"])
+    def test_a_changed_sdk_takes_the_sdk_path(self, monkeypatch: Any, change: str) -> None:
         original = ReadableSpan.__init__
+        original_context = SpanContext.__new__
 
         def drifted(self: ReadableSpan, *args: Any, **kwargs: Any) -> None:
             original(self, *args, **kwargs)
@@ -511,11 +525,18 @@ class TestSdkDrift:
             else:
                 del self._links  # the SDK's Span sets its own after this
 
+        def longer_context(cls: type[SpanContext], *args: Any, **kwargs: Any) -> SpanContext:
+            made = original_context(cls, *args, **kwargs)
+            return tuple.__new__(cls, (*made, "sampled-by"))
+
         exporter = InMemorySpanExporter()
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(exporter))
         tracer = provider.get_tracer("t")
-        monkeypatch.setattr(ReadableSpan, "__init__", drifted)
+        if change == "span context":
+            monkeypatch.setattr(SpanContext, "__new__", longer_context)
+        else:
+            monkeypatch.setattr(ReadableSpan, "__init__", drifted)
         spans = CommandSpans()
         span = spans.start(tracer, "drifted", SpanKind.INTERNAL, {"a": 1})
         span.end()
