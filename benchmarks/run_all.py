@@ -33,6 +33,7 @@ SCRIPTS = (
     "bench_charts.py",
     "bench_status_message.py",
     "profile_hot_path.py",
+    "bench_command_span.py",
 )
 
 
