@@ -15,7 +15,8 @@ This path is taken only when every processor of the provider is a
 ``BatchSpanProcessor`` or a ``SimpleSpanProcessor`` whose ``on_start`` and
 ``_on_ending`` are the SDK's own no-ops (so no processor misses a call), the SDK's
 span self-metrics are off, and the installed SDK's ``ReadableSpan`` has exactly the
-fields set here (checked once per provider by building one). Any other setup (a
+fields set here and its ``SpanContext`` is the tuple built here (checked once per
+provider by building one of each). Any other setup (a
 custom processor, a proxy tracer not yet backed by the SDK, a changed SDK) gets the
 SDK's ordinary ``start_span``. No span thread, no buffer: what a processor receives
 and when is what the SDK's path gives.
@@ -86,8 +87,8 @@ _new_tuple: Final = tuple.__new__
 _CHEAP_PROCESSORS: Final = (BatchSpanProcessor, SimpleSpanProcessor)
 
 
-class Pipeline:
-    """What every command span of one provider shares: its processors and limits."""
+class Adoption:
+    """What every command span of one adopted provider shares: its processors and limits."""
 
     __slots__ = ("bounded", "info", "limits", "multi", "scope")
 
@@ -132,7 +133,7 @@ class CommandSpan(Span, ReadableSpan):
 
     def __init__(  # noqa: PLR0917  # positional: keywords cost 3k instructions a call
         self,
-        pipeline: Pipeline,
+        adoption: Adoption,
         name: str,
         kind: SpanKind,
         context: SpanContext,
@@ -145,8 +146,8 @@ class CommandSpan(Span, ReadableSpan):
         self._name = name
         self._context = context
         self._kind = kind
-        self._instrumentation_info = pipeline.info
-        self._instrumentation_scope = pipeline.scope
+        self._instrumentation_info = adoption.info
+        self._instrumentation_scope = adoption.scope
         self._parent = parent
         self._start_time: int | None = time_ns()
         self._end_time: int | None = None
@@ -156,7 +157,7 @@ class CommandSpan(Span, ReadableSpan):
         self._resource = resource
         self._status = _UNSET
         # Ours.
-        self._pipeline = pipeline
+        self._adoption = adoption
         self._shared = shared
         """The mapping ``_attributes`` is the shared bounded copy of, until the first write."""
 
@@ -177,7 +178,7 @@ class CommandSpan(Span, ReadableSpan):
         if self._end_time is not None:
             return
         if self._shared is not None:  # copy on first write, from what the SDK copies
-            self._attributes = self._pipeline.own(self._shared)
+            self._attributes = self._adoption.own(self._shared)
             self._shared = None
         self._attributes[key] = value  # type: ignore[index]  # a mutable BoundedAttributes
 
@@ -189,7 +190,7 @@ class CommandSpan(Span, ReadableSpan):
     ) -> None:
         if self._end_time is not None:
             return
-        limits = self._pipeline.limits
+        limits = self._adoption.limits
         bounded = BoundedAttributes(
             limits.max_event_attributes,
             attributes,
@@ -206,7 +207,7 @@ class CommandSpan(Span, ReadableSpan):
         # The SDK's validity rule (_is_valid_link).
         if not (context and (context.is_valid or (attributes or context.trace_state))):
             return
-        limits = self._pipeline.limits
+        limits = self._adoption.limits
         bounded = BoundedAttributes(
             limits.max_link_attributes,
             attributes,
@@ -271,7 +272,7 @@ class CommandSpan(Span, ReadableSpan):
         if self._shared is None:
             self._attributes._immutable = True  # type: ignore[union-attr]  # as Span.end
         try:
-            for processor in self._pipeline.multi._span_processors:
+            for processor in self._adoption.multi._span_processors:
                 processor.on_end(self)
         except Exception as exc:
             swallow("command span end", exc)
@@ -313,7 +314,7 @@ class CommandSpans:
         self._tracer: Tracer | None = None
         self._seen: object = None
         self._config: object = None
-        self._pipeline: Pipeline | None = None
+        self._adoption: Adoption | None = None
 
     def start(
         self,
@@ -326,14 +327,14 @@ class CommandSpans:
         sdk = tracer if type(tracer) is Tracer else _sdk_tracer(tracer)
         if sdk is None:
             return tracer.start_span(name, kind=kind, attributes=attributes)
-        pipeline = self._pipeline
+        adoption = self._adoption
         if (
             sdk is not self._tracer
             or getattr(sdk.span_processor, "_span_processors", None) is not self._seen
             or getattr(sdk, "_tracer_config", None) is not self._config
         ):
-            pipeline = self._adopt(sdk)
-        if pipeline is None:
+            adoption = self._adopt(sdk)
+        if adoption is None:
             return tracer.start_span(name, kind=kind, attributes=attributes)
         parent: SpanContext | None = trace.get_current_span().get_span_context()
         if parent is not None and not parent.is_valid:
@@ -366,11 +367,11 @@ class CommandSpans:
                 )
             if result.attributes != attributes:  # the sampler's own: a span-owned copy
                 shared = None
-                bounded = pipeline.own(result.attributes)
+                bounded = adoption.own(result.attributes)
         if shared is not None:
-            cached = pipeline.bounded.get(id(shared))
+            cached = adoption.bounded.get(id(shared))
             bounded = (
-                cached[1] if cached is not None and cached[0] is shared else pipeline.shared(shared)
+                cached[1] if cached is not None and cached[0] is shared else adoption.shared(shared)
             )
         span_id = ids.generate_span_id()
         # SpanContext(trace_id, span_id, False, flags, trace_state) without its __new__
@@ -386,16 +387,16 @@ class CommandSpans:
                 0 < trace_id <= _MAX_TRACE_ID and 0 < span_id <= _MAX_SPAN_ID,
             ),
         )
-        return CommandSpan(pipeline, name, kind, context, parent, sdk.resource, bounded, shared)
+        return CommandSpan(adoption, name, kind, context, parent, sdk.resource, bounded, shared)
 
-    def _adopt(self, tracer: Tracer) -> Pipeline | None:
+    def _adopt(self, tracer: Tracer) -> Adoption | None:
         """Decide once per provider, processor set and tracer config; None: the SDK's path."""
         multi = tracer.span_processor
         processors = getattr(multi, "_span_processors", None)
         self._tracer = tracer
         self._seen = processors
         self._config = getattr(tracer, "_tracer_config", None)
-        self._pipeline = None
+        self._adoption = None
         limits = getattr(tracer, "_span_limits", None)
         enabled = getattr(tracer, "_is_enabled", None)
         if (
@@ -411,15 +412,15 @@ class CommandSpans:
             or not same_shapes(tracer.resource)
         ):
             return None
-        self._pipeline = Pipeline(tracer, limits)
-        return self._pipeline
+        self._adoption = Adoption(tracer, limits)
+        return self._adoption
 
     def close(self) -> None:
         """Forget the adopted provider (spans end straight into processors: nothing waits)."""
         self._tracer = None
         self._seen = None
         self._config = None
-        self._pipeline = None
+        self._adoption = None
 
 
 def _sdk_tracer(tracer: trace.Tracer) -> Tracer | None:

@@ -496,7 +496,7 @@ class TestSdkDrift:
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
         span = CommandSpans().start(provider.get_tracer("t"), "s", SpanKind.INTERNAL, {})
-        assert FIELDS == set(vars(span)) - {"_pipeline", "_shared"}
+        assert FIELDS == set(vars(span)) - {"_adoption", "_shared"}
         assert FIELDS == set(vars(ReadableSpan(name="plain")))
 
     def test_the_span_context_is_the_one_the_api_builds(self) -> None:
