@@ -36,8 +36,10 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     SamplingResult,
 )
-from opentelemetry.trace import SpanContext, SpanKind, StatusCode, TraceFlags
+from opentelemetry.trace import SpanContext, SpanKind, StatusCode, TraceFlags, format_trace_id
 
+from otel_discord import Channel
+from otel_discord.exporters import DiscordSpanExporter
 from otel_discord.instrumentation import DiscordInstrumentor, _state
 from otel_discord.instrumentation._command_spans import FIELDS, CommandSpan, CommandSpans
 from otel_discord.instrumentation.version import __version__
@@ -255,6 +257,25 @@ class TestSameSpansAsTheSdk:
         embed = rendered(cheap.span("boom"))
         assert "❌ ValueError: kaboom" == embed["title"]
         assert 'raise ValueError("kaboom")' in embed["description"]
+
+    def test_discord_span_exporter_posts_the_error_of_a_command_span(
+        self, four_channels: Any
+    ) -> None:
+        """Through the package's own exporter to the local Discord: the bug's embed."""
+        otel = simple_otel()
+        exporter = DiscordSpanExporter(four_channels.config())
+        otel.tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
+        run(otel, lambda world: world.say("!boom"))
+        assert isinstance(seen_in_command[0], CommandSpan)
+        assert otel.tracer_provider.force_flush()
+        assert exporter.force_flush(10_000)
+        span = otel.span("boom")
+        assert span.context is not None
+        embeds = four_channels.embeds(Channel.LOGS)
+        assert ["❌ ValueError: kaboom"] == [e["title"] for e in embeds]
+        trace_field = [f["value"] for f in embeds[0]["fields"] if f["name"] == "Trace"]
+        assert [f"`{format_trace_id(span.context.trace_id)}`"] == trace_field
+        assert 'raise ValueError("kaboom")' in embeds[0]["description"]
 
     def test_span_limits_apply(self) -> None:
         limits = SpanLimits(
