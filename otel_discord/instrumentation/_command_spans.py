@@ -74,6 +74,8 @@ FIELDS: Final = frozenset(
     }
 )
 """The ``ReadableSpan`` fields ``CommandSpan`` sets; the SDK's must be the same set."""
+_OURS: Final = frozenset({"_adoption", "_shared"})
+"""``CommandSpan``'s fields beyond ``FIELDS``."""
 
 _BOUNDED_CACHED: Final = 4096
 """Attribute mappings whose bounded copy is kept (the mapping is kept too, so its id
@@ -412,8 +414,24 @@ class CommandSpans:
             or not same_shapes(tracer.resource)
         ):
             return None
-        self._adoption = Adoption(tracer, limits)
-        return self._adoption
+        adoption = Adoption(tracer, limits)
+        try:  # one of ours, unended: it must build (an API with new abstract methods would not)
+            probe = CommandSpan(
+                adoption,
+                "otel-discord probe",
+                SpanKind.INTERNAL,
+                trace.INVALID_SPAN_CONTEXT,
+                None,
+                tracer.resource,
+                adoption.own(None),
+                None,
+            )
+        except Exception:
+            return None
+        if set(vars(probe)) - _OURS != FIELDS:
+            return None
+        self._adoption = adoption
+        return adoption
 
     def close(self) -> None:
         """Forget the adopted provider (spans end straight into processors: nothing waits)."""

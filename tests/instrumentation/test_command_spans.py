@@ -534,6 +534,19 @@ class TestSdkDrift:
         assert ours.trace_flags.sampled
         assert ours.trace_flags.random_trace_id
 
+    def test_an_api_span_with_a_new_abstract_method_takes_the_sdk_path(
+        self, monkeypatch: Any
+    ) -> None:
+        """``CommandSpan`` would not build: checked at adoption, not per command."""
+        monkeypatch.setattr(
+            CommandSpan, "__abstractmethods__", frozenset({"get_span_context", "new_in_api"})
+        )
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+        span = CommandSpans().start(provider.get_tracer("t"), "s", SpanKind.INTERNAL, {})
+        assert not isinstance(span, CommandSpan)
+        assert span.is_recording()
+
     @pytest.mark.parametrize("change", ["added", "removed", "span context"])
     def test_a_changed_sdk_takes_the_sdk_path(self, monkeypatch: Any, change: str) -> None:
         original = ReadableSpan.__init__
