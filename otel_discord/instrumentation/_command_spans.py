@@ -273,11 +273,11 @@ class CommandSpan(Span, ReadableSpan):
         self._end_time = end_time if end_time is not None else time_ns()
         if self._shared is None:
             self._attributes._immutable = True  # type: ignore[union-attr]  # as Span.end
-        try:
-            for processor in self._adoption.multi._span_processors:
+        for processor in self._adoption.multi._span_processors:
+            try:  # one failing processor neither reaches the bot nor starves the others
                 processor.on_end(self)
-        except Exception as exc:
-            swallow("command span end", exc)
+            except Exception as exc:
+                swallow("command span end", exc)
 
 
 def _cheap(processor: Any) -> bool:

@@ -40,7 +40,7 @@ from opentelemetry.trace import SpanContext, SpanKind, StatusCode, TraceFlags, f
 
 from otel_discord import Channel
 from otel_discord.exporters import DiscordSpanExporter
-from otel_discord.instrumentation import DiscordInstrumentor, _state
+from otel_discord.instrumentation import DiscordInstrumentor, _safety, _state
 from otel_discord.instrumentation._command_spans import FIELDS, CommandSpan, CommandSpans
 from otel_discord.instrumentation.version import __version__
 from otel_discord.intake.convert import occurrence_from_span
@@ -442,6 +442,23 @@ class TestProcessors:
         assert [threading.get_ident()] == threads
         span.end()  # a second end is ignored, as the SDK's
         assert 1 == len(exporter.get_finished_spans())
+
+    def test_a_failing_on_end_neither_raises_nor_starves_the_next_processor(self) -> None:
+        class Failing(SimpleSpanProcessor):
+            def on_end(self, span: ReadableSpan) -> None:
+                raise RuntimeError("processor bug")
+
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(Failing(InMemorySpanExporter()))
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        span = CommandSpans().start(provider.get_tracer("t"), "s", SpanKind.INTERNAL, {})
+        assert isinstance(span, CommandSpan)
+        span.end()
+        assert ["s"] == [s.name for s in exporter.get_finished_spans()]
+        failures = list(_safety.RECENT_FAILURES)
+        _safety.RECENT_FAILURES.clear()  # swallowed as meant: not a failure of this test
+        assert ["processor bug"] == [str(exc) for exc in failures]
 
     def test_batch_processor_has_it_queued_at_end_and_flush_exports_it(self) -> None:
         exporter = InMemorySpanExporter()
