@@ -1,7 +1,8 @@
 """One command span: otel-discord's ``CommandSpan`` beside the SDK's own span, side by side.
 
 Both run against the same kind of provider (a ``BatchSpanProcessor`` whose exporter
-drops everything, as the benchmarks' no-op setup), each variant in its own process:
+drops everything, as the benchmarks' no-op setup, with a queue that holds every span
+of the run), each variant in its own process:
 
 - ``ours``: ``CommandSpans.start(tracer, name, kind, attributes)`` then ``end()``
   (what the instrumentation does per command);
@@ -45,7 +46,7 @@ LOADS = ("plain", "error", "names")
 NAMES = 1000
 
 
-def _setup(variant: str, load: str) -> tuple[Callable[[int], None], Callable[[], None]]:
+def _setup(variant: str, load: str, count: int) -> tuple[Callable[[int], None], Callable[[], None]]:
     """One span of ``load`` as ``variant`` makes it (takes the item's index), and a closer."""
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import (
@@ -62,9 +63,12 @@ def _setup(variant: str, load: str) -> tuple[Callable[[int], None], Callable[[],
             return SpanExportResult.SUCCESS
 
     provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(Drop()))
+    # Room for every span: a full queue drops spans with a logged warning each, as
+    # often as the export thread falls behind (under valgrind: at random).
+    queue = 2 * (count + 2 * NAMES) + 1
+    provider.add_span_processor(BatchSpanProcessor(Drop(), max_queue_size=queue))
     tracer = provider.get_tracer("otel_discord.instrumentation.discord")
-    count = NAMES if load == "names" else 1
+    names = NAMES if load == "names" else 1
     shapes = [
         (
             f"c{i}" if load == "names" else "ping",
@@ -76,7 +80,7 @@ def _setup(variant: str, load: str) -> tuple[Callable[[int], None], Callable[[],
                 "discord.command.kind": "prefix",
             },
         )
-        for i in range(count)
+        for i in range(names)
     ]
     spans = CommandSpans()
     kind = SpanKind.CONSUMER
@@ -89,7 +93,7 @@ def _setup(variant: str, load: str) -> tuple[Callable[[int], None], Callable[[],
         return tracer.start_span(name, kind=kind, attributes=attributes)
 
     def one(index: int) -> None:
-        name, attributes = shapes[index % count]
+        name, attributes = shapes[index % names]
         span = start(name, attributes)
         if load == "error":
             span.set_attribute("error.type", "ValueError")
@@ -101,7 +105,7 @@ def _setup(variant: str, load: str) -> tuple[Callable[[int], None], Callable[[],
 
 
 def worker(variant: str, load: str, count: int, profile: bool) -> None:
-    one, close = _setup(variant, load)
+    one, close = _setup(variant, load, count)
     for index in range(2 * NAMES):  # warm-up: every name seen, caches filled
         one(index)
     started = time.process_time()
