@@ -185,7 +185,7 @@ class HistogramTally:
                         if len(queue) >= QUEUE_LIMIT:
                             self.flush()
                         return
-        except Exception:  # not a mapping, an unhashable value...: the slow path decides
+        except Exception:  # noqa: S110 - not a mapping, unhashable...: the slow path decides
             pass
         self._slow(amount, attributes, context)
 
@@ -205,34 +205,40 @@ class HistogramTally:
 
     def _admit(self, amount: float, attributes: Attributes, context: Context | None) -> _Set | None:
         """The attribute set to queue ``amount`` under, or None for the SDK's ``record``."""
-        if self._storages is _UNUSABLE or context is not None:
-            return None
-        if amount.__class__ is not float or not 0.0 <= amount < _INF:
-            return None
-        if not self._meter_config._config.is_enabled:
-            return None
-        current = _current_context()
-        if current and self._sampling and self._filter.should_sample(amount, 0, attributes, current):
+        if not self._queueable(amount, attributes, context):
             return None
         try:
             key: Hashable = tuple(attributes.items()) if attributes else ()
             found = self._sets.get(key)
         except (AttributeError, TypeError):
             return None
-        if found is not None:
-            return found
-        if len(self._sets) >= self.limit:
-            return None
-        found = self._new_set(attributes)
-        if found is None:
-            return None
-        # The SDK's record creates the aggregation at a set's first record (its start
-        # time, its place under the cardinality limit): so do we.
-        for match in self._matches:
-            with match._lock:
-                match._get_or_create_aggregation(found.key, dict(found.attributes))
-        self._sets[key] = found
+        if found is None and len(self._sets) < self.limit:
+            found = self._new_set(attributes)
+            if found is not None:
+                # The SDK's record creates the aggregation at a set's first record (its
+                # start time, its place under the cardinality limit): so do we.
+                for match in self._matches:
+                    with match._lock:
+                        match._get_or_create_aggregation(found.key, dict(found.attributes))
+                self._sets[key] = found
         return found
+
+    def _queueable(self, amount: float, attributes: Attributes, context: Context | None) -> bool:
+        """The fast path's conditions, spelled out (the SDK's record otherwise)."""
+        if (
+            self._storages is _UNUSABLE
+            or context is not None
+            or amount.__class__ is not float
+            or not 0.0 <= amount < _INF
+            or not self._meter_config._config.is_enabled
+        ):
+            return False
+        current = _current_context()
+        return not (
+            current
+            and self._sampling
+            and self._filter.should_sample(amount, 0, attributes, current)
+        )
 
     def _new_set(self, attributes: Attributes) -> _Set | None:
         given = dict(attributes) if attributes else {}
@@ -371,23 +377,23 @@ _tallies_lock: Final = threading.Lock()
 _verified: bool | None = None
 
 
-def fast_histogram(meter: metrics.Meter, histogram: Any) -> Records:
+def fast_histogram(meter: metrics.Meter, histogram: metrics.Histogram) -> Records:
     """``histogram`` behind a ``HistogramTally`` when it is the SDK's and the check passes.
 
     One tally per SDK histogram (instruments are cached per meter), so instrumenting
     the same provider again reuses the queue and its single flush callback.
     """
-    global _verified
+    global _verified  # noqa: PLW0603 - one check per process
     sdk = _SDK
     try:
         if sdk is None or type(histogram) is not sdk.histogram_type:
-            return histogram  # type: ignore[no-any-return]
+            return histogram
         if type(getattr(histogram, "_measurement_consumer", None)) is not sdk.consumer_type:
-            return histogram  # type: ignore[no-any-return]
+            return histogram
         if _verified is None:
             _verified = self_check(sdk)
         if not _verified:
-            return histogram  # type: ignore[no-any-return]
+            return histogram
         with _tallies_lock:
             tally = _tallies.get(histogram)
             if tally is None:
@@ -396,7 +402,7 @@ def fast_histogram(meter: metrics.Meter, histogram: Any) -> Records:
         return tally
     except Exception as exc:
         swallow("duration histogram setup", exc)
-        return histogram  # type: ignore[no-any-return]
+        return histogram
 
 
 def _adopt(meter: metrics.Meter, histogram: Any, sdk: _Internals) -> HistogramTally:
