@@ -10,14 +10,19 @@ script measures two things that don't depend on the load:
   the difference divided by N is the cost of one item, start-up excluded.
 
 Variants (the instrumentor on no-op exporters, as in benchmark 1):
-``none`` uninstrumented; ``ours`` the instrumentor; ``ours-nospan`` with a no-op
-tracer; ``ours-nohist`` with a no-op duration histogram; ``ours-bare`` with neither
-(what is left is otel-discord's own code and the context attach/detach).
+``none`` uninstrumented; ``ours`` the instrumentor; ``ours-sdkhist`` with the SDK's
+own ``Histogram.record`` for the duration instead of the ``HistogramTally``;
+``ours-nospan`` with a no-op tracer; ``ours-nohist`` with a no-op duration histogram;
+``ours-bare`` with neither (what is left is otel-discord's own code and the context
+attach/detach). Every run ends with one metric collection (``force_flush``), so work
+deferred to collection time (the tally's replay) is counted per item too.
 
 Usage::
 
     python benchmarks/profile_hot_path.py                 # call counts, ~20 s
     python benchmarks/profile_hot_path.py --valgrind      # + instructions, ~10 min
+    python benchmarks/profile_hot_path.py --valgrind --loads command \
+        --variants none,ours,ours-sdkhist,ours-nohist      # only some rows
 """
 
 from __future__ import annotations
@@ -36,19 +41,22 @@ from typing import Any
 import _common as c
 
 SCRIPT = __file__
-VARIANTS = ("none", "ours", "ours-nospan", "ours-nohist", "ours-bare")
+VARIANTS = ("none", "ours", "ours-sdkhist", "ours-nospan", "ours-nohist", "ours-bare")
 LOADS = ("event", "command", "slash")
 
 
-def _instrument(variant: str) -> Any:
+def _instrument(variant: str) -> tuple[Any, Any]:
+    """The instrumentor (None for ``none``) and its meter provider."""
     if variant == "none":
-        return None
+        return None, None
     from opentelemetry import metrics, trace
 
     from otel_discord.instrumentation import DiscordInstrumentor, _state
+    from otel_discord.instrumentation._histogram_tally import HistogramTally
 
     instrumentor = DiscordInstrumentor()
-    instrumentor.instrument(**c.noop_providers())
+    providers = c.noop_providers()
+    instrumentor.instrument(**providers)
     telemetry = _state.current
     assert telemetry is not None
     noop = metrics.NoOpMeter("off")
@@ -56,11 +64,15 @@ def _instrument(variant: str) -> Any:
         telemetry.tracer = trace.NoOpTracer()
     if variant in ("ours-nohist", "ours-bare"):
         telemetry.command_duration = noop.create_histogram("off")
-    return instrumentor
+    if variant == "ours-sdkhist":
+        tally = telemetry.command_duration
+        assert isinstance(tally, HistogramTally)
+        telemetry.command_duration = tally._histogram
+    return instrumentor, providers["meter_provider"]
 
 
 async def _run(variant: str, load: str, count: int, profile: bool) -> float:
-    instrumentor = _instrument(variant)
+    instrumentor, meter_provider = _instrument(variant)
     bot = c.make_bench_bot()
     bench = await c.log_in(bot)
     payload = {"event": bench.plain, "command": bench.command, "slash": bench.slash}[load]
@@ -75,6 +87,8 @@ async def _run(variant: str, load: str, count: int, profile: bool) -> float:
         if profiler is not None:
             profiler.disable()
             calls = pstats.Stats(profiler).total_calls / count  # type: ignore[attr-defined]
+    if meter_provider is not None:
+        meter_provider.force_flush()  # one collection, as an exporter's would
     if instrumentor is not None:
         instrumentor.uninstrument()
     await bot.close()
@@ -123,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--valgrind", action="store_true", help="also count instructions")
     parser.add_argument("--count", type=int, default=2000, help="items per measurement")
     parser.add_argument("--quick", action="store_true", help="500 items per measurement")
+    parser.add_argument("--loads", default=",".join(LOADS), help="comma-separated loads")
+    parser.add_argument(
+        "--variants", default=",".join(VARIANTS), help="comma-separated variants (first: base)"
+    )
     parser.add_argument("--load", choices=LOADS, help=argparse.SUPPRESS)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--no-profile", action="store_true", help=argparse.SUPPRESS)
@@ -137,9 +155,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.valgrind and not use_valgrind:
         print("valgrind is not installed: instruction counts skipped\n")
     rows = []
-    for load in LOADS:
+    loads = [load for load in args.loads.split(",") if load]
+    variants = [variant for variant in args.variants.split(",") if variant]
+    unknown = sorted(set(loads) - set(LOADS) | set(variants) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown load or variant: {', '.join(unknown)}")
+    for load in loads:
         base_calls = base_ir = None
-        for variant in VARIANTS:
+        for variant in variants:
             result = c.run_worker(
                 SCRIPT,
                 ["--worker", variant, "--load", load, "--count", str(args.count)],

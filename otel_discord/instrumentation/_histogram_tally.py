@@ -318,35 +318,44 @@ class HistogramTally:
                 groups[id(found)] = (found, [value])
             else:
                 group[1].append(value)
+        buckets: dict[tuple[int, Any], list[int]] = {}
+        """Bucket index of each value per (group, bounds): readers usually share bounds."""
         for match in self._matches:
             for found, values in groups.values():
                 with match._lock:
                     aggregation = match._get_or_create_aggregation(
                         found.key, dict(found.attributes)
                     )
-                    _aggregate(aggregation, values)
+                    bounds = aggregation._boundaries
+                    indexes = buckets.get((id(found), bounds))
+                    if indexes is None:
+                        indexes = buckets[id(found), bounds] = [
+                            bisect_left(bounds, value) for value in values
+                        ]
+                    _aggregate(aggregation, values, indexes)
 
 
-def _aggregate(aggregation: Any, values: Sequence[float]) -> None:
+def _aggregate(aggregation: Any, values: Sequence[float], indexes: Sequence[int]) -> None:
     """The SDK's ``_ExplicitBucketHistogramAggregation.aggregate``, once per value, in order.
 
+    The sum adds one value at a time (float addition is not associative). ``min`` of
+    the running minimum and the batch's minimum is the running ``min`` the SDK takes
+    (both keep the earliest of equal values; NaN never gets here), likewise ``max``.
     No exemplar is offered: queued values were recorded where the filter said no.
     """
     with aggregation._lock:
         counts = aggregation._value
         if counts is None:
             counts = aggregation._value = aggregation._get_empty_bucket_counts()
-        bounds = aggregation._boundaries
+        total = aggregation._sum
+        for value in values:
+            total += value
+        aggregation._sum = total
         if aggregation._record_min_max:
-            for value in values:
-                aggregation._sum += value
-                aggregation._min = min(aggregation._min, value)
-                aggregation._max = max(aggregation._max, value)
-                counts[bisect_left(bounds, value)] += 1
-        else:
-            for value in values:
-                aggregation._sum += value
-                counts[bisect_left(bounds, value)] += 1
+            aggregation._min = min(aggregation._min, *values)
+            aggregation._max = max(aggregation._max, *values)
+        for index in indexes:
+            counts[index] += 1
 
 
 class _Enabled:
