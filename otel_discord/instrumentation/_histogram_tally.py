@@ -190,18 +190,22 @@ class HistogramTally:
         self._slow(amount, attributes, context)
 
     def _slow(self, amount: float, attributes: Attributes, context: Context | None) -> None:
-        try:
-            with self._lock:
+        with self._lock:
+            found = None
+            try:
                 self._replay()  # what came before lands before this value
                 if self._consumer._reader_storages is not self._resolved_for:
                     self._resolve()
                 found = self._admit(amount, attributes, context)
-                if found is not None:
-                    self._queue.append((found, amount))
-                    return
+            except Exception as exc:
+                swallow("duration histogram record", exc)
+            if found is not None:
+                self._queue.append((found, amount))
+                return
+            try:
                 self._histogram.record(amount, attributes, context)
-        except Exception as exc:
-            swallow("duration histogram record", exc)
+            except Exception as exc:
+                swallow("duration histogram SDK record", exc)
 
     def _admit(self, amount: float, attributes: Attributes, context: Context | None) -> _Set | None:
         """The attribute set to queue ``amount`` under, or None for the SDK's ``record``."""
@@ -306,26 +310,37 @@ class HistogramTally:
         queue = self._queue
         if not queue:
             return
-        groups: dict[int, tuple[_Set, list[float]]] = {}
+        items: list[tuple[_Set, float]] = []
         pop = queue.popleft
         while True:
             try:
-                found, value = pop()
+                items.append(pop())
             except IndexError:
                 break
+        groups: dict[int, tuple[_Set, list[float]]] = {}
+        for found, value in items:
             group = groups.get(id(found))
             if group is None:
                 groups[id(found)] = (found, [value])
             else:
                 group[1].append(value)
         buckets: dict[tuple[int, Any], list[int]] = {}
-        """Bucket index of each value per (group, bounds): readers usually share bounds."""
+        """Bucket index of each value per (set, bounds): readers usually share bounds."""
         for match in self._matches:
-            for found, values in groups.values():
-                with match._lock:
-                    aggregation = match._get_or_create_aggregation(
-                        found.key, dict(found.attributes)
+            with match._lock:
+                # Created in order of first appearance, as the SDK's records would.
+                targets = [
+                    (
+                        found,
+                        values,
+                        match._get_or_create_aggregation(found.key, dict(found.attributes)),
                     )
+                    for found, values in groups.values()
+                ]
+                if len({id(target[2]) for target in targets}) < len(targets):
+                    _aggregate_shared(targets, items)  # sets past the cardinality limit
+                    continue
+                for found, values, aggregation in targets:
                     bounds = aggregation._boundaries
                     indexes = buckets.get((id(found), bounds))
                     if indexes is None:
@@ -333,6 +348,24 @@ class HistogramTally:
                             bisect_left(bounds, value) for value in values
                         ]
                     _aggregate(aggregation, values, indexes)
+
+
+def _aggregate_shared(
+    targets: Sequence[tuple[_Set, list[float], Any]], items: Sequence[tuple[_Set, float]]
+) -> None:
+    """Feed aggregations several sets share (the overflow point) in record order."""
+    aggregation_of = {id(found): aggregation for found, _, aggregation in targets}
+    values_of: dict[int, tuple[Any, list[float]]] = {}
+    for found, value in items:
+        aggregation = aggregation_of[id(found)]
+        row = values_of.get(id(aggregation))
+        if row is None:
+            values_of[id(aggregation)] = (aggregation, [value])
+        else:
+            row[1].append(value)
+    for aggregation, values in values_of.values():
+        bounds = aggregation._boundaries
+        _aggregate(aggregation, values, [bisect_left(bounds, value) for value in values])
 
 
 def _aggregate(aggregation: Any, values: Sequence[float], indexes: Sequence[int]) -> None:

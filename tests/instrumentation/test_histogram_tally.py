@@ -301,6 +301,22 @@ class TestLimits:
         assert isinstance(tally, ht.HistogramTally)
         assert tally.limit == len(tally._sets)
 
+    def test_overflow_sum_keeps_record_order(self) -> None:
+        """Sets past the limit share the overflow point: their values land in record order."""
+        view = View(instrument_name=NAME, aggregation_cardinality_limit=2)
+        sides = pair(views=[view])
+        for index in range(4):  # two sets get points; two more overflow
+            attrs = {"discord.command.name": f"c{index}"}
+            both(sides, lambda side, a=attrs: side.record(0.001, a))
+        assert_same(sides)
+        for index in range(400):  # interleaved overflow sets, rounding-sensitive values
+            attrs = {"discord.command.name": f"c{2 + index % 2}"}
+            value = 0.1 * (index % 7) + 1e-9 * index
+            both(sides, lambda side, a=attrs, v=value: side.record(v, a))
+        points = assert_same(sides)
+        assert [1, 1, 402] == sorted(p.count for p in points)
+        assert fast(sides[1])
+
     def test_queue_is_bounded(self) -> None:
         """Without a collection the queue never holds more than QUEUE_LIMIT values."""
         sides = pair()
