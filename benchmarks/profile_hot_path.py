@@ -52,7 +52,6 @@ def _instrument(variant: str) -> tuple[Any, Any]:
     from opentelemetry import metrics, trace
 
     from otel_discord.instrumentation import DiscordInstrumentor, _state
-    from otel_discord.instrumentation._histogram_tally import HistogramTally
 
     instrumentor = DiscordInstrumentor()
     providers = c.noop_providers()
@@ -65,6 +64,8 @@ def _instrument(variant: str) -> tuple[Any, Any]:
     if variant in ("ours-nohist", "ours-bare"):
         telemetry.command_duration = noop.create_histogram("off")
     if variant == "ours-sdkhist":
+        from otel_discord.instrumentation._histogram_tally import HistogramTally
+
         tally = telemetry.command_duration
         assert isinstance(tally, HistogramTally)
         telemetry.command_duration = tally._histogram
