@@ -27,6 +27,9 @@ from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
     HistogramDataPoint,
     InMemoryMetricReader,
+    MetricExporter,
+    MetricExportResult,
+    PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.metrics.view import (
     ExplicitBucketHistogramAggregation,
@@ -136,6 +139,24 @@ def assert_same(sides: tuple[Side, Side], index: int = 0) -> list[HistogramDataP
 def fast(side: Side) -> bool:
     assert isinstance(side.sink, ht.HistogramTally)
     return side.sink.fast
+
+
+class KeepExports(MetricExporter):
+    """An exporter that keeps what a PeriodicExportingMetricReader hands it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.exported: list[Any] = []
+
+    def export(self, metrics_data: Any, timeout_millis: float = 10_000, **_: Any) -> Any:
+        self.exported.append(metrics_data)
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **_: Any) -> None:
+        return None
 
 
 class TestSamePoints:
@@ -279,6 +300,43 @@ class TestConcurrency:
         assert content([expected])[0][3:] == content([point])[0][3:]
         assert math.fsum(values) == pytest.approx(point.sum, rel=1e-12)
         assert len(values) == point.count
+
+    def test_periodic_reader_thread(self) -> None:
+        """The SDK's own export thread collects while records arrive: every value exported."""
+        _, ours = pair(temporalities=[None])
+        exporter = KeepExports(preferred_temporality=DELTA)
+        periodic = PeriodicExportingMetricReader(exporter, export_interval_millis=2)
+        ours.provider.add_metric_reader(periodic)
+        values = [((i * 31) % 100) / 250.0 for i in range(20_000)]
+        for index, value in enumerate(values):
+            ours.sink.record(value, PING)
+            if index % 1000 == 0:
+                time.sleep(0.003)  # let the export thread in
+        # A last collection and export (the provider's own flush skips added readers).
+        periodic.force_flush()
+        periodic.shutdown()
+        exported = [
+            point
+            for data in exporter.exported
+            for resource_metrics in data.resource_metrics
+            for scope_metrics in resource_metrics.scope_metrics
+            for metric in scope_metrics.metrics
+            if metric.name == NAME
+            for point in metric.data.data_points
+        ]
+        assert 2 <= len(exported)  # collections ran during the records, and a last one
+        assert len(values) == sum(p.count for p in exported)
+        assert math.fsum(values) == pytest.approx(sum(p.sum for p in exported), rel=1e-12)
+
+    def test_removed_reader(self) -> None:
+        """After a reader is removed the others carry on, exactly as with the SDK."""
+        sides = pair(temporalities=[None, DELTA])
+        both(sides, lambda side: side.record(0.5))
+        both(sides, lambda side: side.provider.remove_metric_reader(side.readers[1]))
+        both(sides, lambda side: side.record(0.25))
+        [point] = assert_same(sides, 0)
+        assert (2, 0.75) == (point.count, point.sum)
+        assert fast(sides[1])
 
 
 class TestLimits:
