@@ -10,16 +10,19 @@ script measures two things that don't depend on the load:
   the difference divided by N is the cost of one item, start-up excluded.
 
 Variants (the instrumentor on no-op exporters, as in benchmark 1):
-``none`` uninstrumented; ``ours`` the instrumentor; ``ours-nospan`` with a no-op
-tracer; ``ours-nohist`` with a no-op duration histogram; ``ours-bare`` with neither
-(what is left is otel-discord's own code and the context attach/detach).
+``none`` uninstrumented; ``ours`` the instrumentor; ``ours-sdkhist`` with the SDK's
+own ``Histogram.record`` for the duration instead of the ``HistogramTally``;
+``ours-nospan`` with a no-op tracer; ``ours-nohist`` with a no-op duration histogram;
+``ours-bare`` with neither (what is left is otel-discord's own code and the context
+attach/detach). Every run ends with one metric collection (``force_flush``), so work
+deferred to collection time (the tally's replay) is counted per item too.
 
 Usage::
 
     python benchmarks/profile_hot_path.py                 # call counts, ~20 s
     python benchmarks/profile_hot_path.py --valgrind      # + instructions, ~10 min
-    python benchmarks/profile_hot_path.py --valgrind --loads command,slash --variants none,ours
-                                                          # only those rows (a quicker check)
+    python benchmarks/profile_hot_path.py --valgrind --loads command \
+        --variants none,ours,ours-sdkhist,ours-nohist      # only some rows (a quicker check)
 """
 
 from __future__ import annotations
@@ -38,19 +41,21 @@ from typing import Any
 import _common as c
 
 SCRIPT = __file__
-VARIANTS = ("none", "ours", "ours-nospan", "ours-nohist", "ours-bare")
+VARIANTS = ("none", "ours", "ours-sdkhist", "ours-nospan", "ours-nohist", "ours-bare")
 LOADS = ("event", "command", "slash")
 
 
-def _instrument(variant: str) -> Any:
+def _instrument(variant: str) -> tuple[Any, Any]:
+    """The instrumentor (None for ``none``) and its meter provider."""
     if variant == "none":
-        return None
+        return None, None
     from opentelemetry import metrics, trace
 
     from otel_discord.instrumentation import DiscordInstrumentor, _state
 
     instrumentor = DiscordInstrumentor()
-    instrumentor.instrument(**c.noop_providers())
+    providers = c.noop_providers()
+    instrumentor.instrument(**providers)
     telemetry = _state.current
     assert telemetry is not None
     noop = metrics.NoOpMeter("off")
@@ -58,11 +63,17 @@ def _instrument(variant: str) -> Any:
         telemetry.tracer = trace.NoOpTracer()
     if variant in ("ours-nohist", "ours-bare"):
         telemetry.command_duration = noop.create_histogram("off")
-    return instrumentor
+    if variant == "ours-sdkhist":
+        from otel_discord.instrumentation._histogram_tally import HistogramTally
+
+        tally = telemetry.command_duration
+        assert isinstance(tally, HistogramTally)
+        telemetry.command_duration = tally._histogram
+    return instrumentor, providers["meter_provider"]
 
 
 async def _run(variant: str, load: str, count: int, profile: bool) -> float:
-    instrumentor = _instrument(variant)
+    instrumentor, meter_provider = _instrument(variant)
     bot = c.make_bench_bot()
     bench = await c.log_in(bot)
     payload = {"event": bench.plain, "command": bench.command, "slash": bench.slash}[load]
@@ -77,6 +88,8 @@ async def _run(variant: str, load: str, count: int, profile: bool) -> float:
         if profiler is not None:
             profiler.disable()
             calls = pstats.Stats(profiler).total_calls / count  # type: ignore[attr-defined]
+    if meter_provider is not None:
+        meter_provider.force_flush()  # one collection, as an exporter's would
     if instrumentor is not None:
         instrumentor.uninstrument()
     await bot.close()

@@ -32,6 +32,7 @@ SCRIPTS = (
     "bench_repeat_hold.py",
     "bench_charts.py",
     "bench_status_message.py",
+    "bench_histogram_record.py",
     "profile_hot_path.py",
     "bench_command_span.py",
 )

@@ -5,7 +5,9 @@ counted per event or per command (events, payloads, messages, reactions, voice
 changes, commands, unknown commands) is a plain tally read by an observable
 counter at collection time: an SDK ``Counter.add`` costs about 70 Python calls
 (attribute cleaning, hashing, locking), a tally one dict increment. Per command
-the only synchronous SDK calls left are the span and one histogram record.
+the only synchronous SDK call left is the span; the duration histogram's record
+is queued and replayed into the SDK's aggregations at collection time
+(``_histogram_tally``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation._command_spans import CommandSpans
 from otel_discord.instrumentation._errors import ErrorKinds, error_type, stacktrace
 from otel_discord.instrumentation._gauges import ClientRegistry, slot_for
+from otel_discord.instrumentation._histogram_tally import Records, fast_histogram
 from otel_discord.instrumentation._options import Options
 from otel_discord.instrumentation._shapes import ShapeCache
 from otel_discord.instrumentation._tally import Tally
@@ -86,11 +89,14 @@ class Recorder:
         self.event_counts = self._events.counts
         self.payload_counts = self._payloads.counts
         self.message_counts = self._messages.counts
-        self.command_duration = self.meter.create_histogram(
-            n.COMMAND_DURATION,
-            unit="s",
-            description=_ROWS[n.COMMAND_DURATION].meaning,
-            explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
+        self.command_duration: Records = fast_histogram(
+            self.meter,
+            self.meter.create_histogram(
+                n.COMMAND_DURATION,
+                unit="s",
+                description=_ROWS[n.COMMAND_DURATION].meaning,
+                explicit_bucket_boundaries_advisory=DURATION_BUCKETS,
+            ),
         )
         self.guild_changes = self._counter(n.GUILD_CHANGES)
         self.member_changes = self._counter(n.MEMBER_CHANGES)
