@@ -18,6 +18,14 @@ Usage::
 
     python benchmarks/profile_hot_path.py                 # call counts, ~20 s
     python benchmarks/profile_hot_path.py --valgrind      # + instructions, ~10 min
+    python benchmarks/profile_hot_path.py --load event --variant none --variant ours \
+        --valgrind                                        # one load, chosen variants
+    python benchmarks/profile_hot_path.py --load event --variant ours --functions
+                                                          # + calls per item by function
+
+``--functions`` lists, per variant, every function of otel-discord, OpenTelemetry
+and discord.py called per item (calls per item, cumulative microseconds per item
+under the profiler), most called first.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import _common as c
@@ -59,7 +68,27 @@ def _instrument(variant: str) -> Any:
     return instrumentor
 
 
-async def _run(variant: str, load: str, count: int, profile: bool) -> float:
+_WATCHED = ("otel_discord", "opentelemetry", "discord")
+"""Path parts of the functions ``--functions`` lists."""
+
+
+def _functions(stats: pstats.Stats, count: int) -> list[tuple[str, float, float]]:
+    """(function, calls per item, cumulative µs per item) of the watched packages."""
+    rows = []
+    for (path, line, name), (_, calls, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        parts = Path(path).parts
+        package = next((part for part in _WATCHED if part in parts), None)
+        if package is None:
+            continue
+        where = "/".join(parts[parts.index(package) :])
+        rows.append((f"{where}:{line}({name})", calls / count, cumulative / count * 1e6))
+    rows.sort(key=lambda row: (-row[1], row[0]))
+    return rows
+
+
+async def _run(
+    variant: str, load: str, count: int, profile: bool
+) -> tuple[float, list[tuple[str, float, float]]]:
     instrumentor = _instrument(variant)
     bot = c.make_bench_bot()
     bench = await c.log_in(bot)
@@ -67,6 +96,7 @@ async def _run(variant: str, load: str, count: int, profile: bool) -> float:
     event = "INTERACTION_CREATE" if load == "slash" else "MESSAGE_CREATE"
     await c.time_feed_cpu(bot, [payload], 300, event=event)  # warm-up
     calls = 0.0
+    functions: list[tuple[str, float, float]] = []
     if count:
         profiler = cProfile.Profile() if profile else None
         if profiler is not None:
@@ -74,17 +104,19 @@ async def _run(variant: str, load: str, count: int, profile: bool) -> float:
         await c.time_feed_cpu(bot, [payload], count, event=event, chunk=count)
         if profiler is not None:
             profiler.disable()
-            calls = pstats.Stats(profiler).total_calls / count  # type: ignore[attr-defined]
+            stats = pstats.Stats(profiler)
+            calls = stats.total_calls / count  # type: ignore[attr-defined]
+            functions = _functions(stats, count)
     if instrumentor is not None:
         instrumentor.uninstrument()
     await bot.close()
-    return calls
+    return calls, functions
 
 
 def worker(variant: str, load: str, count: int, profile: bool) -> None:
     c.quiet_discord_logging()
-    calls = c.run(lambda: _run(variant, load, count, profile))
-    c.emit_result({"calls": calls})
+    calls, functions = c.run(lambda: _run(variant, load, count, profile))
+    c.emit_result({"calls": calls, "functions": functions})
 
 
 def _instructions(variant: str, load: str, count: int) -> int:
@@ -123,23 +155,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--valgrind", action="store_true", help="also count instructions")
     parser.add_argument("--count", type=int, default=2000, help="items per measurement")
     parser.add_argument("--quick", action="store_true", help="500 items per measurement")
-    parser.add_argument("--load", choices=LOADS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--load", choices=LOADS, action="append", help="only this load (repeatable)"
+    )
+    parser.add_argument(
+        "--variant", choices=VARIANTS, action="append", help="only this variant (repeatable)"
+    )
+    parser.add_argument(
+        "--functions", action="store_true", help="list calls per item by function"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--no-profile", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
         args.count = 500
     if args.worker:
-        worker(args.worker, args.load, args.count, not args.no_profile)
+        worker(args.worker, args.load[0], args.count, not args.no_profile)
         return
     c.print_header("Profile of the hot path: calls and instructions per item", sys.argv)
     use_valgrind = args.valgrind and shutil.which("valgrind") is not None
     if args.valgrind and not use_valgrind:
         print("valgrind is not installed: instruction counts skipped\n")
     rows = []
-    for load in LOADS:
+    listings = []
+    for load in args.load or LOADS:
         base_calls = base_ir = None
-        for variant in VARIANTS:
+        for variant in args.variant or VARIANTS:
             result = c.run_worker(
                 SCRIPT,
                 ["--worker", variant, "--load", load, "--count", str(args.count)],
@@ -155,11 +196,17 @@ def main(argv: Sequence[str] | None = None) -> None:
                 base_ir = per_item if base_ir is None else base_ir
                 row += [f"{per_item / 1000:.1f}k", f"{(per_item - base_ir) / 1000:+.1f}k"]
             rows.append(row)
+            if args.functions:
+                listings.append((f"{load} {variant}", result.get("functions", [])))
             print(f"  {load} {variant} done", file=sys.stderr)
     headers = ["load", "variant", "calls/item", "added"]
     if use_valgrind:
         headers += ["instructions/item", "added"]
     print(c.table(headers, rows))
+    for title, functions in listings:
+        print(f"\nFunctions called per item, {title}:")
+        table = [[name, f"{calls:.2f}", f"{micros:.2f}"] for name, calls, micros in functions]
+        print(c.table(["function", "calls/item", "cumulative µs/item (profiled)"], table))
 
 
 if __name__ == "__main__":

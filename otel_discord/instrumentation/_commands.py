@@ -63,9 +63,13 @@ def make_invoke(original: Invoke) -> Invoke:
 
     def invoke(self: Any, ctx: Any, /) -> Coroutine[Any, Any, None]:
         telemetry = _state.current
-        if telemetry is None or (
-            getattr(ctx, "command", None) is None and not getattr(ctx, "invoked_with", None)
-        ):
+        if telemetry is None:
+            return original(self, ctx)
+        try:  # plain attribute reads: a try costs nothing, getattr() a call each
+            named = ctx.command is not None or ctx.invoked_with
+        except AttributeError:  # not a commands.Context: nothing to observe
+            named = False
+        if not named:
             return original(self, ctx)
         return observe_command(
             telemetry,

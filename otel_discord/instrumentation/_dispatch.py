@@ -1,11 +1,15 @@
 """The hook on ``Client.dispatch``: every event.
 
-``dispatch`` runs for every gateway event, so its wrapper does the least it can,
-inline rather than through method calls (each Python call costs about as much as
-the rest of the work): one global read, one identity check for the client, one
-dict increment for the event's count, one dict miss for the handler table.
-Event-handler errors are observed by the client's ``on_error`` shim
-(``_event_errors``), which the first dispatch from a client installs.
+``dispatch`` runs for every gateway event (twice per message: its raw
+``socket_event_type`` and ``message``; three more times per command), so its
+wrapper does the least it can, inline rather than through calls (a Python call
+costs about as much as the rest of the work): one global read, one identity check
+for the client, one dict lookup for the event's cell ``[count, action, handler]``
+and a list increment. A message or a payload type costs one more lookup and
+increment; other actions call their handler. Unseen keys take the slow path
+(``KeyError``: free to set up, paid once per key). Event-handler errors are
+observed by the client's ``on_error`` shim (``_event_errors``), which the first
+dispatch from a client installs.
 """
 
 from __future__ import annotations
@@ -15,16 +19,15 @@ from typing import Any
 
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._event_errors import hook_on_error
-from otel_discord.instrumentation._events import HANDLERS
+from otel_discord.instrumentation._events import MESSAGE, PAYLOAD, plan_event
 from otel_discord.instrumentation._safety import swallow
-from otel_discord.instrumentation._telemetry import NOT_COUNTED
 
 Dispatch = Callable[..., None]
 
 
+
 def make_dispatch(original: Dispatch) -> Dispatch:
     """Wrap ``Client.dispatch``; the original always runs, telemetry first."""
-    handlers = HANDLERS
 
     def dispatch(self: Any, event: str, /, *args: Any, **kwargs: Any) -> None:
         telemetry = _state.current
@@ -34,16 +37,47 @@ def make_dispatch(original: Dispatch) -> Dispatch:
                 if clients.last() is not self:  # a client not seen last: rare
                     clients.see(self)
                     hook_on_error(self)
-                counts = telemetry.event_counts
-                if event in counts:
-                    counts[event] += 1
-                elif event not in NOT_COUNTED:
-                    telemetry.count_event(event)
-                handler = handlers.get(event)
-                if handler is not None:
-                    handler(telemetry, self, args)
+                try:
+                    cell = telemetry.event_plan[event]
+                except KeyError:
+                    cell = plan_event(telemetry, event)
+                cell[0] += 1
+                action = cell[1]
+                if action:
+                    if action == PAYLOAD:
+                        try:
+                            telemetry.payload_plan[args[0]][0] += 1
+                        except (KeyError, TypeError):
+                            telemetry.count_payload(args[0])
+                    elif action == MESSAGE:
+                        message = args[0]
+                        if telemetry.count_bot_messages or not message.author.bot:
+                            guild = message.guild
+                            try:
+                                kind = message.channel.type
+                            except AttributeError:
+                                kind = None
+                            if guild is None:
+                                plan = telemetry.direct_message_plan
+                            elif telemetry.message_guild_ids:
+                                plan = None  # keyed by guild id too: the slow path
+                            else:
+                                plan = telemetry.guild_message_plan
+                            if plan is None:
+                                telemetry.count_message(kind, guild)
+                            else:
+                                try:
+                                    plan[kind][0] += 1
+                                except (KeyError, TypeError):
+                                    telemetry.count_message(kind, guild)
+                    else:
+                        cell[2](telemetry, self, args)
             except Exception as exc:
                 swallow(f"dispatch {event}", exc)
-        return original(self, event, *args, **kwargs)
+        if kwargs:
+            return original(self, event, *args, **kwargs)
+        if len(args) == 1:  # most events: a plain call is cheaper than unpacking
+            return original(self, event, args[0])
+        return original(self, event, *args)
 
     return dispatch
