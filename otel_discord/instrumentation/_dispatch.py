@@ -34,7 +34,8 @@ def make_dispatch(original: Dispatch) -> Dispatch:
         if telemetry is not None:
             try:
                 clients = telemetry.clients
-                if clients.last() is not self:  # a client not seen last: rare
+                last = clients.last  # an instance attribute: no method lookup
+                if last() is not self:  # a client not seen last: rare
                     clients.see(self)
                     hook_on_error(self)
                 try:
