@@ -14,16 +14,40 @@ dispatch from a client installs.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._event_errors import hook_on_error
 from otel_discord.instrumentation._events import MESSAGE, PAYLOAD, plan_event
 from otel_discord.instrumentation._safety import swallow
 
+if TYPE_CHECKING:
+    from otel_discord.instrumentation._telemetry import Recorder
+
 Dispatch = Callable[..., None]
 
+
+
+SEEN: Final = "__otel_discord_clients__"
+"""Set on each client to the ``ClientRegistry`` that tracks it: an attribute read is the
+hot path's cheapest way to tell a client already seen (a weak reference needs a call)."""
+
+
+def _see(telemetry: Recorder, client: Any) -> None:
+    """Track ``client`` (gauges, loop lag) and give it the ``on_error`` shim, once."""
+    clients = telemetry.clients
+    clients.see(client)
+    hook_on_error(client)
+    with contextlib.suppress(AttributeError, TypeError):  # slotted: seen again each time
+        setattr(client, SEEN, clients)
+
+
+def forget_seen(client: Any) -> None:
+    """Remove the mark ``_see`` left (on uninstrument)."""
+    with contextlib.suppress(AttributeError, TypeError):
+        delattr(client, SEEN)
 
 
 def make_dispatch(original: Dispatch) -> Dispatch:
@@ -33,11 +57,12 @@ def make_dispatch(original: Dispatch) -> Dispatch:
         telemetry = _state.current
         if telemetry is not None:
             try:
-                clients = telemetry.clients
-                last = clients.last  # an instance attribute: no method lookup
-                if last() is not self:  # a client not seen last: rare
-                    clients.see(self)
-                    hook_on_error(self)
+                try:
+                    seen = self.__otel_discord_clients__
+                except AttributeError:
+                    seen = None
+                if seen is not telemetry.clients:  # a client this instrumentation hasn't seen
+                    _see(telemetry, self)
                 try:
                     cell = telemetry.event_plan[event]
                 except KeyError:

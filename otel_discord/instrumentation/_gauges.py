@@ -28,16 +28,16 @@ class ClientRegistry:
 
     def __init__(self, loop_lag_interval: float) -> None:
         self._clients: weakref.WeakSet[Any] = weakref.WeakSet()
-        self.last: Callable[[], Any] = lambda: None
-        """The client seen last (a weak reference): the hot path's cheap identity check."""
+        self._last: Callable[[], Any] = lambda: None
+        """The client seen last (a weak reference)."""
         self.loop_lag = LoopLag(loop_lag_interval)
         self.closed = False
 
     def see(self, client: Any) -> None:
-        """Track ``client``; cheap when it is the one seen last (the usual case)."""
-        if self.last() is client:
+        """Track ``client``; cheap when it is the one seen last."""
+        if self._last() is client:
             return
-        self.last = weakref.ref(client)
+        self._last = weakref.ref(client)
         self._clients.add(client)
         try:
             loop = asyncio.get_running_loop()

@@ -11,6 +11,7 @@ import pytest
 from discord.ext import commands
 
 from otel_discord.instrumentation import DiscordInstrumentor, _dispatch, _safety
+from otel_discord.instrumentation._dispatch import SEEN
 from otel_discord.instrumentation._telemetry import MAX_EVENT_NAMES
 from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, World, make_bot, start
@@ -270,3 +271,32 @@ class TestHookFailures:
         failures = [str(exc) for exc in _safety.RECENT_FAILURES]
         assert 3 == failures.count("telemetry bug")
         _safety.RECENT_FAILURES.clear()  # expected here; the autouse guard checks the rest
+
+
+class TestSeenClients:
+    """The mark that tells the hook a client is tracked goes away with the instrumentation."""
+
+    def test_mark_removed_on_uninstrument_and_client_seen_again(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """Re-instrumenting tracks the same client again: its events count, the mark is new."""
+        instrumentor = instrument()
+        marks: list[bool] = []
+
+        async def main() -> None:
+            bot = make_bot()
+            world = await start(bot)
+            world.say("one")
+            marks.append(hasattr(bot, SEEN))
+            instrumentor.uninstrument()
+            marks.append(hasattr(bot, SEEN))
+            world.say("uncounted")
+            instrumentor.instrument(**otel.providers())
+            world.say("two")
+            marks.append(hasattr(bot, SEEN))
+            await g.settle()
+            await bot.close()
+
+        asyncio.run(main())
+        assert [True, False, True] == marks
+        assert [("text", True, 2)] == message_points(otel)
