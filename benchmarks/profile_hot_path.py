@@ -161,9 +161,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--variant", choices=VARIANTS, action="append", help="only this variant (repeatable)"
     )
-    parser.add_argument(
-        "--functions", action="store_true", help="list calls per item by function"
-    )
+    parser.add_argument("--functions", action="store_true", help="list calls per item by function")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--no-profile", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

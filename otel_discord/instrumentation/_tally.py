@@ -90,9 +90,7 @@ class CellTally:
     def observe(self, _: CallbackOptions) -> Iterable[Observation]:
         """Cumulative values of the reported cells that counted at least once."""
         return [
-            Observation(cell[0], attributes)
-            for cell, attributes in list(self._reported)
-            if cell[0]
+            Observation(cell[0], attributes) for cell, attributes in list(self._reported) if cell[0]
         ]
 
 
