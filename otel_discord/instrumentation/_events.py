@@ -186,7 +186,7 @@ def plan_event(telemetry: Recorder, event: str) -> Cell:
     tally = telemetry.events
     if event in NOT_COUNTED:
         cell = tally.cell(event, None, action, handler)
-    elif action != COUNT_ONLY or event in tally or len(tally) < MAX_EVENT_NAMES:
+    elif action != COUNT_ONLY or event in tally or tally.reported < MAX_EVENT_NAMES:
         cell = tally.cell(event, {n.ATTR_EVENT: event}, action, handler)
     else:
         cell = tally.cell(OTHER, {n.ATTR_EVENT: OTHER}, COUNT_ONLY, None)

@@ -78,6 +78,11 @@ class CellTally:
     def __contains__(self, key: Hashable) -> bool:
         return key in self._cells
 
+    @property
+    def reported(self) -> int:
+        """How many cells are reported (made with attributes)."""
+        return len(self._reported)
+
     def cell(self, key: Hashable, attributes: Attrs | None, *extra: Any) -> Cell:
         """The cell of ``key``, made the first time (``extra`` follows its count)."""
         cell = self._cells.get(key)

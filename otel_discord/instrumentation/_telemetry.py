@@ -143,7 +143,7 @@ class Recorder:
         """
         key = str(event_type)
         tally = self._payloads
-        if key not in tally and len(tally) >= MAX_EVENT_NAMES:
+        if key not in tally and tally.reported >= MAX_EVENT_NAMES:
             key = OTHER
         cell = tally.cell(key, {n.ATTR_GATEWAY_EVENT_TYPE: key})
         cell[0] += 1

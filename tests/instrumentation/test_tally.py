@@ -90,4 +90,5 @@ class TestCellTally:
             frozenset({("discord.event", "_OTHER")}): 3,
         } == collect(tally)
         assert 4 == len(tally)
+        assert 3 == tally.reported
         assert "socket_event_type" in tally
