@@ -1,49 +1,109 @@
 """The hook on ``Client.dispatch``: every event.
 
-``dispatch`` runs for every gateway event, so its wrapper does the least it can,
-inline rather than through method calls (each Python call costs about as much as
-the rest of the work): one global read, one identity check for the client, one
-dict increment for the event's count, one dict miss for the handler table.
-Event-handler errors are observed by the client's ``on_error`` shim
-(``_event_errors``), which the first dispatch from a client installs.
+``dispatch`` runs for every gateway event (twice per message: its raw
+``socket_event_type`` and ``message``; three more times per command), so its
+wrapper does the least it can, inline rather than through calls (a Python call
+costs about as much as the rest of the work): one global read, one attribute read
+to tell a client already tracked, one dict lookup for the event's cell ``[count, action, handler]``
+and a list increment. A message or a payload type costs one more lookup and
+increment; other actions call their handler. Unseen keys take the slow path
+(``KeyError``: free to set up, paid once per key). Event-handler errors are
+observed by the client's ``on_error`` shim (``_event_errors``), which the first
+dispatch from a client installs.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._event_errors import hook_on_error
-from otel_discord.instrumentation._events import HANDLERS
+from otel_discord.instrumentation._events import MESSAGE, PAYLOAD, plan_event
 from otel_discord.instrumentation._safety import swallow
-from otel_discord.instrumentation._telemetry import NOT_COUNTED
+
+if TYPE_CHECKING:
+    from otel_discord.instrumentation._telemetry import Recorder
 
 Dispatch = Callable[..., None]
 
 
+SEEN: Final = "__otel_discord_clients__"
+"""Set on each client to the ``ClientRegistry`` that tracks it: an attribute read is the
+hot path's cheapest way to tell a client already seen (a weak reference needs a call)."""
+
+
+def _see(telemetry: Recorder, client: Any) -> None:
+    """Track ``client`` (gauges, loop lag) and give it the ``on_error`` shim, once."""
+    clients = telemetry.clients
+    clients.see(client)
+    hook_on_error(client)
+    with contextlib.suppress(AttributeError, TypeError):  # slotted: seen again each time
+        setattr(client, SEEN, clients)
+
+
+def forget_seen(client: Any) -> None:
+    """Remove the mark ``_see`` left (on uninstrument)."""
+    with contextlib.suppress(AttributeError, TypeError):
+        delattr(client, SEEN)
+
+
 def make_dispatch(original: Dispatch) -> Dispatch:
     """Wrap ``Client.dispatch``; the original always runs, telemetry first."""
-    handlers = HANDLERS
 
-    def dispatch(self: Any, event: str, /, *args: Any, **kwargs: Any) -> None:
+    # One flat function on purpose: on this path a call costs as much as the work it saves.
+    def dispatch(self: Any, event: str, /, *args: Any, **kwargs: Any) -> None:  # noqa: PLR0912
         telemetry = _state.current
         if telemetry is not None:
             try:
-                clients = telemetry.clients
-                if clients.last() is not self:  # a client not seen last: rare
-                    clients.see(self)
-                    hook_on_error(self)
-                counts = telemetry.event_counts
-                if event in counts:
-                    counts[event] += 1
-                elif event not in NOT_COUNTED:
-                    telemetry.count_event(event)
-                handler = handlers.get(event)
-                if handler is not None:
-                    handler(telemetry, self, args)
+                try:
+                    seen = self.__otel_discord_clients__
+                except AttributeError:
+                    seen = None
+                if seen is not telemetry.clients:  # a client this instrumentation hasn't seen
+                    _see(telemetry, self)
+                try:
+                    cell = telemetry.event_plan[event]
+                except KeyError:
+                    cell = plan_event(telemetry, event)
+                cell[0] += 1
+                action = cell[1]
+                if action:
+                    if action == PAYLOAD:
+                        try:
+                            telemetry.payload_plan[args[0]][0] += 1
+                        except (KeyError, TypeError):
+                            telemetry.count_payload(args[0])
+                    elif action == MESSAGE:
+                        message = args[0]
+                        if telemetry.count_bot_messages or not message.author.bot:
+                            guild = message.guild
+                            try:
+                                kind = message.channel.type
+                            except AttributeError:
+                                kind = None
+                            if guild is None:
+                                plan = telemetry.direct_message_plan
+                            elif telemetry.message_guild_ids:
+                                plan = None  # keyed by guild id too: the slow path
+                            else:
+                                plan = telemetry.guild_message_plan
+                            if plan is None:
+                                telemetry.count_message(kind, guild)
+                            else:
+                                try:
+                                    plan[kind][0] += 1
+                                except (KeyError, TypeError):
+                                    telemetry.count_message(kind, guild)
+                    else:
+                        cell[2](telemetry, self, args)
             except Exception as exc:
                 swallow(f"dispatch {event}", exc)
-        return original(self, event, *args, **kwargs)
+        if kwargs:
+            return original(self, event, *args, **kwargs)
+        if len(args) == 1:  # most events: a plain call is cheaper than unpacking
+            return original(self, event, args[0])
+        return original(self, event, *args)
 
     return dispatch

@@ -1,8 +1,11 @@
-"""What specific dispatched events mean: one small handler per event name.
+"""What specific dispatched events mean: an action per event name.
 
-Handlers get the telemetry, the client and the event's positional arguments, and
-are looked up in ``HANDLERS`` by event name, so an ordinary event costs a single
-dict miss.
+The dispatch hook looks an event name up once in ``Recorder.event_plan`` and gets
+a cell ``[count, action, handler]`` (made by ``plan_event`` the first time): the
+count to bump and what else to do. The two events of every message (its raw
+``socket_event_type`` and ``message``) are counted inline in the hook; rarer
+events call a small handler from ``HANDLERS`` with the telemetry, the client and
+the event's positional arguments.
 """
 
 from __future__ import annotations
@@ -19,7 +22,14 @@ from otel_discord.instrumentation._members import (
     reset_members,
 )
 from otel_discord.instrumentation._probe import note_error
-from otel_discord.instrumentation._telemetry import Recorder
+from otel_discord.instrumentation._tally import Cell
+from otel_discord.instrumentation._telemetry import (
+    MAX_EVENT_NAMES,
+    MAX_PLANNED_NAMES,
+    NOT_COUNTED,
+    OTHER,
+    Recorder,
+)
 
 Handler = Callable[[Recorder, Any, tuple[Any, ...]], None]
 
@@ -56,23 +66,6 @@ def _guild_attributes(guild: Any) -> dict[str, Any]:
         n.ATTR_GUILD_ID: str(guild.id),
         n.ATTR_GUILD_MEMBER_COUNT: guild.member_count or 0,
     }
-
-
-def _on_message(telemetry: Recorder, _: Any, args: tuple[Any, ...]) -> None:
-    message = args[0]
-    if not telemetry.options.include_bot_messages and getattr(message.author, "bot", False):
-        return
-    channel_type = getattr(getattr(message.channel, "type", None), "name", None) or "unknown"
-    guild = message.guild
-    if guild is not None and telemetry.options.guild_ids_as_attributes:
-        telemetry.count_message(channel_type, True, guild.id)
-        return
-    key = (channel_type, guild is not None, None)
-    counts = telemetry.message_counts
-    if key in counts:  # inline: this runs for every message
-        counts[key] += 1
-    else:
-        telemetry.count_message(channel_type, guild is not None, None)
 
 
 def _guild_change(change: str, event_name: str, verb: str) -> Handler:
@@ -146,22 +139,12 @@ def _on_resumed(telemetry: Recorder, _: Any, __: tuple[Any, ...]) -> None:
     telemetry.reconnects.add(1, telemetry.gateway_kind_attrs[n.GATEWAY_RESUME])
 
 
-def _on_socket_event_type(telemetry: Recorder, _: Any, args: tuple[Any, ...]) -> None:
-    event_type = args[0]
-    counts = telemetry.payload_counts
-    if event_type in counts:  # inline: this runs for every gateway payload
-        counts[event_type] += 1
-    else:
-        telemetry.count_payload(str(event_type))
-
-
 def _on_command_error(_: Recorder, __: Any, args: tuple[Any, ...]) -> None:
     if len(args) >= 2 and isinstance(args[1], BaseException):
         note_error(args[0], args[1])
 
 
 HANDLERS: Final[dict[str, Handler]] = {
-    "message": _on_message,
     "guild_join": _guild_change(n.CHANGE_JOIN, n.EVENT_GUILD_JOIN, "Joined"),
     "guild_remove": _guild_change(n.CHANGE_LEAVE, n.EVENT_GUILD_LEAVE, "Left"),
     "member_join": _member_change(n.CHANGE_JOIN, n.EVENT_MEMBER_JOIN, "joined"),
@@ -173,10 +156,44 @@ HANDLERS: Final[dict[str, Handler]] = {
     "connect": _on_connect,
     "shard_connect": _on_shard_connect,
     "resumed": _on_resumed,
-    "socket_event_type": _on_socket_event_type,
     "command_error": _on_command_error,
     **FORK_HANDLERS,
 }
+
+
+COUNT_ONLY: Final = 0
+"""Actions of the dispatch hook per event name: count only (most events),"""
+PAYLOAD: Final = 1
+"""count the raw payload's type (``socket_event_type``, inline in the hook),"""
+MESSAGE: Final = 2
+"""count the message (inline in the hook),"""
+HANDLE: Final = 3
+"""or call the event's handler from ``HANDLERS`` (rarer events)."""
+
+INLINE_ACTIONS: Final[dict[str, int]] = {"socket_event_type": PAYLOAD, "message": MESSAGE}
+
+
+def plan_event(telemetry: Recorder, event: str) -> Cell:
+    """The dispatch hook's cell for an event name not seen before: ``[count, action, handler]``.
+
+    Meta events (``socket_*``) get a cell that is never reported; names past
+    ``MAX_EVENT_NAMES`` share the ``_OTHER`` cell, except names with an action.
+    """
+    action = INLINE_ACTIONS.get(event, COUNT_ONLY)
+    handler = HANDLERS.get(event)
+    if handler is not None:
+        action = HANDLE
+    tally = telemetry.events
+    if event in NOT_COUNTED:
+        cell = tally.cell(event, None, action, handler)
+    elif action != COUNT_ONLY or event in tally or tally.reported < MAX_EVENT_NAMES:
+        cell = tally.cell(event, {n.ATTR_EVENT: event}, action, handler)
+    else:
+        cell = tally.cell(OTHER, {n.ATTR_EVENT: OTHER}, COUNT_ONLY, None)
+    plan = telemetry.event_plan
+    if len(plan) < MAX_PLANNED_NAMES:
+        plan[event] = cell
+    return cell
 
 
 def reset_sessions() -> None:

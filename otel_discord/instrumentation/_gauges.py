@@ -20,7 +20,7 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation._loop_lag import LoopLag
 from otel_discord.instrumentation._safety import swallow
-from otel_discord.instrumentation._tally import CounterTally, Tally
+from otel_discord.instrumentation._tally import CellTally, CounterTally, Tally
 
 
 class ClientRegistry:
@@ -28,16 +28,16 @@ class ClientRegistry:
 
     def __init__(self, loop_lag_interval: float) -> None:
         self._clients: weakref.WeakSet[Any] = weakref.WeakSet()
-        self.last: Callable[[], Any] = lambda: None
-        """The client seen last (a weak reference): the hot path's cheap identity check."""
+        self._last: Callable[[], Any] = lambda: None
+        """The client seen last (a weak reference)."""
         self.loop_lag = LoopLag(loop_lag_interval)
         self.closed = False
 
     def see(self, client: Any) -> None:
-        """Track ``client``; cheap when it is the one seen last (the usual case)."""
-        if self.last() is client:
+        """Track ``client``; cheap when it is the one seen last."""
+        if self._last() is client:
             return
-        self.last = weakref.ref(client)
+        self._last = weakref.ref(client)
         self._clients.add(client)
         try:
             loop = asyncio.get_running_loop()
@@ -97,9 +97,9 @@ class Slot:
     """
 
     def __init__(self) -> None:
-        self.events = Tally(n.GATEWAY_EVENTS)
-        self.payloads = Tally(n.GATEWAY_PAYLOADS)
-        self.messages = Tally(n.MESSAGES)
+        self.events = CellTally(n.GATEWAY_EVENTS)
+        self.payloads = CellTally(n.GATEWAY_PAYLOADS)
+        self.messages = CellTally(n.MESSAGES)
         self.reactions = Tally(n.REACTIONS)
         self.voice_changes = Tally(n.VOICE_CHANGES)
         self.commands = CounterTally(n.COMMANDS)
@@ -209,7 +209,7 @@ def _register(meter: Meter, slot: Slot) -> None:
         meter.create_observable_gauge(
             name, callbacks=[callback], unit=row.unit, description=row.meaning
         )
-    tallies: tuple[Tally | CounterTally, ...] = (
+    tallies: tuple[Tally | CellTally | CounterTally, ...] = (
         slot.events,
         slot.payloads,
         slot.messages,

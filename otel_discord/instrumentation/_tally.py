@@ -52,6 +52,53 @@ class Tally:
         return []
 
 
+Cell = list[Any]
+"""``[count, *extra]``: the hot path bumps ``cell[0]``; what follows is the owner's (an action)."""
+
+
+class CellTally:
+    """Monotonic counts kept in list cells the hot path holds on to.
+
+    A caller maps whatever it looks up by (an event name, a channel type) to a cell
+    once, then counts with ``cell[0] += 1``: one dict lookup per item and no key to
+    build. Several keys may share a cell. Cells made with ``attributes=None`` count
+    but are never reported (meta events). Only the loop thread writes; ``observe``
+    copies the list of reported cells (appends are atomic) and reads their counts.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._cells: dict[Hashable, Cell] = {}
+        self._reported: list[tuple[Cell, Attrs]] = []
+
+    def __len__(self) -> int:
+        """How many keys have a cell."""
+        return len(self._cells)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._cells
+
+    @property
+    def reported(self) -> int:
+        """How many cells are reported (made with attributes)."""
+        return len(self._reported)
+
+    def cell(self, key: Hashable, attributes: Attrs | None, *extra: Any) -> Cell:
+        """The cell of ``key``, made the first time (``extra`` follows its count)."""
+        cell = self._cells.get(key)
+        if cell is None:
+            cell = self._cells[key] = [0, *extra]
+            if attributes is not None:
+                self._reported.append((cell, attributes))
+        return cell
+
+    def observe(self, _: CallbackOptions) -> Iterable[Observation]:
+        """Cumulative values of the reported cells that counted at least once."""
+        return [
+            Observation(cell[0], attributes) for cell, attributes in list(self._reported) if cell[0]
+        ]
+
+
 OVERFLOW_ATTRIBUTES: Final[Attrs] = {"otel.metric.overflow": True}
 """Where counts of attribute sets past the limit go, as the SDK's own cardinality limit does."""
 

@@ -12,6 +12,7 @@ is queued and replayed into the SDK's aggregations at collection time
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -28,19 +29,24 @@ from otel_discord.instrumentation._gauges import ClientRegistry, slot_for
 from otel_discord.instrumentation._histogram_tally import Records, fast_histogram
 from otel_discord.instrumentation._options import Options
 from otel_discord.instrumentation._shapes import ShapeCache
-from otel_discord.instrumentation._tally import Tally
+from otel_discord.instrumentation._tally import Cell, CellTally, Tally
 from otel_discord.instrumentation.version import __version__
 
 Attrs = Mapping[str, AttributeValue]
 
 _ROWS: Final = {row.name: row for row in n.NAMES}
-_MAX_EVENT_NAMES: Final = 512
-"""Distinct event names kept as attribute values; later ones count as ``_OTHER``."""
+MAX_EVENT_NAMES: Final = 512
+"""Distinct event names (and payload types) kept as attribute values; later ones count
+as ``_OTHER`` (event names the instrumentation acts on always keep their own)."""
+
+MAX_PLANNED_NAMES: Final = 4096
+"""Lookup entries a hot-path plan keeps (names past ``MAX_EVENT_NAMES`` map to the
+``_OTHER`` cell); past this, unseen keys take the slow path every time: bounded memory."""
 
 NOT_COUNTED: Final = frozenset({"socket_event_type", "socket_raw_receive", "socket_raw_send"})
 """Meta events about raw payloads; counting them would double ``discord.gateway.events``."""
 
-_OTHER: Final = "_OTHER"
+OTHER: Final = "_OTHER"
 
 DURATION_BUCKETS: Final = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0
@@ -86,9 +92,17 @@ class Recorder:
         self.voice_changes = self._slot.voice_changes
         self.commands = self._slot.commands
         self.commands_unknown = self._slot.commands_unknown
-        self.event_counts = self._events.counts
-        self.payload_counts = self._payloads.counts
-        self.message_counts = self._messages.counts
+        self.event_plan: dict[str, Cell] = {}
+        """Event name -> ``[count, action, handler]`` (``_events.plan_event`` fills it)."""
+        self.payload_plan: dict[Any, Cell] = {}
+        """Gateway payload type -> its count cell."""
+        self.guild_message_plan: dict[Any, Cell] = {}
+        """Channel type (discord's enum value) -> count cell, for messages in a guild."""
+        self.direct_message_plan: dict[Any, Cell] = {}
+        """The same for messages outside any guild (DMs, group DMs)."""
+        self.count_bot_messages = options.include_bot_messages
+        self.message_guild_ids = options.guild_ids_as_attributes
+        """Messages in guilds are keyed by guild id too: always ``count_message``."""
         self.command_duration: Records = fast_histogram(
             self.meter,
             self.meter.create_histogram(
@@ -123,47 +137,49 @@ class Recorder:
         row = _ROWS[name]
         return self.meter.create_counter(name, unit=row.unit, description=row.meaning)
 
-    def count_event(self, event: str) -> None:
-        """Count one dispatched event (meta ``socket_*`` events excluded).
+    @property
+    def events(self) -> CellTally:
+        """Counts of ``discord.gateway.events`` (``_events.plan_event`` makes their cells)."""
+        return self._events
 
-        The dispatch hook increments ``event_counts`` itself for names seen before
-        and calls this only for the others.
+    def count_payload(self, event_type: Any) -> None:
+        """Count one raw gateway payload by its type (``MESSAGE_CREATE``...); the slow path.
+
+        The dispatch hook bumps ``payload_plan[event_type]`` itself for types seen before.
         """
-        counts = self.event_counts
-        if event in counts:
-            counts[event] += 1
-        elif event not in NOT_COUNTED:
-            key = event if len(counts) < _MAX_EVENT_NAMES else _OTHER
-            self._events.add(key, {n.ATTR_EVENT: key})
+        key = str(event_type)
+        tally = self._payloads
+        if key not in tally and tally.reported >= MAX_EVENT_NAMES:
+            key = OTHER
+        cell = tally.cell(key, {n.ATTR_GATEWAY_EVENT_TYPE: key})
+        cell[0] += 1
+        if len(self.payload_plan) < MAX_PLANNED_NAMES:
+            self.payload_plan[event_type] = cell
 
-    def count_payload(self, event_type: str) -> None:
-        """Count one raw gateway payload by its type (``MESSAGE_CREATE``...)."""
-        counts = self._payloads.counts
-        if event_type in counts:
-            counts[event_type] += 1
-        else:
-            key = event_type if len(counts) < _MAX_EVENT_NAMES else _OTHER
-            self._payloads.add(key, {n.ATTR_GATEWAY_EVENT_TYPE: key})
-
-    def count_message(self, channel_type: str, in_guild: bool, guild_id: int | None) -> None:
+    def count_message(self, channel_type: Any, guild: Any) -> None:
         """Count one message by channel type and guild presence (and guild id if configured).
 
-        The message hook increments ``message_counts`` itself for keys seen before.
+        ``channel_type`` is the channel's ``type`` (discord's enum value, or None). The
+        message hook bumps ``guild_message_plan``/``direct_message_plan`` itself for types
+        seen before; this is the slow path, and every guild message's path with guild ids.
         """
-        if not self.options.guild_ids_as_attributes:
-            guild_id = None
-        key = (channel_type, in_guild, guild_id)
-        counts = self.message_counts
-        if key in counts:
-            counts[key] += 1
-            return
+        name = str(getattr(channel_type, "name", None) or "unknown")
+        in_guild = guild is not None
+        guild_id = guild.id if in_guild and self.message_guild_ids else None
         attrs: dict[str, AttributeValue] = {
-            n.ATTR_CHANNEL_TYPE: channel_type,
+            n.ATTR_CHANNEL_TYPE: name,
             n.ATTR_GUILD_PRESENT: in_guild,
         }
         if guild_id is not None:
             attrs[n.ATTR_GUILD_ID] = str(guild_id)
-        self._messages.add(key, attrs)
+        cell = self._messages.cell((name, in_guild, guild_id), attrs)
+        cell[0] += 1
+        if guild_id is not None:
+            return  # per guild: not cached by channel type alone
+        plan = self.guild_message_plan if in_guild else self.direct_message_plan
+        if len(plan) < MAX_PLANNED_NAMES:
+            with contextlib.suppress(TypeError):  # an unhashable type: counted, not cached
+                plan[channel_type] = cell
 
     def count_change(self, tally: Tally, change: str) -> None:
         """Count one voice change or reaction."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from otel_discord.instrumentation._tally import CounterTally
+from otel_discord.instrumentation._tally import CellTally, CounterTally
 
 
-def collect(tally: CounterTally) -> dict[frozenset[tuple[str, object]], int]:
+def collect(tally: CellTally | CounterTally) -> dict[frozenset[tuple[str, object]], int]:
     """Register ``tally`` on a real SDK meter and collect it once: attributes -> value."""
     reader = InMemoryMetricReader()
     provider = MeterProvider(metric_readers=[reader])
@@ -69,3 +69,26 @@ class TestCounterTally:
         assert 3 == values[frozenset({("otel.metric.overflow", True)})]
         assert 6 == sum(values.values())
         assert 4 == len(values)
+
+
+class TestCellTally:
+    """``CellTally``: counts in cells the hot path holds, reported per attribute set."""
+
+    def test_cells_counted_shared_and_hidden(self) -> None:
+        """Keys sharing a cell add up; unreported and never-counted cells stay out."""
+        tally = CellTally("discord.gateway.events")
+        message = tally.cell("message", {"discord.event": "message"}, 2)
+        other = tally.cell("_OTHER", {"discord.event": "_OTHER"})
+        assert other is tally.cell("_OTHER", {"discord.event": "_OTHER"})
+        meta = tally.cell("socket_event_type", None, 1)
+        tally.cell("ready", {"discord.event": "ready"})  # made, never counted
+        assert [0, 2] == message
+        for cell in (message, message, other, other, other, meta):
+            cell[0] += 1
+        assert {
+            frozenset({("discord.event", "message")}): 2,
+            frozenset({("discord.event", "_OTHER")}): 3,
+        } == collect(tally)
+        assert 4 == len(tally)
+        assert 3 == tally.reported
+        assert "socket_event_type" in tally

@@ -1,0 +1,302 @@
+"""The dispatch hook's per-name plan: exact counts on every path, limits, failures contained."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from discord.ext import commands
+
+from otel_discord.instrumentation import DiscordInstrumentor, _dispatch, _safety
+from otel_discord.instrumentation._dispatch import SEEN
+from otel_discord.instrumentation._telemetry import MAX_EVENT_NAMES
+from otel_discord.offline import payloads as g
+from tests.instrumentation.harness import Otel, World, make_bot, start
+
+Instrument = Callable[..., DiscordInstrumentor]
+
+
+def run_bot(
+    scenario: Callable[[World], Any], setup: Callable[[commands.Bot], None] | None = None
+) -> None:
+    """Start a bot on a fresh loop, play ``scenario``, wait for its handlers, close."""
+
+    async def main() -> None:
+        bot = make_bot()
+        world = await start(bot, setup)
+        scenario(world)
+        await g.settle()
+        await bot.close()
+
+    asyncio.run(main())
+
+
+def values(otel: Otel, metric: str, attribute: str) -> dict[Any, int]:
+    """Collect now: the value of ``metric`` per value of ``attribute``."""
+    return {attrs[attribute]: value for attrs, value in otel.metrics().get(metric, [])}
+
+
+def message_points(otel: Otel) -> list[tuple[str, bool, int]]:
+    """``discord.messages`` as sorted (channel type, guild present, value)."""
+    return sorted(
+        (str(attrs["discord.channel.type"]), bool(attrs["discord.guild.present"]), value)
+        for attrs, value in otel.metrics().get("discord.messages", [])
+    )
+
+
+@pytest.fixture
+def internal_log() -> Iterator[list[logging.LogRecord]]:
+    """Records on the package's internal logger."""
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    internal = logging.getLogger("otel_discord.internal")
+    handler = Collect()
+    internal.addHandler(handler)
+    yield records
+    internal.removeHandler(handler)
+
+
+class TestMessageCounts:
+    """Messages are counted exactly on the cached path, across collections."""
+
+    def test_counts_by_channel_type_and_guild_presence(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """Guild text, guild voice-chat and DM messages each add up; bots never count."""
+        instrument()
+        seen: list[list[tuple[str, bool, int]]] = []
+
+        def scenario(world: World) -> None:
+            def say_in(channel_id: str, n: int, guild: bool = True) -> None:
+                for index in range(n):
+                    guild_id = world.guild_id if guild else None
+                    payload = g.message_create(
+                        channel_id, world.alice, f"m{index}", guild_id=guild_id
+                    )
+                    world.feed("MESSAGE_CREATE", payload)
+
+            say_in(world.text_id, 5)
+            say_in(world.voice_id, 2)
+            say_in(g.snowflake(), 3, guild=False)  # a DM
+            for _ in range(4):
+                world.say("beep", author=world.bot_user)
+            seen.append(message_points(otel))
+            say_in(world.text_id, 6)
+            say_in(g.snowflake(), 1, guild=False)
+
+        run_bot(scenario)
+        assert [("private", False, 3), ("text", True, 5), ("voice", True, 2)] == seen[0]
+        assert [("private", False, 4), ("text", True, 11), ("voice", True, 2)] == (
+            message_points(otel)
+        )
+
+    def test_guild_ids_count_every_message(self, otel: Otel, instrument: Instrument) -> None:
+        """With guild ids as attributes each guild message is counted under its guild's id."""
+        instrument(guild_ids_as_attributes=True)
+        guild: list[str] = []
+
+        def scenario(world: World) -> None:
+            guild.append(world.guild_id)
+            for _ in range(3):
+                world.say("hi")
+            world.feed("MESSAGE_CREATE", g.message_create(g.snowflake(), world.alice, "dm"))
+
+        run_bot(scenario)
+        points = sorted(
+            (str(attrs.get("discord.guild.id")), attrs["discord.guild.present"], value)
+            for attrs, value in otel.metrics()["discord.messages"]
+        )
+        assert sorted([("None", False, 1), (guild[0], True, 3)]) == points
+
+    def test_bot_messages_counted_exactly_when_configured(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """include_bot_messages=True: bot and human messages add up in one row."""
+        instrument(include_bot_messages=True)
+
+        def scenario(world: World) -> None:
+            for _ in range(3):
+                world.say("beep", author=world.bot_user)
+            world.say("hi")
+
+        run_bot(scenario)
+        assert [("text", True, 4)] == message_points(otel)
+
+
+class TestEventNames:
+    """discord.gateway.events: exact per-name counts, the name limit, meta events."""
+
+    def test_repeated_events_and_arguments_pass_through(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """Counts per name are exact, and listeners get every positional and keyword argument."""
+        instrument()
+        got: list[tuple[Any, ...]] = []
+
+        def setup(bot: commands.Bot) -> None:
+            async def on_none() -> None:
+                got.append(())
+
+            async def on_one(a: int) -> None:
+                got.append((a,))
+
+            async def on_two(a: int, b: int) -> None:
+                got.append((a, b))
+
+            async def on_keyword(a: int, *, key: str) -> None:
+                got.append((a, key))
+
+            for listener in (on_none, on_one, on_two, on_keyword):
+                bot.add_listener(listener)
+
+        def scenario(world: World) -> None:
+            for _ in range(3):
+                world.bot.dispatch("none")
+                world.bot.dispatch("one", 1)
+                world.bot.dispatch("two", 1, 2)
+            world.bot.dispatch("keyword", 7, key="k")
+
+        run_bot(scenario, setup)
+        assert sorted([(), (1,), (1, 2)] * 3 + [(7, "k")]) == sorted(got)
+        counted = values(otel, "discord.gateway.events", "discord.event")
+        assert {"none": 3, "one": 3, "two": 3, "keyword": 1} == {
+            name: counted[name] for name in ("none", "one", "two", "keyword")
+        }
+
+    def test_names_past_the_limit_count_as_other(self, otel: Otel, instrument: Instrument) -> None:
+        """Past MAX_EVENT_NAMES names the rest add up under _OTHER; message keeps its row."""
+        instrument()
+        before: list[set[str]] = []
+        extra = 40
+
+        def scenario(world: World) -> None:
+            before.append(set(values(otel, "discord.gateway.events", "discord.event")))
+            for _ in range(2):
+                for index in range(MAX_EVENT_NAMES + extra):
+                    world.bot.dispatch(f"custom_{index}")
+            world.say("hi")
+            world.say("hi")
+
+        run_bot(scenario)
+        counted = values(otel, "discord.gateway.events", "discord.event")
+        kept = MAX_EVENT_NAMES - len(before[0])  # custom names that got a row of their own
+        assert all(counted[f"custom_{index}"] == 2 for index in range(kept))
+        assert f"custom_{kept}" not in counted
+        assert 2 * (MAX_EVENT_NAMES + extra - kept) == counted["_OTHER"]
+        assert 2 == counted["message"]  # an event the hook acts on keeps its own row
+        assert MAX_EVENT_NAMES + 2 == len(counted)
+        assert [("text", True, 2)] == message_points(otel)
+
+    def test_meta_events_not_counted_payload_types_are(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """socket_* events never count as events; each raw payload counts by its type."""
+        instrument()
+
+        def scenario(world: World) -> None:
+            bot = world.bot
+            for _ in range(3):
+                bot.dispatch("socket_event_type", "MESSAGE_CREATE")
+                bot.dispatch("socket_raw_receive", "{}")
+                bot.dispatch("socket_raw_send", b"{}")
+            bot.dispatch("socket_event_type", "TYPING_START")
+
+        run_bot(scenario)
+        names = set(values(otel, "discord.gateway.events", "discord.event"))
+        assert not {name for name in names if name.startswith("socket_")}
+        assert {"MESSAGE_CREATE": 3, "TYPING_START": 1} == values(
+            otel, "discord.gateway.payloads", "discord.gateway.event_type"
+        )
+
+    def test_payload_types_past_the_limit_count_as_other(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """Payload types are bounded like event names."""
+        instrument()
+
+        def scenario(world: World) -> None:
+            for index in range(MAX_EVENT_NAMES + 5):
+                world.bot.dispatch("socket_event_type", f"TYPE_{index}")
+            world.bot.dispatch("socket_event_type", f"TYPE_{MAX_EVENT_NAMES + 1}")
+
+        run_bot(scenario)
+        counted = values(otel, "discord.gateway.payloads", "discord.gateway.event_type")
+        assert MAX_EVENT_NAMES + 1 == len(counted)
+        assert 6 == counted["_OTHER"]
+        assert 1 == counted["TYPE_0"]
+
+
+class TestHookFailures:
+    """A failure inside the hook never reaches the bot and is reported once."""
+
+    def test_planning_failure_is_swallowed_and_reported_once(
+        self,
+        otel: Otel,
+        instrument: Instrument,
+        internal_log: list[logging.LogRecord],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The bot's listener still gets every event with its arguments; one warning."""
+
+        def broken(*args: Any) -> None:
+            raise RuntimeError("telemetry bug")
+
+        instrument()
+        got: list[int] = []
+
+        def setup(bot: commands.Bot) -> None:
+            async def on_fresh(value: int) -> None:
+                got.append(value)
+
+            bot.add_listener(on_fresh)
+
+        def scenario(world: World) -> None:
+            monkeypatch.setattr(_dispatch, "plan_event", broken)  # new names fail from here
+            for value in range(3):
+                world.bot.dispatch("fresh", value)
+
+        run_bot(scenario, setup)
+        assert [0, 1, 2] == sorted(got)
+        assert 1 == sum(
+            "failed in dispatch fresh; the bot is unaffected" in r.getMessage()
+            for r in internal_log
+        )
+        failures = [str(exc) for exc in _safety.RECENT_FAILURES]
+        assert 3 == failures.count("telemetry bug")
+        _safety.RECENT_FAILURES.clear()  # expected here; the autouse guard checks the rest
+
+
+class TestSeenClients:
+    """The mark that tells the hook a client is tracked goes away with the instrumentation."""
+
+    def test_mark_removed_on_uninstrument_and_client_seen_again(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """Re-instrumenting tracks the same client again: its events count, the mark is new."""
+        instrumentor = instrument()
+        marks: list[bool] = []
+
+        async def main() -> None:
+            bot = make_bot()
+            world = await start(bot)
+            world.say("one")
+            marks.append(hasattr(bot, SEEN))
+            instrumentor.uninstrument()
+            marks.append(hasattr(bot, SEEN))
+            world.say("uncounted")
+            instrumentor.instrument(**otel.providers())
+            world.say("two")
+            marks.append(hasattr(bot, SEEN))
+            await g.settle()
+            await bot.close()
+
+        asyncio.run(main())
+        assert [True, False, True] == marks
+        assert [("text", True, 2)] == message_points(otel)
