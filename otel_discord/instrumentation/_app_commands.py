@@ -19,13 +19,19 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
-from otel_discord.instrumentation._probe import CommandProbe, note_error, observe_command
+from otel_discord.instrumentation._probe import (
+    CommandProbe,
+    note_error,
+    run_observed,
+    start_probe,
+)
 from otel_discord.instrumentation._safety import swallow
 from otel_discord.instrumentation._telemetry import Recorder
 
 _APPLICATION_COMMAND: Final = 2
 """``InteractionType.application_command``; autocomplete (4) is not a command run."""
 
+_SITE: Final = "app command"
 _KINDS: Final = {1: n.KIND_SLASH, 2: n.KIND_USER, 3: n.KIND_MESSAGE}
 _SUBCOMMAND_TYPES: Final = (1, 2)
 
@@ -78,8 +84,8 @@ def start_app_command(telemetry: Recorder, interaction: Any) -> CommandProbe | N
     )
 
 
-def _app_command_failed(interaction: Any, probe: CommandProbe) -> bool:
-    failed = bool(getattr(interaction, "command_failed", False))
+def _app_command_failed(probe: CommandProbe) -> bool:
+    failed = bool(getattr(probe.owner, "command_failed", False))
     if failed and probe.error is None:
         probe.failure_hint = n.ERROR_TYPE_INTERACTION_CHECK
     return failed
@@ -92,12 +98,11 @@ def make_call(original: AsyncMethod) -> AsyncMethod:
         telemetry = _state.current
         if telemetry is None:
             return original(self, interaction)
-        return observe_command(
-            telemetry,
-            lambda: start_app_command(telemetry, interaction),
-            lambda: original(self, interaction),
-            lambda probe: _app_command_failed(interaction, probe),
-            "app command",
+        probe = start_probe(start_app_command, telemetry, interaction, _SITE)
+        if probe is None:
+            return original(self, interaction)
+        return run_observed(
+            telemetry, probe, original(self, interaction), _app_command_failed, _SITE
         )
 
     return _call

@@ -9,14 +9,16 @@ hands the exception to the probe instead. Nothing here adds an
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry.util.types import AttributeValue
 
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
-from otel_discord.instrumentation._probe import CommandProbe, observe_command
+from otel_discord.instrumentation._probe import CommandProbe, run_observed, start_probe
 from otel_discord.instrumentation._telemetry import Recorder
+
+_SITE: Final = "prefix command"
 
 Invoke = Callable[[Any, Any], Coroutine[Any, Any, None]]
 
@@ -50,8 +52,19 @@ def start_prefix_command(telemetry: Recorder, ctx: Any) -> CommandProbe | None:
         telemetry.tracer, shape.span_name, shape.span_kind, attributes
     )
     return CommandProbe(
-        ctx, name=name, kind=n.KIND_PREFIX, source=n.SOURCE_COMMAND, span=span, guild_id=guild_id
+        ctx,
+        name=name,
+        kind=n.KIND_PREFIX,
+        source=n.SOURCE_COMMAND,
+        span=span,
+        guild_id=guild_id,
+        command=command,
     )
+
+
+def prefix_failed(probe: CommandProbe) -> bool:
+    """Whether discord.py marked the run failed (a check or converter said no)."""
+    return bool(getattr(probe.owner, "command_failed", False))
 
 
 def make_invoke(original: Invoke) -> Invoke:
@@ -71,19 +84,9 @@ def make_invoke(original: Invoke) -> Invoke:
             named = False
         if not named:
             return original(self, ctx)
-        return _observe_invoke(telemetry, original, self, ctx)
+        probe = start_probe(start_prefix_command, telemetry, ctx, _SITE)
+        if probe is None:
+            return original(self, ctx)
+        return run_observed(telemetry, probe, original(self, ctx), prefix_failed, _SITE)
 
     return invoke
-
-
-def _observe_invoke(
-    telemetry: Recorder, original: Invoke, bot: Any, ctx: Any
-) -> Coroutine[Any, Any, None]:
-    # Apart from ``invoke``, so its closures cost nothing to a message naming no command.
-    return observe_command(
-        telemetry,
-        lambda: start_prefix_command(telemetry, ctx),
-        lambda: original(bot, ctx),
-        lambda _: bool(getattr(ctx, "command_failed", False)),
-        "prefix command",
-    )

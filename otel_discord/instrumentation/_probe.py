@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from typing import Any, Final, TypeVar
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
@@ -22,6 +20,7 @@ from otel_discord.exception_ids import ATTR_EXCEPTION_ID, exception_id
 from otel_discord.exception_ids import innermost as unwrap
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._active_span import enter_span, leave_span
 from otel_discord.instrumentation._errors import error_type
 from otel_discord.instrumentation._outcomes import (
     REASON_ERROR,
@@ -44,6 +43,7 @@ class CommandProbe:
     """State of one prefix or application command invocation."""
 
     __slots__ = (
+        "command",
         "error",
         "failure_hint",
         "guild_id",
@@ -65,6 +65,7 @@ class CommandProbe:
         source: str,
         span: Span,
         guild_id: int | None,
+        command: Any = None,
     ) -> None:
         self.owner = owner
         self.name = name
@@ -75,6 +76,8 @@ class CommandProbe:
         self.error: BaseException | None = None
         self.failure_hint: str | None = None
         self.reason = REASON_ERROR
+        self.command = command
+        """The prefix command it started as; a group's subcommand replaces it on the context."""
         self.started = time.perf_counter()
 
 
@@ -89,39 +92,62 @@ def note_error(owner: Any, exc: BaseException) -> None:
         probe.error = exc
 
 
-async def observe_command(
+def start_probe(
+    start: Callable[[Recorder, Any], CommandProbe | None],
+    telemetry: Recorder,
+    owner: Any,
+    site: str,
+) -> CommandProbe | None:
+    """``start(telemetry, owner)``, or None when it fails (reported, never raised)."""
+    try:
+        return start(telemetry, owner)
+    except Exception as exc:
+        swallow(f"{site} start", exc)
+        return None
+
+
+def observe_command(
     telemetry: Recorder,
     start: Callable[[], CommandProbe | None],
     run: Callable[[], Awaitable[T]],
     failed: Callable[[CommandProbe], bool],
     site: str,
-) -> T:
-    """Run ``run()`` inside the span ``start()`` opens; telemetry failures never escape."""
-    probe: CommandProbe | None = None
-    tokens: tuple[Token[CommandProbe | None], Token[Context]] | None = None
+) -> Awaitable[T]:
+    """Start the probe now; ``run()``'s awaitable, observed when there is a probe."""
     try:
         probe = start()
-        if probe is not None:
-            tokens = (
-                CURRENT.set(probe),
-                otel_context.attach(trace.set_span_in_context(probe.span)),
-            )
     except Exception as exc:
         swallow(f"{site} start", exc)
-        if probe is not None:
-            probe.span.end()
-            probe = None
-    if probe is None or tokens is None:
-        return await run()
+        probe = None
+    if probe is None:
+        return run()
+    return run_observed(telemetry, probe, run(), failed, site)
+
+
+async def run_observed(
+    telemetry: Recorder,
+    probe: CommandProbe,
+    run: Awaitable[T],
+    failed: Callable[[CommandProbe], bool],
+    site: str,
+) -> T:
+    """Await ``run`` inside the probe's span; telemetry failures never escape."""
     try:
-        return await run()
+        span_token = enter_span(probe.span)
+    except Exception as exc:
+        swallow(f"{site} start", exc)
+        probe.span.end()
+        return await run
+    probe_token = CURRENT.set(probe)
+    try:
+        return await run
     except BaseException as exc:
         probe.error = exc
         raise
     finally:
         try:
-            otel_context.detach(tokens[1])
-            CURRENT.reset(tokens[0])
+            leave_span(span_token)
+            CURRENT.reset(probe_token)
             finish(telemetry, probe, failed=failed(probe))
         except Exception as exc:
             swallow(f"{site} finish", exc)
@@ -131,34 +157,43 @@ def finish(telemetry: Recorder, probe: CommandProbe, *, failed: bool) -> None:
     """Close the span and record metrics (and an error log for a bug)."""
     elapsed = time.perf_counter() - probe.started
     span = probe.span
-    raw = unwrap(probe.error) if probe.error is not None else None
     try:
-        settle_name(probe)
-        if raw is not None and telemetry.error_kinds.is_not_found(raw):
-            telemetry.count_unknown_command(probe.kind)
-            mark_user_failure(span, error_type(raw))
-            return
-        failed = failed or raw is not None
-        if failed:
-            kind = error_type(raw) if raw is not None else (probe.failure_hint or "_OTHER")
-            probe.reason = classify(raw, telemetry.error_kinds)
-            if probe.reason != REASON_ERROR:
-                mark_user_failure(span, kind)
-            else:
-                _mark_failed(span, kind, raw)
-            if raw is not None and probe.reason == REASON_ERROR:
-                telemetry.report_error(
-                    raw,
-                    source=probe.source,
-                    where=f"command {probe.name}",
-                    attributes={n.ATTR_COMMAND_NAME: probe.name, n.ATTR_COMMAND_KIND: probe.kind},
-                    context=trace.set_span_in_context(span),
-                )
-        attrs = _metric_attributes(telemetry, probe, failed)
-        telemetry.commands.add(1, attrs)
+        if probe.command is not None and probe.owner.command is not probe.command:
+            settle_name(probe)
+        if probe.error is None and not failed:  # the common case: a success
+            attrs, key = _metric_row(telemetry, probe, n.OUTCOME_SUCCESS, "")
+        else:
+            if _settle_failure(telemetry, probe, span) is None:
+                return
+            attrs, key = _metric_row(telemetry, probe, n.OUTCOME_FAILURE, probe.reason)
+        telemetry.commands.add_row(key, attrs)
         telemetry.command_duration.record(elapsed, attrs)
     finally:
         span.end()
+
+
+def _settle_failure(telemetry: Recorder, probe: CommandProbe, span: Span) -> str | None:
+    """Mark a failed run on its span (and report a bug); None if it was no command at all."""
+    raw = unwrap(probe.error) if probe.error is not None else None
+    if raw is not None and telemetry.error_kinds.is_not_found(raw):
+        telemetry.count_unknown_command(probe.kind)
+        mark_user_failure(span, error_type(raw))
+        return None
+    kind = error_type(raw) if raw is not None else (probe.failure_hint or "_OTHER")
+    probe.reason = classify(raw, telemetry.error_kinds)
+    if probe.reason != REASON_ERROR:
+        mark_user_failure(span, kind)
+        return probe.reason
+    _mark_failed(span, kind, raw)
+    if raw is not None:
+        telemetry.report_error(
+            raw,
+            source=probe.source,
+            where=f"command {probe.name}",
+            attributes={n.ATTR_COMMAND_NAME: probe.name, n.ATTR_COMMAND_KIND: probe.kind},
+            context=trace.set_span_in_context(span),
+        )
+    return probe.reason
 
 
 def _mark_failed(span: Span, kind: str, exc: BaseException | None) -> None:
@@ -173,32 +208,30 @@ def _mark_failed(span: Span, kind: str, exc: BaseException | None) -> None:
     span.set_status(Status(StatusCode.ERROR, message))
 
 
-_metric_cache: dict[tuple[str, str, str], Attrs] = {}
+MetricRow = tuple[Attrs, tuple[tuple[str, AttributeValue], ...]]
+"""A command's metric attributes and their key in the ``discord.commands`` tally."""
+
+_metric_rows: dict[tuple[str, str, str], MetricRow] = {}
 _METRIC_CACHE_LIMIT: Final = 4096
 
 
-def _metric_attributes(telemetry: Recorder, probe: CommandProbe, failed: bool) -> Attrs:
-    outcome = n.OUTCOME_FAILURE if failed else n.OUTCOME_SUCCESS
-    if probe.guild_id is not None and telemetry.options.guild_ids_as_attributes:
-        full: dict[str, AttributeValue] = {
-            n.ATTR_COMMAND_NAME: probe.name,
-            n.ATTR_COMMAND_KIND: probe.kind,
-            n.ATTR_COMMAND_OUTCOME: outcome,
-            n.ATTR_GUILD_ID: str(probe.guild_id),
-        }
-        if failed:
-            full[n.ATTR_COMMAND_FAILURE_REASON] = probe.reason
-        return full
-    key = (probe.name, probe.kind, probe.reason if failed else "")
-    attrs = _metric_cache.get(key)
-    if attrs is None:
-        attrs = {
-            n.ATTR_COMMAND_NAME: probe.name,
-            n.ATTR_COMMAND_KIND: probe.kind,
-            n.ATTR_COMMAND_OUTCOME: outcome,
-        }
-        if failed:
-            attrs[n.ATTR_COMMAND_FAILURE_REASON] = probe.reason
-        if len(_metric_cache) < _METRIC_CACHE_LIMIT:
-            _metric_cache[key] = attrs
-    return attrs
+def _metric_row(telemetry: Recorder, probe: CommandProbe, outcome: str, reason: str) -> MetricRow:
+    """The attributes of this run's metrics, built once per (name, kind, reason)."""
+    per_guild = probe.guild_id is not None and telemetry.options.guild_ids_as_attributes
+    key = (probe.name, probe.kind, reason)
+    row = None if per_guild else _metric_rows.get(key)
+    if row is not None:
+        return row
+    attrs: dict[str, AttributeValue] = {
+        n.ATTR_COMMAND_NAME: probe.name,
+        n.ATTR_COMMAND_KIND: probe.kind,
+        n.ATTR_COMMAND_OUTCOME: outcome,
+    }
+    if per_guild:
+        attrs[n.ATTR_GUILD_ID] = str(probe.guild_id)
+    if reason:
+        attrs[n.ATTR_COMMAND_FAILURE_REASON] = reason
+    row = (attrs, tuple(attrs.items()))
+    if not per_guild and len(_metric_rows) < _METRIC_CACHE_LIMIT:
+        _metric_rows[key] = row
+    return row

@@ -129,6 +129,14 @@ class CounterTally:
         else:
             self._add_new(key, amount, attributes)
 
+    def add_row(self, key: tuple[tuple[str, AttributeValue], ...], attributes: Attrs) -> None:
+        """Count one under ``attributes`` whose key, ``tuple(attributes.items())``, is given."""
+        counts = self.counts
+        if key in counts:
+            counts[key] += 1
+        else:
+            self._add_new(key, 1, attributes)
+
     def _add_new(self, key: Hashable, amount: int, attributes: Attrs) -> None:
         if len(self.counts) >= self.limit:
             key, attributes = (), OVERFLOW_ATTRIBUTES

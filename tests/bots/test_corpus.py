@@ -185,11 +185,11 @@ class TestTheBotDoesNotNotice:
         [
             ("template_bot.py", []),
             # a stale slash command escapes CommandTree._call, through the span's wrapper
-            # (the _call hook itself returns observe_command's coroutine: no frame);
+            # (the _call hook itself returns run_observed's coroutine: no frame);
             # a slash command's own error (tag delete) shows no frame of ours
             (
                 "sharded_bot.py",
-                [("instrumentation/_probe.py", "observe_command")],
+                [("instrumentation/_probe.py", "run_observed")],
             ),
             ("feedback_bot.py", []),
         ],
