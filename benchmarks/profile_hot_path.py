@@ -14,8 +14,14 @@ Variants (the instrumentor on no-op exporters, as in benchmark 1):
 own ``Histogram.record`` for the duration instead of the ``HistogramTally``;
 ``ours-nospan`` with a no-op tracer; ``ours-nohist`` with a no-op duration histogram;
 ``ours-bare`` with neither (what is left is otel-discord's own code and the context
-attach/detach). Every run ends with one metric collection (``force_flush``), so work
+attach/detach). Peers, set up as in benchmark 1 when installed: ``prometheus``
+(discord-ext-prometheus, the cheapest metrics-only peer there) and ``argus``
+(argus-dpy). Every run ends with one metric collection (``force_flush``), so work
 deferred to collection time (the tally's replay) is counted per item too.
+
+``--cache`` also simulates the caches (``--cache-sim=yes``, about 3x slower) and adds
+L1 instruction and data misses per item: an item that runs more distinct code and
+touches more objects costs more wall time than its instruction count says.
 
 Usage::
 
@@ -23,6 +29,7 @@ Usage::
     python benchmarks/profile_hot_path.py --valgrind      # + instructions, ~10 min
     python benchmarks/profile_hot_path.py --valgrind --loads command \
         --variants none,ours,ours-sdkhist,ours-nohist      # only some rows (a quicker check)
+    python benchmarks/profile_hot_path.py --valgrind --cache --variants none,ours,prometheus
 """
 
 from __future__ import annotations
@@ -41,7 +48,8 @@ from typing import Any
 import _common as c
 
 SCRIPT = __file__
-VARIANTS = ("none", "ours", "ours-sdkhist", "ours-nospan", "ours-nohist", "ours-bare")
+PEERS = ("prometheus", "argus")
+VARIANTS = ("none", "ours", "ours-sdkhist", "ours-nospan", "ours-nohist", "ours-bare", *PEERS)
 LOADS = ("event", "command", "slash")
 
 
@@ -73,8 +81,12 @@ def _instrument(variant: str) -> tuple[Any, Any]:
 
 
 async def _run(variant: str, load: str, count: int, profile: bool) -> float:
-    instrumentor, meter_provider = _instrument(variant)
+    instrumentor, meter_provider = (None, None) if variant in PEERS else _instrument(variant)
     bot = c.make_bench_bot()
+    if variant in PEERS:
+        import bench_event_overhead
+
+        await bench_event_overhead._attach_peer(variant, bot)
     bench = await c.log_in(bot)
     payload = {"event": bench.plain, "command": bench.command, "slash": bench.slash}[load]
     event = "INTERACTION_CREATE" if load == "slash" else "MESSAGE_CREATE"
@@ -102,12 +114,16 @@ def worker(variant: str, load: str, count: int, profile: bool) -> None:
     c.emit_result({"calls": calls})
 
 
-def _instructions(variant: str, load: str, count: int) -> int:
-    """Guest instructions of one worker run under cachegrind."""
+_COUNTERS = {"instructions": "I", "I1 misses": "I1", "D1 misses": "D1"}
+"""cachegrind's summary lines (``I refs``, ``I1 misses``, ``D1 misses``) by what they count."""
+
+
+def _instructions(variant: str, load: str, count: int, cache: bool = False) -> dict[str, int]:
+    """Guest instructions (and L1 misses with ``cache``) of one worker run under cachegrind."""
     command = [
         "valgrind",
         "--tool=cachegrind",
-        "--cache-sim=no",
+        f"--cache-sim={'yes' if cache else 'no'}",
         "--cachegrind-out-file=/dev/null",
         sys.executable,
         SCRIPT,
@@ -126,11 +142,18 @@ def _instructions(variant: str, load: str, count: int) -> int:
         text=True,
         check=False,
     )
-    match = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
-    if match is None:
+    found = {}
+    for name, label in _COUNTERS.items():
+        match = re.search(rf"{label}\s+(?:refs|misses):\s+([\d,]+)", done.stderr)
+        if match is not None:
+            found[name] = int(match.group(1).replace(",", ""))
+    if "instructions" not in found:
         msg = f"valgrind gave no instruction count: {done.stderr.strip()[-200:]}"
         raise RuntimeError(msg)
-    return int(match.group(1).replace(",", ""))
+    return found
+
+
+_PEER_DIST = {"prometheus": "discord-ext-prometheus", "argus": "argus-dpy"}
 
 
 def _subset(value: str, allowed: Sequence[str], flag: str) -> list[str]:
@@ -144,6 +167,7 @@ def _subset(value: str, allowed: Sequence[str], flag: str) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--valgrind", action="store_true", help="also count instructions")
+    parser.add_argument("--cache", action="store_true", help="with --valgrind: L1 misses too")
     parser.add_argument("--count", type=int, default=2000, help="items per measurement")
     parser.add_argument("--quick", action="store_true", help="500 items per measurement")
     parser.add_argument(
@@ -169,9 +193,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("valgrind is not installed: instruction counts skipped\n")
     loads = _subset(args.loads, LOADS, "--loads")
     variants = _subset(args.variants, VARIANTS, "--variants")
+    missing = [v for v in variants if v in PEERS and not c.installed(_PEER_DIST[v])]
+    if missing:
+        print(f"not installed, skipped: {', '.join(missing)}\n")
+        variants = [v for v in variants if v not in missing]
+    counters = list(_COUNTERS) if args.cache else ["instructions"]
     rows = []
     for load in loads:
-        base_calls = base_ir = None
+        base_calls = None
+        base: dict[str, float] = {}
         for variant in variants:
             result = c.run_worker(
                 SCRIPT,
@@ -182,16 +212,19 @@ def main(argv: Sequence[str] | None = None) -> None:
             base_calls = calls if base_calls is None else base_calls
             row = [load, variant, f"{calls:.0f}", f"{calls - base_calls:+.0f}"]
             if use_valgrind:
-                empty = _instructions(variant, load, 0)
-                full = _instructions(variant, load, args.count)
-                per_item = (full - empty) / args.count
-                base_ir = per_item if base_ir is None else base_ir
-                row += [f"{per_item / 1000:.1f}k", f"{(per_item - base_ir) / 1000:+.1f}k"]
+                empty = _instructions(variant, load, 0, args.cache)
+                full = _instructions(variant, load, args.count, args.cache)
+                for counter in counters:
+                    per_item = (full[counter] - empty[counter]) / args.count
+                    base.setdefault(counter, per_item)
+                    added = per_item - base[counter]
+                    row += [f"{per_item / 1000:.2f}k", f"{added / 1000:+.2f}k"]
             rows.append(row)
             print(f"  {load} {variant} done", file=sys.stderr)
     headers = ["load", "variant", "calls/item", "added"]
     if use_valgrind:
-        headers += ["instructions/item", "added"]
+        for counter in counters:
+            headers += [f"{counter}/item", "added"]
     print(c.table(headers, rows))
 
 
