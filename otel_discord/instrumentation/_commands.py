@@ -51,15 +51,8 @@ def start_prefix_command(telemetry: Recorder, ctx: Any) -> CommandProbe | None:
     span = telemetry.command_spans.start(
         telemetry.tracer, shape.span_name, shape.span_kind, attributes
     )
-    return CommandProbe(
-        ctx,
-        name=name,
-        kind=n.KIND_PREFIX,
-        source=n.SOURCE_COMMAND,
-        span=span,
-        guild_id=guild_id,
-        command=command,
-    )
+    # Positional: keyword calls cost CPython 3.11 about a call's worth more.
+    return CommandProbe(ctx, name, n.KIND_PREFIX, n.SOURCE_COMMAND, span, guild_id, command)
 
 
 def prefix_failed(probe: CommandProbe) -> bool:

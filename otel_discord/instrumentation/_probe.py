@@ -56,10 +56,9 @@ class CommandProbe:
         "started",
     )
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 (positional on the hot path: keywords cost more)
         self,
         owner: Any,
-        *,
         name: str,
         kind: str,
         source: str,
@@ -148,12 +147,12 @@ async def run_observed(
         try:
             leave_span(span_token)
             CURRENT.reset(probe_token)
-            finish(telemetry, probe, failed=failed(probe))
+            finish(telemetry, probe, failed(probe))  # positional: keywords cost a call's worth
         except Exception as exc:
             swallow(f"{site} finish", exc)
 
 
-def finish(telemetry: Recorder, probe: CommandProbe, *, failed: bool) -> None:
+def finish(telemetry: Recorder, probe: CommandProbe, failed: bool) -> None:
     """Close the span and record metrics (and an error log for a bug)."""
     elapsed = time.perf_counter() - probe.started
     span = probe.span
