@@ -139,6 +139,41 @@ def peak_rss_mib() -> float:
 # ----- worker subprocesses -----
 
 
+CACHEGRIND_COUNTERS = {"instructions": "I", "I1 misses": "I1", "D1 misses": "D1"}
+"""cachegrind's summary lines (``I refs``, ``I1 misses``, ``D1 misses``) by what they count."""
+
+
+def cachegrind(args: Sequence[str], *, cache: bool = False) -> dict[str, int]:
+    """Guest instructions (and L1 misses with ``cache``) of ``python *args`` under cachegrind.
+
+    Every thread counts; ``PYTHONHASHSEED=0`` keeps dict layouts the same run to run.
+    """
+    command = [
+        "valgrind",
+        "--tool=cachegrind",
+        f"--cache-sim={'yes' if cache else 'no'}",
+        "--cachegrind-out-file=/dev/null",
+        sys.executable,
+        *args,
+    ]
+    done = subprocess.run(
+        command,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = {}
+    for name, label in CACHEGRIND_COUNTERS.items():
+        match = re.search(rf"{label}\s+(?:refs|misses):\s+([\d,]+)", done.stderr)
+        if match is not None:
+            found[name] = int(match.group(1).replace(",", ""))
+    if "instructions" not in found:
+        msg = f"valgrind gave no instruction count: {done.stderr.strip()[-200:]}"
+        raise RuntimeError(msg)
+    return found
+
+
 def emit_result(data: Mapping[str, Any]) -> None:
     """Report a worker's result to the parent (one line on stdout)."""
     print(RESULT_PREFIX + json.dumps(data), flush=True)

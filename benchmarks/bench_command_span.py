@@ -28,11 +28,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
-import re
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -126,33 +123,8 @@ def worker(variant: str, load: str, count: int, profile: bool) -> None:
 
 def _instructions(variant: str, load: str, count: int) -> int:
     """Guest instructions of one worker run under cachegrind."""
-    command = [
-        "valgrind",
-        "--tool=cachegrind",
-        "--cache-sim=no",
-        "--cachegrind-out-file=/dev/null",
-        sys.executable,
-        SCRIPT,
-        "--worker",
-        variant,
-        "--load",
-        load,
-        "--count",
-        str(count),
-        "--no-profile",
-    ]
-    done = subprocess.run(
-        command,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    match = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
-    if match is None:
-        msg = f"valgrind gave no instruction count: {done.stderr.strip()[-200:]}"
-        raise RuntimeError(msg)
-    return int(match.group(1).replace(",", ""))
+    args = [SCRIPT, "--worker", variant, "--load", load, "--count", str(count), "--no-profile"]
+    return c.cachegrind(args)["instructions"]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
-import re
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -118,32 +115,9 @@ def worker(path: str, readers: int, count: int) -> None:
 
 
 def _instructions(path: str, readers: int, count: int) -> int:
-    command = [
-        "valgrind",
-        "--tool=cachegrind",
-        "--cache-sim=no",
-        "--cachegrind-out-file=/dev/null",
-        sys.executable,
-        SCRIPT,
-        "--worker",
-        path,
-        "--readers",
-        str(readers),
-        "--count",
-        str(count),
-    ]
-    done = subprocess.run(
-        command,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    match = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
-    if match is None:
-        msg = f"valgrind gave no instruction count: {done.stderr.strip()[-200:]}"
-        raise RuntimeError(msg)
-    return int(match.group(1).replace(",", ""))
+    """Guest instructions of one worker run under cachegrind."""
+    args = [SCRIPT, "--worker", path, "--readers", str(readers), "--count", str(count)]
+    return c.cachegrind(args)["instructions"]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

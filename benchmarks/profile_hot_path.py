@@ -36,11 +36,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
-import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -114,43 +111,10 @@ def worker(variant: str, load: str, count: int, profile: bool) -> None:
     c.emit_result({"calls": calls})
 
 
-_COUNTERS = {"instructions": "I", "I1 misses": "I1", "D1 misses": "D1"}
-"""cachegrind's summary lines (``I refs``, ``I1 misses``, ``D1 misses``) by what they count."""
-
-
 def _instructions(variant: str, load: str, count: int, cache: bool = False) -> dict[str, int]:
-    """Guest instructions (and L1 misses with ``cache``) of one worker run under cachegrind."""
-    command = [
-        "valgrind",
-        "--tool=cachegrind",
-        f"--cache-sim={'yes' if cache else 'no'}",
-        "--cachegrind-out-file=/dev/null",
-        sys.executable,
-        SCRIPT,
-        "--worker",
-        variant,
-        "--load",
-        load,
-        "--count",
-        str(count),
-        "--no-profile",
-    ]
-    done = subprocess.run(
-        command,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    found = {}
-    for name, label in _COUNTERS.items():
-        match = re.search(rf"{label}\s+(?:refs|misses):\s+([\d,]+)", done.stderr)
-        if match is not None:
-            found[name] = int(match.group(1).replace(",", ""))
-    if "instructions" not in found:
-        msg = f"valgrind gave no instruction count: {done.stderr.strip()[-200:]}"
-        raise RuntimeError(msg)
-    return found
+    """Counters of one worker run under cachegrind (L1 misses too with ``cache``)."""
+    args = [SCRIPT, "--worker", variant, "--load", load, "--count", str(count), "--no-profile"]
+    return c.cachegrind(args, cache=cache)
 
 
 _PEER_DIST = {"prometheus": "discord-ext-prometheus", "argus": "argus-dpy"}
@@ -197,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if missing:
         print(f"not installed, skipped: {', '.join(missing)}\n")
         variants = [v for v in variants if v not in missing]
-    counters = list(_COUNTERS) if args.cache else ["instructions"]
+    counters = list(c.CACHEGRIND_COUNTERS) if args.cache else ["instructions"]
     rows = []
     for load in loads:
         base_calls = None

@@ -6,10 +6,14 @@ raw gateway payloads); only Discord's REST API is faked there.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
+from discord.ext import commands
 from opentelemetry.sdk.trace import ReadableSpan
 
+from otel_discord.offline import payloads as g
 from otel_discord.offline.bot import FakeRest, World, make_bot, start
 from tests.instrumentation.fork_offline import Point, Sinks
 
@@ -35,4 +39,21 @@ class Otel(Sinks):
         return matches[0]
 
 
-__all__ = ["FakeRest", "Otel", "World", "make_bot", "start"]
+def run_bot(
+    scenario: Callable[[World], Any],
+    setup: Callable[[commands.Bot], None] | None = None,
+    **bot_options: Any,
+) -> None:
+    """Start a bot (``setup`` run on it) on a fresh loop, play ``scenario``, wait, close."""
+
+    async def main() -> None:
+        bot = make_bot(**bot_options)
+        world = await start(bot, setup)
+        scenario(world)
+        await g.settle()
+        await bot.close()
+
+    asyncio.run(main())
+
+
+__all__ = ["FakeRest", "Otel", "World", "make_bot", "run_bot", "start"]

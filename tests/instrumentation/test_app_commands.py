@@ -15,6 +15,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_discord.instrumentation import DiscordInstrumentor
 from otel_discord.offline import payloads as g
+from tests.instrumentation import harness
 from tests.instrumentation.harness import Otel, World, make_bot, start
 
 Instrument = Callable[..., DiscordInstrumentor]
@@ -62,16 +63,8 @@ def run_bot(
     setup: Callable[[commands.Bot], None] = add_app_commands,
     **bot_options: Any,
 ) -> None:
-    """Start a bot with ``setup`` on a fresh loop, play ``scenario``, wait, close."""
-
-    async def main() -> None:
-        bot = make_bot(**bot_options)
-        world = await start(bot, setup)
-        scenario(world)
-        await g.settle()
-        await bot.close()
-
-    asyncio.run(main())
+    """Start a bot with ``setup`` (the app commands above by default), play ``scenario``."""
+    harness.run_bot(scenario, setup, **bot_options)
 
 
 def run_user_menu(world: World) -> None:

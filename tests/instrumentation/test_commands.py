@@ -14,6 +14,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_discord.instrumentation import DiscordInstrumentor
 from otel_discord.offline import payloads as g
+from tests.instrumentation import harness
 from tests.instrumentation.harness import Otel, World, make_bot, start
 
 Instrument = Callable[..., DiscordInstrumentor]
@@ -39,16 +40,8 @@ def add_commands(bot: commands.Bot) -> None:
 def run_bot(
     scenario: Callable[[World], Any], setup: Callable[[commands.Bot], None] = add_commands
 ) -> None:
-    """Start a bot with ``setup`` on a fresh loop, play ``scenario``, wait, close."""
-
-    async def main() -> None:
-        bot = make_bot()
-        world = await start(bot, setup)
-        scenario(world)
-        await g.settle()
-        await bot.close()
-
-    asyncio.run(main())
+    """Start a bot with ``setup`` (the commands above by default), play ``scenario``."""
+    harness.run_bot(scenario, setup)
 
 
 class TestSuccessfulCommand:

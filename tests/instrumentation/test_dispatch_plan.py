@@ -14,24 +14,9 @@ from otel_discord.instrumentation import DiscordInstrumentor, _dispatch, _safety
 from otel_discord.instrumentation._dispatch import SEEN
 from otel_discord.instrumentation._telemetry import MAX_EVENT_NAMES
 from otel_discord.offline import payloads as g
-from tests.instrumentation.harness import Otel, World, make_bot, start
+from tests.instrumentation.harness import Otel, World, make_bot, run_bot, start
 
 Instrument = Callable[..., DiscordInstrumentor]
-
-
-def run_bot(
-    scenario: Callable[[World], Any], setup: Callable[[commands.Bot], None] | None = None
-) -> None:
-    """Start a bot on a fresh loop, play ``scenario``, wait for its handlers, close."""
-
-    async def main() -> None:
-        bot = make_bot()
-        world = await start(bot, setup)
-        scenario(world)
-        await g.settle()
-        await bot.close()
-
-    asyncio.run(main())
 
 
 def values(otel: Otel, metric: str, attribute: str) -> dict[Any, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from collections.abc import Callable
@@ -16,24 +15,9 @@ from opentelemetry._logs import SeverityNumber
 from otel_discord.instrumentation import DiscordInstrumentor
 from otel_discord.instrumentation._events import voice_changes
 from otel_discord.offline import payloads as g
-from tests.instrumentation.harness import Otel, World, make_bot, start
+from tests.instrumentation.harness import Otel, World, run_bot
 
 Instrument = Callable[..., DiscordInstrumentor]
-
-
-def run_bot(
-    scenario: Callable[[World], Any], setup: Callable[[commands.Bot], None] | None = None
-) -> None:
-    """Start a bot on a fresh loop, play ``scenario``, wait for its handlers, close."""
-
-    async def main() -> None:
-        bot = make_bot()
-        world = await start(bot, setup)
-        scenario(world)
-        await g.settle()
-        await bot.close()
-
-    asyncio.run(main())
 
 
 def member_life(world: World) -> None:
