@@ -9,6 +9,9 @@ script measures two things that don't depend on the load:
   when valgrind is installed): each variant runs twice, with 0 and with N items, and
   the difference divided by N is the cost of one item, start-up excluded.
 
+Loads: ``event`` a plain message, ``command`` a ``!ping``, ``slash`` a ``/ping``,
+``many`` prefix commands round-robin over 1,000 names (whether a cost grows with them).
+
 Variants (the instrumentor on no-op exporters, as in benchmark 1):
 ``none`` uninstrumented; ``ours`` the instrumentor; ``ours-sdkhist`` with the SDK's
 own ``Histogram.record`` for the duration instead of the ``HistogramTally``;
@@ -47,7 +50,8 @@ import _common as c
 SCRIPT = __file__
 PEERS = ("prometheus", "argus")
 VARIANTS = ("none", "ours", "ours-sdkhist", "ours-nospan", "ours-nohist", "ours-bare", *PEERS)
-LOADS = ("event", "command", "slash")
+LOADS = ("event", "command", "slash", "many")
+"""``many``: prefix commands round-robin over ``MANY_COMMANDS`` names (``!c0`` ...)."""
 
 
 def _instrument(variant: str) -> tuple[Any, Any]:
@@ -79,21 +83,25 @@ def _instrument(variant: str) -> tuple[Any, Any]:
 
 async def _run(variant: str, load: str, count: int, profile: bool) -> float:
     instrumentor, meter_provider = (None, None) if variant in PEERS else _instrument(variant)
-    bot = c.make_bench_bot()
+    bot = c.make_bench_bot(c.MANY_COMMANDS if load == "many" else 0)
     if variant in PEERS:
         import bench_event_overhead
 
         await bench_event_overhead._attach_peer(variant, bot)
     bench = await c.log_in(bot)
-    payload = {"event": bench.plain, "command": bench.command, "slash": bench.slash}[load]
+    payloads = (
+        list(bench.many)
+        if load == "many"
+        else [{"event": bench.plain, "command": bench.command, "slash": bench.slash}[load]]
+    )
     event = "INTERACTION_CREATE" if load == "slash" else "MESSAGE_CREATE"
-    await c.time_feed_cpu(bot, [payload], 300, event=event)  # warm-up
+    await c.time_feed_cpu(bot, payloads, max(300, len(payloads)), event=event)  # warm-up
     calls = 0.0
     if count:
         profiler = cProfile.Profile() if profile else None
         if profiler is not None:
             profiler.enable()
-        await c.time_feed_cpu(bot, [payload], count, event=event, chunk=count)
+        await c.time_feed_cpu(bot, payloads, count, event=event, chunk=count)
         if profiler is not None:
             profiler.disable()
             calls = pstats.Stats(profiler).total_calls / count  # type: ignore[attr-defined]
