@@ -35,6 +35,7 @@ SCRIPTS = (
     "bench_histogram_record.py",
     "profile_hot_path.py",
     "bench_command_span.py",
+    "bench_span_worker_wakeups.py",
 )
 
 

@@ -1,0 +1,115 @@
+"""Why a saturated bot pays more wall time per span than the span's instructions say.
+
+The SDK's ``BatchSpanProcessor`` exports from a worker thread that wakes when 512 spans
+wait. While the bot's loop is busy, that thread then waits for the GIL, and every
+time the loop releases the GIL (each ``epoll_wait`` of each loop iteration) the
+waiting thread is woken and finds the GIL taken again: voluntary context switches and
+kernel time on both threads, for up to the 5 ms switch interval per export. A
+``SimpleSpanProcessor`` exports on the ending thread and has no worker.
+
+Each contender runs the instrumentor (no-op exporters) in a fresh process and feeds
+20,000 items back to back; printed per item: wall time, CPU time (every thread), the
+kernel's share of it, and voluntary context switches.
+
+Usage::
+
+    python benchmarks/bench_span_worker_wakeups.py            # ~1 min
+    python benchmarks/bench_span_worker_wakeups.py --rounds 5
+    python benchmarks/bench_span_worker_wakeups.py --quick    # make bench: 5,000 items, 1 round
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import _common as c
+import profile_hot_path
+
+SCRIPT = __file__
+MODES = ("none", "batch", "simple")
+LABELS = {
+    "none": "uninstrumented",
+    "batch": "instrumentor, BatchSpanProcessor (worker thread)",
+    "simple": "instrumentor, SimpleSpanProcessor (no thread)",
+}
+LOADS = ("command", "slash")
+_BATCH_PROVIDERS = c.noop_providers
+
+
+def _simple_providers() -> dict[str, Any]:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    providers = _BATCH_PROVIDERS()
+    batch = providers["tracer_provider"]._active_span_processor._span_processors[0]
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(batch.span_exporter))
+    providers["tracer_provider"] = tracer_provider
+    return providers
+
+
+async def _measure(mode: str, load: str, count: int) -> dict[str, float]:
+    if mode == "simple":
+        c.noop_providers = _simple_providers  # type: ignore[assignment]
+    profile_hot_path._instrument("none" if mode == "none" else "ours")
+    bot = c.make_bench_bot()
+    bench = await c.log_in(bot)
+    payload = bench.slash if load == "slash" else bench.command
+    event = "INTERACTION_CREATE" if load == "slash" else "MESSAGE_CREATE"
+    await c.time_feed_cpu(bot, [payload], 500, event=event)  # warm-up
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    wall, cpu = await c.time_feed_cpu(bot, [payload], count, event=event, chunk=count)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    await bot.close()
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "sys": (after.ru_stime - before.ru_stime) / count * 1e6,
+        "switches": (after.ru_nvcsw - before.ru_nvcsw) / count,
+    }
+
+
+def worker(mode: str, load: str, count: int) -> None:
+    c.quiet_discord_logging()
+    c.emit_result(c.run(lambda: _measure(mode, load, count)))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=20_000, help="items per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (median kept)")
+    parser.add_argument("--quick", action="store_true", help="5,000 items, one round")
+    parser.add_argument("--worker", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--load", choices=LOADS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.count, args.rounds = 5000, 1
+    if args.worker:
+        worker(args.worker, args.load, args.count)
+        return
+    c.print_header("Span worker wake-ups in a saturated bot", sys.argv)
+    rows = []
+    for load in LOADS:
+        runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+        for _ in range(args.rounds):
+            for mode in MODES:
+                argv_worker = ["--worker", mode, "--load", load, "--count", str(args.count)]
+                runs[mode].append(c.run_worker(SCRIPT, argv_worker, timeout=600))
+        for mode in MODES:
+            ok = [run for run in runs[mode] if "error" not in run]
+            if not ok:
+                rows.append([load, LABELS[mode], runs[mode][0]["error"], "", "", ""])
+                continue
+            figures = [c.median([run[key] for run in ok]) for key in ("wall", "cpu", "sys")]
+            switches = c.median([run["switches"] for run in ok])
+            rows.append([load, LABELS[mode], *(f"{f:.1f}" for f in figures), f"{switches:.2f}"])
+    headers = ["load", "contender", "wall us", "CPU us", "kernel us", "voluntary switches"]
+    print(c.table(headers, rows))
+
+
+if __name__ == "__main__":
+    main()
