@@ -13,7 +13,10 @@ Loads: ``event`` a plain message, ``command`` a ``!ping``, ``slash`` a ``/ping``
 ``many`` prefix commands round-robin over 1,000 names (whether a cost grows with them).
 
 Variants (the instrumentor on no-op exporters, as in benchmark 1):
-``none`` uninstrumented; ``ours`` the instrumentor; ``ours-sdkhist`` with the SDK's
+``none`` uninstrumented; ``ours`` the instrumentor; ``ours-full`` what a user of
+``otel_discord.configure()`` runs: its providers, processors and Discord exporters
+(posting to a strict local Discord in this script's process), so the exporters'
+intake of every span counts too; ``ours-sdkhist`` with the SDK's
 own ``Histogram.record`` for the duration instead of the ``HistogramTally``;
 ``ours-nospan`` with a no-op tracer; ``ours-nohist`` with a no-op duration histogram;
 ``ours-bare`` with neither (what is left is otel-discord's own code and the context
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import shutil
 import sys
@@ -49,15 +53,29 @@ import _common as c
 
 SCRIPT = __file__
 PEERS = ("prometheus", "argus")
-VARIANTS = ("none", "ours", "ours-sdkhist", "ours-nospan", "ours-nohist", "ours-bare", *PEERS)
+VARIANTS = (
+    "none",
+    "ours",
+    "ours-full",
+    "ours-sdkhist",
+    "ours-nospan",
+    "ours-nohist",
+    "ours-bare",
+    *PEERS,
+)
 LOADS = ("event", "command", "slash", "many")
 """``many``: prefix commands round-robin over ``MANY_COMMANDS`` names (``!c0`` ...)."""
 
 
 def _instrument(variant: str) -> tuple[Any, Any]:
-    """The instrumentor (None for ``none``) and its meter provider."""
+    """What undoes the setup (None for ``none``) and its meter provider."""
     if variant == "none":
         return None, None
+    if variant == "ours-full":
+        import otel_discord
+
+        telemetry = otel_discord.configure(service_name="bench-bot", system_metrics=False)
+        return _Shutdown(telemetry), telemetry.meter_provider
     from opentelemetry import metrics, trace
 
     from otel_discord.instrumentation import DiscordInstrumentor, _state
@@ -79,6 +97,16 @@ def _instrument(variant: str) -> tuple[Any, Any]:
         assert isinstance(tally, HistogramTally)
         telemetry.command_duration = tally._histogram
     return instrumentor, providers["meter_provider"]
+
+
+class _Shutdown:
+    """``configure()``'s telemetry behind the instrumentor's ``uninstrument`` name."""
+
+    def __init__(self, telemetry: Any) -> None:
+        self.telemetry = telemetry
+
+    def uninstrument(self) -> None:
+        self.telemetry.shutdown()
 
 
 async def _run(variant: str, load: str, count: int, profile: bool) -> float:
@@ -170,6 +198,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"not installed, skipped: {', '.join(missing)}\n")
         variants = [v for v in variants if v not in missing]
     counters = list(c.CACHEGRIND_COUNTERS) if args.cache else ["instructions"]
+    server = None
+    if "ours-full" in variants:  # workers inherit the webhook variables
+        server = c.real_discord()
+        os.environ.update(c.webhook_env(server))
     rows = []
     for load in loads:
         base_calls = None
@@ -198,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         for counter in counters:
             headers += [f"{counter}/item", "added"]
     print(c.table(headers, rows))
+    if server is not None:
+        server.stop()
 
 
 if __name__ == "__main__":

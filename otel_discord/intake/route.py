@@ -64,8 +64,11 @@ def take_spans(
     """
     pipeline.add_spans(spans)
     errors = 0
+    defaults = router.default_spans
     for span in spans:
         error = span_is_error(span)
+        if defaults and not error:
+            continue  # the default rules drop it: no rule walk for every successful span
         scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
         channel = router.route(
             "spans", scope=scope, name=span.name, attributes=span.attributes, is_error=error
