@@ -139,8 +139,35 @@ def peak_rss_mib() -> float:
 # ----- worker subprocesses -----
 
 
-CACHEGRIND_COUNTERS = {"instructions": "I", "I1 misses": "I1", "D1 misses": "D1"}
-"""cachegrind's summary lines (``I refs``, ``I1 misses``, ``D1 misses``) by what they count."""
+CACHEGRIND_COUNTERS = {
+    "instructions": "I",
+    "I1 misses": "I1",
+    "D1 misses": "D1",
+    "L2d misses": "LLd",
+}
+"""cachegrind's summary lines (``I refs``, ``I1 misses``, ``D1 misses``, ``LLd misses``) by
+what they count; its last level is simulated as this machine's L2 (``l2_geometry``)."""
+
+
+def l2_geometry() -> str | None:
+    """``size,associativity,line`` of CPU 0's L2 cache from sysfs, or None.
+
+    cachegrind simulates two levels and takes the last level's geometry from the
+    CPU's L3 by default (a VM may report a nonsense one), where nearly nothing of a
+    bot misses. Simulating L2 there counts what leaves the core's private caches.
+    """
+    root = Path("/sys/devices/system/cpu/cpu0/cache")
+    try:
+        for index in sorted(root.glob("index*")):
+            if (index / "level").read_text().strip() == "2":
+                size = (index / "size").read_text().strip()
+                ways = (index / "ways_of_associativity").read_text().strip()
+                line = (index / "coherency_line_size").read_text().strip()
+                scale = 1024 if size.endswith("K") else 1024 * 1024 if size.endswith("M") else 1
+                return f"{int(size.rstrip('KM')) * scale},{int(ways)},{int(line)}"
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def cachegrind(args: Sequence[str], *, cache: bool = False) -> dict[str, int]:
@@ -152,6 +179,7 @@ def cachegrind(args: Sequence[str], *, cache: bool = False) -> dict[str, int]:
         "valgrind",
         "--tool=cachegrind",
         f"--cache-sim={'yes' if cache else 'no'}",
+        *([f"--LL={l2}"] if cache and (l2 := l2_geometry()) else []),
         "--cachegrind-out-file=/dev/null",
         sys.executable,
         *args,
@@ -328,6 +356,9 @@ def set_global(providers: Mapping[str, Any]) -> None:
 MANY_COMMANDS = 1000
 """Distinct prefix commands on the bench bot (``!c0`` ... ``!c999``), besides ``!ping``."""
 
+MANY_GUILDS = 1000
+"""Guilds the bot is in with ``log_in(bot, guilds=MANY_GUILDS)``, besides the bench guild."""
+
 
 @dataclass
 class BenchBot:
@@ -339,6 +370,8 @@ class BenchBot:
     slash: dict[str, Any]
     many: list[dict[str, Any]]
     """One ``!c<i>`` message per distinct command, fed round-robin."""
+    guilds: list[dict[str, Any]]
+    """One ``!ping`` per extra guild (``log_in(guilds=...)``), fed round-robin."""
 
 
 def without_package_init() -> None:
@@ -387,12 +420,14 @@ def make_bench_bot(many_commands: int = 0) -> Any:
     return bot
 
 
-async def log_in(bot: Any, *, gateway: bool = False) -> BenchBot:
+async def log_in(bot: Any, *, gateway: bool = False, guilds: int = 0) -> BenchBot:
     """READY and GUILD_CREATE through discord.py's parsers, then the bot's ``setup_hook``.
 
     Like ``otel_discord.offline.bot.start``, but it waits only for the tasks those
     events started, so a peer's endless background task doesn't count as a hang.
-    ``gateway=True`` also makes the bot look connected (``FakeGateway``).
+    ``gateway=True`` also makes the bot look connected (``FakeGateway``). ``guilds``
+    more guilds become available after READY (each with a text channel, Alice and the
+    bot), and ``BenchBot.guilds`` holds a ``!ping`` from each.
     """
     from otel_discord.offline import payloads as g
     from otel_discord.offline.bot import FakeGateway, guild_payload, new_world
@@ -410,6 +445,23 @@ async def log_in(bot: Any, *, gateway: bool = False) -> BenchBot:
         baseline = asyncio.all_tasks()
         feed_like_gateway(bot, event, payload)
         await settle_new(baseline)
+    pings = []
+    for index in range(guilds):  # after READY: guild_available, as at a shard's start
+        guild_id, text_id = g.snowflake(), g.snowflake()
+        members = [g.member(world.alice), g.member(bot_user)]
+        channels = [g.channel(text_id, guild_id)]
+        extra = g.guild_create(
+            guild_id,
+            f"Guild {index}",
+            world.alice["id"],
+            channels=channels,
+            members=members,
+            unavailable=False,
+        )
+        baseline = asyncio.all_tasks()
+        feed_like_gateway(bot, "GUILD_CREATE", extra)
+        await settle_new(baseline)
+        pings.append(g.message_create(text_id, world.alice, "!ping", guild_id=guild_id))
     await bot.setup_hook()  # what Client.login does; peers such as argus chain it
 
     def say(content: str) -> dict[str, Any]:
@@ -428,6 +480,7 @@ async def log_in(bot: Any, *, gateway: bool = False) -> BenchBot:
         command=say("!ping"),
         slash=slash,
         many=[say(f"!c{index}") for index in range(MANY_COMMANDS)],
+        guilds=pings,
     )
 
 
@@ -472,9 +525,18 @@ async def time_feed_cpu(
     ``payloads`` are fed round-robin. CPU is the whole process's (every thread: the
     bot's loop and the SDK's export threads alike), so work moved off the loop still
     shows there.
+
+    A full garbage collection runs first (untimed), so every measurement starts from
+    the same collector state. Without it, whether one of the collector's full passes
+    lands inside a measurement depends on what the process ran before: such a pass
+    takes 70-100 ms on the bench bot (discord.py's evicted messages are cyclic
+    garbage), i.e. ~20 us per item over 4,000 commands, and it landed in one
+    contender's measurement and not in another's, moving the added time by as much.
     """
+    import gc
     import time
 
+    gc.collect()
     baseline = asyncio.all_tasks()
     started, cpu_started = time.perf_counter(), time.process_time()
     done = 0

@@ -10,7 +10,9 @@ script measures two things that don't depend on the load:
   the difference divided by N is the cost of one item, start-up excluded.
 
 Loads: ``event`` a plain message, ``command`` a ``!ping``, ``slash`` a ``/ping``,
-``many`` prefix commands round-robin over 1,000 names (whether a cost grows with them).
+``many`` prefix commands round-robin over 1,000 names (whether a cost grows with them),
+``guilds`` a ``!ping`` round-robin from 1,000 guilds (the same for guilds; compare with
+``command``).
 
 Variants (the instrumentor on no-op exporters, as in benchmark 1):
 ``none`` uninstrumented; ``ours`` the instrumentor; ``ours-full`` what a user of
@@ -26,8 +28,13 @@ attach/detach). Peers, set up as in benchmark 1 when installed: ``prometheus``
 deferred to collection time (the tally's replay) is counted per item too.
 
 ``--cache`` also simulates the caches (``--cache-sim=yes``, about 3x slower) and adds
-L1 instruction and data misses per item: an item that runs more distinct code and
-touches more objects costs more wall time than its instruction count says.
+L1 instruction and data misses and L2 data misses per item (cachegrind's last level
+simulated with this machine's L2 geometry): an item that runs more distinct code and
+touches more objects costs more wall time than its instruction count says. Every
+measurement starts after a full garbage collection (``_common.time_feed_cpu``), so
+with 2,000 items each run holds the same collections; the cyclic collector's share
+is part of every figure (about 40k instructions and 650-950 L2 misses per command on
+the bench bot, most of them discord.py's own garbage).
 
 Usage::
 
@@ -63,8 +70,9 @@ VARIANTS = (
     "ours-bare",
     *PEERS,
 )
-LOADS = ("event", "command", "slash", "many")
-"""``many``: prefix commands round-robin over ``MANY_COMMANDS`` names (``!c0`` ...)."""
+LOADS = ("event", "command", "slash", "many", "guilds")
+"""``many``: prefix commands round-robin over ``MANY_COMMANDS`` names (``!c0`` ...);
+``guilds``: ``!ping`` round-robin from ``MANY_GUILDS`` guilds."""
 
 
 def _instrument(variant: str) -> tuple[Any, Any]:
@@ -116,12 +124,11 @@ async def _run(variant: str, load: str, count: int, profile: bool) -> float:
         import bench_event_overhead
 
         await bench_event_overhead._attach_peer(variant, bot)
-    bench = await c.log_in(bot)
-    payloads = (
-        list(bench.many)
-        if load == "many"
-        else [{"event": bench.plain, "command": bench.command, "slash": bench.slash}[load]]
-    )
+    bench = await c.log_in(bot, guilds=c.MANY_GUILDS if load == "guilds" else 0)
+    if load in ("many", "guilds"):
+        payloads = list(bench.many if load == "many" else bench.guilds)
+    else:
+        payloads = [{"event": bench.plain, "command": bench.command, "slash": bench.slash}[load]]
     event = "INTERACTION_CREATE" if load == "slash" else "MESSAGE_CREATE"
     await c.time_feed_cpu(bot, payloads, max(300, len(payloads)), event=event)  # warm-up
     calls = 0.0

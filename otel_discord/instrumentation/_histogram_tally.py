@@ -132,6 +132,9 @@ class _Set:
         self.attributes = attributes
 
 
+_NO_AGGREGATIONS: Final[Mapping[Hashable, Any]] = {}
+"""Stands in for a view match's aggregations when the SDK keeps them elsewhere."""
+
 _UNUSABLE: Final = object()
 """What ``_storages`` holds while the readers' storages can't be fed directly."""
 
@@ -317,37 +320,80 @@ class HistogramTally:
                 items.append(pop())
             except IndexError:
                 break
-        groups: dict[int, tuple[_Set, list[float]]] = {}
+        groups: dict[_Set, list[float]] = {}
+        """Values per set (a ``_Set`` hashes by identity), in order of first appearance."""
         for found, value in items:
-            group = groups.get(id(found))
-            if group is None:
-                groups[id(found)] = (found, [value])
+            values = groups.get(found)
+            if values is None:
+                groups[found] = [value]
             else:
-                group[1].append(value)
-        buckets: dict[tuple[int, Any], list[int]] = {}
-        """Bucket index of each value per (set, bounds): readers usually share bounds."""
+                values.append(value)
+        buckets: dict[tuple[_Set, int], tuple[Any, list[int]]] | None = (
+            {} if len(self._matches) > 1 else None
+        )
         for match in self._matches:
             with match._lock:
-                # Created in order of first appearance, as the SDK's records would.
-                targets = [
-                    (
-                        found,
-                        values,
-                        match._get_or_create_aggregation(found.key, dict(found.attributes)),
-                    )
-                    for found, values in groups.values()
-                ]
-                if len({id(target[2]) for target in targets}) < len(targets):
-                    _aggregate_shared(targets, items)  # sets past the cardinality limit
-                    continue
-                for found, values, aggregation in targets:
-                    bounds = aggregation._boundaries
-                    indexes = buckets.get((id(found), bounds))
-                    if indexes is None:
-                        indexes = buckets[id(found), bounds] = [
-                            bisect_left(bounds, value) for value in values
-                        ]
-                    _aggregate(aggregation, values, indexes)
+                _replay_into(match, groups, items, buckets)
+
+
+def _replay_into(
+    match: Any,
+    groups: Mapping[_Set, list[float]],
+    items: Sequence[tuple[_Set, float]],
+    buckets: dict[tuple[_Set, int], tuple[Any, list[int]]] | None,
+) -> None:
+    """Feed one reader's view match the grouped values (its ``_lock`` held).
+
+    ``buckets`` (with several readers, which usually share bounds) keeps the bucket
+    index of each value per (set, bounds). It is keyed by the bounds' id, as hashing
+    a tuple of floats per set cost more than the bisection it saves, with the bounds
+    kept beside the indexes so an id is only trusted for the same tuple.
+    """
+    # Created in order of first appearance, as the SDK's records would; the SDK's
+    # own lookup first, as its ``consume_measurement`` does.
+    existing = getattr(match, "_attributes_aggregation", _NO_AGGREGATIONS)
+    targets = []
+    for found, values in groups.items():
+        aggregation = existing.get(found.key)
+        if aggregation is None:
+            aggregation = match._get_or_create_aggregation(found.key, dict(found.attributes))
+        targets.append((found, values, aggregation))
+    if len({target[2] for target in targets}) < len(targets):  # aggregations by identity
+        _aggregate_shared(targets, items)  # sets past the cardinality limit
+        return
+    for found, values, aggregation in targets:
+        bounds = aggregation._boundaries
+        if len(values) == 1:  # the usual group with many sets: ``_aggregate`` inline
+            _aggregate_one(aggregation, values[0], bisect_left(bounds, values[0]))
+            continue
+        if buckets is None:
+            indexes = [bisect_left(bounds, value) for value in values]
+        else:
+            cached = buckets.get((found, id(bounds)))
+            if cached is not None and cached[0] is bounds:
+                indexes = cached[1]
+            else:
+                indexes = [bisect_left(bounds, value) for value in values]
+                buckets[found, id(bounds)] = (bounds, indexes)
+        _aggregate(aggregation, values, indexes)
+
+
+def _aggregate_one(aggregation: Any, value: float, index: int) -> None:
+    """``_aggregate`` of one value; comparisons instead of ``min()``/``max()`` calls.
+
+    ``min(low, value)`` keeps ``low`` unless ``value < low``, so this is the same rule.
+    """
+    with aggregation._lock:
+        counts = aggregation._value
+        if counts is None:
+            counts = aggregation._value = aggregation._get_empty_bucket_counts()
+        aggregation._sum += value
+        if aggregation._record_min_max:
+            if value < aggregation._min:  # noqa: PLR1730 (min() costs a keyword-parsing call)
+                aggregation._min = value
+            if value > aggregation._max:  # noqa: PLR1730
+                aggregation._max = value
+        counts[index] += 1
 
 
 def _aggregate_shared(

@@ -29,7 +29,13 @@ from otel_discord.instrumentation._gauges import ClientRegistry, slot_for
 from otel_discord.instrumentation._histogram_tally import Records, fast_histogram
 from otel_discord.instrumentation._options import Options
 from otel_discord.instrumentation._shapes import ShapeCache
-from otel_discord.instrumentation._tally import Cell, CellTally, Tally
+from otel_discord.instrumentation._tally import (
+    MAX_ATTRIBUTE_SETS,
+    OVERFLOW_ATTRIBUTES,
+    Cell,
+    CellTally,
+    Tally,
+)
 from otel_discord.instrumentation.version import __version__
 
 Attrs = Mapping[str, AttributeValue]
@@ -47,6 +53,9 @@ NOT_COUNTED: Final = frozenset({"socket_event_type", "socket_raw_receive", "sock
 """Meta events about raw payloads; counting them would double ``discord.gateway.events``."""
 
 OTHER: Final = "_OTHER"
+
+_MESSAGE_OVERFLOW: Final = ("otel.metric.overflow",)
+"""The ``discord.messages`` cell of guilds past the limit (with guild ids as attributes)."""
 
 DURATION_BUCKETS: Final = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0
@@ -103,6 +112,9 @@ class Recorder:
         self.count_bot_messages = options.include_bot_messages
         self.message_guild_ids = options.guild_ids_as_attributes
         """Messages in guilds are keyed by guild id too: always ``count_message``."""
+        self.message_sets_limit = MAX_ATTRIBUTE_SETS
+        """``discord.messages`` attribute sets kept; messages of guilds past it count under
+        ``otel.metric.overflow`` (as the SDK's cardinality limit would): bounded memory."""
         self.command_duration: Records = fast_histogram(
             self.meter,
             self.meter.create_histogram(
@@ -170,9 +182,14 @@ class Recorder:
             n.ATTR_CHANNEL_TYPE: name,
             n.ATTR_GUILD_PRESENT: in_guild,
         }
+        key: tuple[Any, ...] = (name, in_guild, guild_id)
+        reported: Attrs = attrs
+        tally = self._messages
         if guild_id is not None:
             attrs[n.ATTR_GUILD_ID] = str(guild_id)
-        cell = self._messages.cell((name, in_guild, guild_id), attrs)
+            if key not in tally and tally.reported >= self.message_sets_limit:
+                key, reported = _MESSAGE_OVERFLOW, OVERFLOW_ATTRIBUTES
+        cell = tally.cell(key, reported)
         cell[0] += 1
         if guild_id is not None:
             return  # per guild: not cached by channel type alone

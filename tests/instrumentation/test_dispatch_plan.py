@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from discord.ext import commands
 
-from otel_discord.instrumentation import DiscordInstrumentor, _dispatch, _safety
+from otel_discord.instrumentation import DiscordInstrumentor, _dispatch, _safety, _state
 from otel_discord.instrumentation._dispatch import SEEN
 from otel_discord.instrumentation._telemetry import MAX_EVENT_NAMES
 from otel_discord.offline import payloads as g
@@ -99,6 +99,50 @@ class TestMessageCounts:
             for attrs, value in otel.metrics()["discord.messages"]
         )
         assert sorted([("None", False, 1), (guild[0], True, 3)]) == points
+
+    def test_guilds_past_the_limit_count_as_overflow(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """With guild ids, guilds past ``message_sets_limit`` share the overflow row: bounded."""
+        instrument(guild_ids_as_attributes=True)
+        limit = 3
+        guilds: list[str] = []
+        kept: list[int] = []
+
+        def scenario(world: World) -> None:
+            telemetry = _state.current
+            assert telemetry is not None
+            telemetry.message_sets_limit = limit
+            channels = [world.text_id]
+            guilds.append(world.guild_id)
+            for index in range(5):  # five more guilds, each with a text channel
+                guild_id, text_id = g.snowflake(), g.snowflake()
+                members = [g.member(world.alice), g.member(world.bot_user)]
+                payload = g.guild_create(
+                    guild_id,
+                    f"Guild {index}",
+                    world.alice["id"],
+                    channels=[g.channel(text_id, guild_id)],
+                    members=members,
+                )
+                world.feed("GUILD_CREATE", payload)
+                guilds.append(guild_id)
+                channels.append(text_id)
+            for _ in range(2):
+                for guild_id, text_id in zip(guilds, channels, strict=True):
+                    world.feed(
+                        "MESSAGE_CREATE",
+                        g.message_create(text_id, world.alice, "hi", guild_id=guild_id),
+                    )
+            kept.append(len(telemetry._messages))
+
+        run_bot(scenario)
+        points = {
+            str(attrs.get("discord.guild.id", "overflow")): value
+            for attrs, value in otel.metrics()["discord.messages"]
+        }
+        assert {**dict.fromkeys(guilds[:limit], 2), "overflow": 6} == points
+        assert [limit + 1] == kept  # the first guilds' cells and one overflow cell
 
     def test_bot_messages_counted_exactly_when_configured(
         self, otel: Otel, instrument: Instrument

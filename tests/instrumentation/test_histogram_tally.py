@@ -217,6 +217,21 @@ class TestSamePoints:
         assert recorded == sum(p.count for p in assert_same(sides, 0))
         assert fast(sides[1])
 
+    @pytest.mark.parametrize("temporalities", [[None], [None, DELTA]], ids=["one", "two"])
+    def test_many_sets_interleaved(self, temporalities: Any) -> None:
+        """300 sets, values interleaved (each replay groups by set): exact, with 1 or 2 readers."""
+        sides = pair(temporalities=temporalities)
+        sets = [{"discord.command.name": f"c{index}"} for index in range(300)]
+        for round_ in range(3):
+            for index, value in enumerate(VALUES * 40):
+                attrs = sets[(index * 7 + round_) % len(sets)]
+                both(sides, lambda side, v=value, a=attrs: side.record(v, a))
+            for reader in range(len(temporalities)):
+                points = assert_same(sides, reader)
+                assert len(sets) == len(points)
+        assert 3 * len(VALUES) * 40 == sum(p.count for p in assert_same(sides, 0))
+        assert fast(sides[1])
+
     def test_reader_added_after_records(self) -> None:
         """A reader added later sees only what was recorded after, as with the SDK."""
         sides = pair(temporalities=[None])
