@@ -35,8 +35,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits, Tracer
-from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import DEFAULT_ON, Decision
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import (
@@ -322,7 +322,7 @@ class CommandSpans:
         self._config: object = None
         self._adoption: Adoption | None = None
 
-    def start(
+    def start(  # noqa: PLR0912 (flat on purpose: it runs once per command)
         self,
         tracer: trace.Tracer,
         name: str,
