@@ -24,16 +24,19 @@ and when is what the SDK's path gives.
 
 from __future__ import annotations
 
+import random
 import traceback
 from collections.abc import Mapping
 from time import time_ns
 from types import TracebackType
 from typing import Any, Final
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits, Tracer
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import DEFAULT_ON, Decision
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import (
@@ -49,6 +52,7 @@ from opentelemetry.trace import (
 )
 from opentelemetry.util import types
 
+from otel_discord.instrumentation._active_span import _RUNTIME, _SPAN_KEY, _VAR
 from otel_discord.instrumentation._safety import swallow
 
 try:  # the SDK's span self-metrics (1.45): counted only on the SDK's own path
@@ -318,7 +322,7 @@ class CommandSpans:
         self._config: object = None
         self._adoption: Adoption | None = None
 
-    def start(
+    def start(  # noqa: PLR0912 (flat on purpose: it runs once per command)
         self,
         tracer: trace.Tracer,
         name: str,
@@ -338,17 +342,29 @@ class CommandSpans:
             adoption = self._adopt(sdk)
         if adoption is None:
             return tracer.start_span(name, kind=kind, attributes=attributes)
-        parent: SpanContext | None = trace.get_current_span().get_span_context()
-        if parent is not None and not parent.is_valid:
-            parent = None
+        # trace.get_current_span(), without its four calls under the default runtime.
+        if _VAR is not None and _SPAN_KEY is not None and otel_context._RUNTIME_CONTEXT is _RUNTIME:
+            current = _VAR.get().get(_SPAN_KEY)
+        else:
+            current = trace.get_current_span()
+        parent: SpanContext | None = None
+        if isinstance(current, Span):
+            parent = current.get_span_context()
+            if parent is not None and not parent.is_valid:
+                parent = None
         ids = sdk.id_generator
         sampler = sdk.sampler
         shared: Mapping[str, types.AttributeValue] | None = attributes
+        random_ids = type(ids) is RandomIdGenerator
         if parent is None and sampler is DEFAULT_ON:
             # The default sampler's answer for a root span, without asking it:
             # record and sample, the span's own attributes, no trace state.
-            trace_id = ids.generate_trace_id()
-            flags = _SAMPLED_RANDOM if ids.is_trace_id_random() else _SAMPLED
+            if random_ids:  # its generate_trace_id, without the call: nonzero random bits
+                trace_id = random.getrandbits(128) or ids.generate_trace_id()
+                flags = _SAMPLED_RANDOM
+            else:
+                trace_id = ids.generate_trace_id()
+                flags = _SAMPLED_RANDOM if ids.is_trace_id_random() else _SAMPLED
             trace_state = DEFAULT_TRACE_STATE
         else:
             trace_id = parent.trace_id if parent is not None else ids.generate_trace_id()
@@ -375,7 +391,10 @@ class CommandSpans:
             bounded = (
                 cached[1] if cached is not None and cached[0] is shared else adoption.shared(shared)
             )
-        span_id = ids.generate_span_id()
+        if random_ids:
+            span_id = random.getrandbits(64) or ids.generate_span_id()
+        else:
+            span_id = ids.generate_span_id()
         # SpanContext(trace_id, span_id, False, flags, trace_state) without its __new__
         # (the same tuple; checked at adoption by same_shapes).
         context = _new_tuple(

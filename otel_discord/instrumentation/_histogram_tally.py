@@ -168,8 +168,28 @@ class HistogramTally:
     ) -> None:
         """Queue ``amount`` under ``attributes``; the SDK's ``record`` for anything unusual."""
         try:
+            key: Hashable | None = tuple(attributes.items()) if attributes else ()
+        except Exception:  # not a mapping, unhashable...: the slow path decides
+            key = None
+        self.record_row(amount, key, attributes, context)
+
+    def record_row(
+        self,
+        amount: float,
+        key: Hashable | None,
+        attributes: Attributes,
+        context: Context | None = None,
+    ) -> None:
+        """``record`` for a caller that keeps ``key``, ``tuple(attributes.items())``.
+
+        The command path has that key already (its ``discord.commands`` tally row): the
+        tuple is neither rebuilt nor compared per run (the first record of a set keeps
+        the caller's key object, so lookups with it match by identity).
+        """
+        try:
             if (
-                context is None
+                key is not None
+                and context is None
                 and amount.__class__ is float
                 and 0.0 <= amount < _INF
                 and self._consumer._reader_storages is self._storages
@@ -181,25 +201,31 @@ class HistogramTally:
                     or not self._sampling
                     or not self._filter.should_sample(amount, 0, attributes, current)
                 ):
-                    found = self._sets.get(tuple(attributes.items()) if attributes else ())
+                    found = self._sets.get(key)
                     if found is not None:
                         queue = self._queue
                         queue.append((found, amount))
                         if len(queue) >= QUEUE_LIMIT:
                             self.flush()
                         return
-        except Exception:  # noqa: S110 - not a mapping, unhashable...: the slow path decides
+        except Exception:  # noqa: S110 - unhashable...: the slow path decides
             pass
-        self._slow(amount, attributes, context)
+        self._slow(amount, attributes, context, key)
 
-    def _slow(self, amount: float, attributes: Attributes, context: Context | None) -> None:
+    def _slow(
+        self,
+        amount: float,
+        attributes: Attributes,
+        context: Context | None,
+        key: Hashable | None,
+    ) -> None:
         with self._lock:
             found = None
             try:
                 self._replay()  # what came before lands before this value
                 if self._consumer._reader_storages is not self._resolved_for:
                     self._resolve()
-                found = self._admit(amount, attributes, context)
+                found = self._admit(amount, attributes, context, key)
             except Exception as exc:
                 swallow("duration histogram record", exc)
             if found is not None:
@@ -210,14 +236,19 @@ class HistogramTally:
             except Exception as exc:
                 swallow("duration histogram SDK record", exc)
 
-    def _admit(self, amount: float, attributes: Attributes, context: Context | None) -> _Set | None:
+    def _admit(
+        self,
+        amount: float,
+        attributes: Attributes,
+        context: Context | None,
+        key: Hashable | None,
+    ) -> _Set | None:
         """The attribute set to queue ``amount`` under, or None for the SDK's ``record``."""
-        if not self._queueable(amount, attributes, context):
+        if key is None or not self._queueable(amount, attributes, context):
             return None
         try:
-            key: Hashable = tuple(attributes.items()) if attributes else ()
             found = self._sets.get(key)
-        except (AttributeError, TypeError):
+        except TypeError:
             return None
         if found is None and len(self._sets) < self.limit:
             found = self._new_set(attributes)

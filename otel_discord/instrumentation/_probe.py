@@ -22,6 +22,7 @@ from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._active_span import enter_span, leave_span
 from otel_discord.instrumentation._errors import error_type
+from otel_discord.instrumentation._histogram_tally import HistogramTally
 from otel_discord.instrumentation._outcomes import (
     REASON_ERROR,
     classify,
@@ -166,7 +167,11 @@ def finish(telemetry: Recorder, probe: CommandProbe, failed: bool) -> None:
                 return
             attrs, key = _metric_row(telemetry, probe, n.OUTCOME_FAILURE, probe.reason)
         telemetry.commands.add_row(key, attrs)
-        telemetry.command_duration.record(elapsed, attrs)
+        duration = telemetry.command_duration
+        if type(duration) is HistogramTally:  # the tally row's key, not one rebuilt per run
+            duration.record_row(elapsed, key, attrs)
+        else:
+            duration.record(elapsed, attrs)
     finally:
         span.end()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,7 +20,9 @@ from typing import Any
 import discord
 import pytest
 from discord.ext import commands
+from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
 from opentelemetry.sdk._logs import LoggingHandler
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
@@ -29,6 +32,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
     DEFAULT_ON,
@@ -409,6 +413,75 @@ class TestSamplersAndParents:
         assert [{"sampled.by": "me"}] == [dict(s.attributes or {}) for s in seen]
         assert not seen[0].context.trace_flags.sampled  # type: ignore[union-attr]
         assert () == exporter.get_finished_spans()  # a recorded, unsampled span is not exported
+
+
+class TestIdsAndCurrentSpan:
+    """The ids and the parent the short paths read, and the SDK's calls they fall back to."""
+
+    @staticmethod
+    def ours(provider: TracerProvider, **kwargs: Any) -> trace.Span:
+        span = CommandSpans().start(provider.get_tracer("t"), "cmd", SpanKind.CONSUMER, {})
+        assert isinstance(span, CommandSpan)
+        return span
+
+    @staticmethod
+    def provider(**kwargs: Any) -> TracerProvider:
+        provider = TracerProvider(**kwargs)
+        provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+        return provider
+
+    def test_default_ids_are_the_draws_the_sdk_makes(self) -> None:
+        provider = self.provider()
+        random.seed(1234)
+        ours = self.ours(provider).get_span_context()
+        random.seed(1234)
+        sdk = provider.get_tracer("t").start_span("cmd").get_span_context()
+        assert (sdk.trace_id, sdk.span_id) == (ours.trace_id, ours.span_id)
+        assert sdk.trace_flags == ours.trace_flags
+        assert ours.trace_flags.random_trace_id
+
+    def test_a_zero_draw_is_drawn_again(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        draws = iter([0, 5, 0, 7])
+        monkeypatch.setattr(random, "getrandbits", lambda bits: next(draws))
+        context = self.ours(self.provider()).get_span_context()
+        assert (5, 7) == (context.trace_id, context.span_id)
+        assert context.is_valid
+
+    @pytest.mark.parametrize("subclass", [False, True])
+    def test_another_id_generator_is_asked(self, subclass: bool) -> None:
+        base: type[IdGenerator] = RandomIdGenerator if subclass else IdGenerator
+
+        class Fixed(base):  # type: ignore[valid-type,misc]
+            def generate_trace_id(self) -> int:
+                return 0xABC
+
+            def generate_span_id(self) -> int:
+                return 0xDEF
+
+            def is_trace_id_random(self) -> bool:
+                return False
+
+        context = self.ours(self.provider(id_generator=Fixed())).get_span_context()
+        assert (0xABC, 0xDEF) == (context.trace_id, context.span_id)
+        assert not context.trace_flags.random_trace_id
+        assert context.trace_flags.sampled
+
+    def test_the_parent_is_read_from_another_runtime_context(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(otel_context, "_RUNTIME_CONTEXT", ContextVarsRuntimeContext())
+        outer = SpanContext(0xABC, 0xDEF, is_remote=False, trace_flags=TraceFlags(1))
+        with trace.use_span(trace.NonRecordingSpan(outer)):
+            span = self.ours(self.provider())
+        assert 0xABC == span.get_span_context().trace_id
+        assert 0xDEF == span.parent.span_id  # type: ignore[union-attr]
+
+    def test_a_current_span_is_the_parent(self) -> None:
+        outer = SpanContext(0xABC, 0xDEF, is_remote=False, trace_flags=TraceFlags(1))
+        with trace.use_span(trace.NonRecordingSpan(outer)):
+            span = self.ours(self.provider())
+        assert 0xDEF == span.parent.span_id  # type: ignore[union-attr]
+        assert None is self.ours(self.provider()).parent
 
 
 class TestProcessors:

@@ -549,3 +549,86 @@ class TestInTheBot:
         assert tally.fast
         _, points = histogram(otel)
         assert 2 == point(points, name="nap").count
+
+
+def record_row(side: Side, value: Any, attributes: Any = PING) -> None:
+    """``record_row`` with the row key the command path keeps (the SDK side: ``record``)."""
+    if isinstance(side.sink, ht.HistogramTally):
+        key = tuple(attributes.items()) if attributes else ()
+        side.sink.record_row(value, key, attributes)
+    else:
+        side.sink.record(value, attributes)
+
+
+class TestRecordRow:
+    """``record_row``, the command path's record with its tally row's key: the same points."""
+
+    def test_known_values_are_the_sdks(self) -> None:
+        sides = pair()
+        for index, value in enumerate(VALUES):
+            both(sides, lambda side, v=value, i=index: record_row(side, v, PING if i % 2 else FAIL))
+        assert 2 == len(assert_same(sides))
+        assert fast(sides[1])
+
+    def test_the_callers_key_is_kept(self) -> None:
+        """The first record keeps the caller's key object: later lookups match by identity."""
+        _, ours = pair()
+        tally = ours.sink
+        assert isinstance(tally, ht.HistogramTally)
+        key = tuple(PING.items())
+        tally.record_row(0.5, key, PING)
+        tally.record_row(0.25, key, PING)
+        assert [key] == [k for k in tally._sets if k is key]
+        [point] = ours.collect()
+        assert (2, 0.75) == (point.count, point.sum)
+
+    def test_sampled_span_gets_its_exemplar(self) -> None:
+        tracer = TracerProvider().get_tracer("t")
+        sides = pair()
+        both(sides, lambda side: record_row(side, 0.05))
+        with tracer.start_as_current_span("outer") as span:
+            both(sides, lambda side: record_row(side, 0.3))
+        both(sides, lambda side: record_row(side, 0.07))
+        [point] = assert_same(sides)
+        assert [span.get_span_context().span_id] == [e.span_id for e in point.exemplars]
+
+    @pytest.mark.parametrize(
+        ("value", "attributes"),
+        [(3, PING), (-0.5, PING), (math.inf, PING), (0.5, None), (0.5, {"list": ["a", "b"]})],
+        ids=["int", "negative", "inf", "no-attributes", "list"],
+    )
+    def test_unusual_input_same_as_sdk(self, value: Any, attributes: Any) -> None:
+        sides = pair()
+        both(sides, lambda side: record_row(side, 0.25))
+        both(sides, lambda side: record_row(side, value, attributes))
+        both(sides, lambda side: record_row(side, 0.125))
+        assert_same(sides)
+
+    def test_no_key_takes_the_sdks_record(self) -> None:
+        sides = pair()
+        both(sides, lambda side: record_row(side, 0.25))
+        sdk, ours = sides
+        for attributes in (PING, FAIL):
+            sdk.sink.record(0.5, attributes)
+            ours.sink.record_row(0.5, None, attributes)  # type: ignore[attr-defined]
+        points = assert_same(sides)
+        assert [(1, 0.5), (2, 0.75)] == sorted((p.count, p.sum) for p in points)
+
+
+class TestFinishRecords:
+    def test_an_sdk_histogram_gets_record(self, otel: Any, instrument: Any) -> None:
+        """Without a tally (the SDK's histogram), the command path calls its ``record``."""
+        from otel_discord.instrumentation import _state
+        from tests.instrumentation.test_command_numbers import histogram, point, run
+
+        instrument()
+        recorder = _state.current
+        assert recorder is not None
+        tally = recorder.command_duration
+        assert isinstance(tally, ht.HistogramTally)
+        recorder.command_duration = tally._histogram
+        run(lambda world: [world.say("!nap") for _ in range(2)])
+        _, points = histogram(otel)
+        nap = point(points, name="nap")
+        assert 2 == nap.count
+        assert 0 < nap.sum < 1.0  # seconds: two short naps
