@@ -161,6 +161,8 @@ class Pipeline:
 
     def start(self) -> None:
         """Start schedules and say hello in diagnostics, once."""
+        if self._started:  # every export calls this: no lock once started
+            return
         with self._lock:
             if self._started or self._closed:
                 return
@@ -233,6 +235,19 @@ class Pipeline:
     def add_spans(self, spans: Iterable[ReadableSpan]) -> None:
         with self._lock:
             self.activity.add_spans(spans)
+
+    def try_add_spans(self, spans: Iterable[ReadableSpan]) -> bool:
+        """``add_spans`` unless the lock is held (a snapshot's chart, metric history): never waits.
+
+        Returns whether the spans were counted.
+        """
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self.activity.add_spans(spans)
+        finally:
+            self._lock.release()
+        return True
 
     def add_metrics(self, data: MetricsData) -> None:
         with self._lock:

@@ -63,9 +63,30 @@ def take_spans(
     Returns how many error spans were routed to a channel.
     """
     pipeline.add_spans(spans)
+    return route_span_errors(pipeline, router, spans, origin)
+
+
+def try_take_spans(
+    pipeline: Pipeline, router: Router, spans: Sequence[ReadableSpan], origin: Origin
+) -> int | None:
+    """``take_spans`` without waiting for the pipeline's lock: None (nothing taken) if held."""
+    if not pipeline.try_add_spans(spans):
+        return None
+    return route_span_errors(pipeline, router, spans, origin)
+
+
+def route_span_errors(
+    pipeline: Pipeline, router: Router, spans: Sequence[ReadableSpan], origin: Origin
+) -> int:
+    """Queue the spans routed to a channel (errors, by default); return how many were errors."""
+    # Without user rules for spans, only error spans go anywhere (default_rules): the
+    # common successful span costs one status check, not a walk through the rules.
+    every_span = router.has_user_rules("spans")
     errors = 0
     for span in spans:
         error = span_is_error(span)
+        if not (error or every_span):
+            continue
         scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
         channel = router.route(
             "spans", scope=scope, name=span.name, attributes=span.attributes, is_error=error

@@ -1,0 +1,127 @@
+"""``DiscordSpanProcessor``: the Discord span exporter's processor, with no worker thread.
+
+Why not the SDK's ``BatchSpanProcessor``: its worker thread, woken every 512 spans,
+then waits for the GIL, and a busy asyncio loop drops and retakes the GIL at every
+``epoll_wait``: each drop wakes the waiter for nothing (a futex wake and a context
+switch on both threads), so the worker starves while the loop pays kernel time every
+iteration (a GIL convoy; ``benchmarks/bench_span_worker_wakeups.py``). The Discord
+exporter's intake needs no thread of its own: it counts spans into the analytics
+window and queues error spans; HTTP happens on the pipeline's sender threads.
+
+So ``on_end`` (on the thread ending the span) appends the span to a small deque
+(GIL-atomic, no lock), and every :data:`BATCH_SIZE` spans, or at once for an error
+span (errors reach the logs channel as promptly as before), that thread hands the
+buffered spans to the intake in one call. The pipeline's lock can be held for a while
+(metric history and chart drawing), so that hand-over never waits for it: while it is
+held the spans stay buffered, up to :data:`MAX_BUFFERED`, past which the hand-over
+waits rather than lose counts. The pipeline's scheduler thread (which runs anyway)
+hands over whatever is left every second and before each analytics window closes;
+``force_flush`` and ``shutdown`` hand over everything.
+
+It is a ``SimpleSpanProcessor`` with the SDK's no-op ``on_start``/``_on_ending``, so the
+instrumentation's cheap command spans (``_command_spans._cheap``) still apply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections import deque
+from typing import Final
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+
+from otel_discord.exporters.traces import DiscordSpanExporter
+from otel_discord.intake.convert import span_is_error
+
+BATCH_SIZE: Final = 128
+"""Spans handed to the intake per call: amortises its lock and calls (see
+``benchmarks/bench_span_worker_wakeups.py``); a few hundred small objects at most."""
+MAX_BUFFERED: Final = 2048
+"""Spans kept while the pipeline is busy; past this the hand-over waits for the lock."""
+TICK_S: Final = 1.0
+"""How often the pipeline's scheduler hands over what is left (a quiet bot's spans)."""
+
+
+class DiscordSpanProcessor(SimpleSpanProcessor):
+    """Hands ended spans to a :class:`DiscordSpanExporter` on the ending thread, in batches.
+
+    Args:
+        span_exporter: the Discord span exporter whose intake receives the spans.
+        batch_size: spans per hand-over (errors are handed over at once).
+    """
+
+    def __init__(self, span_exporter: DiscordSpanExporter, *, batch_size: int = BATCH_SIZE):
+        super().__init__(span_exporter)
+        self._exporter = span_exporter
+        self._buffer: deque[ReadableSpan] = deque()
+        self._batch_size = max(1, batch_size)
+        self._closed = False
+        pipeline = span_exporter.pipeline
+        ref = weakref.WeakMethod(self._hand_over_all)
+
+        def drain() -> None:  # weak: the pipeline may outlive this processor
+            hand_over = ref()
+            if hand_over is not None:
+                hand_over()
+
+        self._drain = drain
+        pipeline.drains.append(drain)  # before an analytics window closes
+        pipeline.scheduler.every(f"spans-{id(self):x}", TICK_S, drain)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        context = span.context
+        if not (context and context.trace_flags.sampled) or self._closed:
+            return
+        buffer = self._buffer
+        buffer.append(span)
+        held = len(buffer)
+        # Every batch_size-th span (not every span past it: while the pipeline is busy the
+        # buffer is only retried once per batch), an error at once, and waiting at the cap.
+        if held % self._batch_size == 0 or held >= MAX_BUFFERED or span_is_error(span):
+            self._hand_over(wait=held >= MAX_BUFFERED)
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        self._hand_over_all()
+        return True
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self._hand_over_all()
+        self._closed = True
+        self._shutdown = True
+        with contextlib.suppress(ValueError):  # removed already
+            self._exporter.pipeline.drains.remove(self._drain)
+        self._exporter.shutdown()
+
+    def _hand_over_all(self) -> None:
+        self._hand_over(wait=True)
+
+    def _hand_over(self, *, wait: bool) -> None:
+        """Give the buffered spans to the intake in one call; keep them if it is busy.
+
+        Safe on several threads at once: each takes the spans it pops (popleft is atomic).
+        """
+        buffer = self._buffer
+        pop = buffer.popleft
+        spans: list[ReadableSpan] = []
+        try:
+            while True:
+                spans.append(pop())
+        except IndexError:
+            pass
+        if spans and not self._exporter.take(spans, wait=wait):
+            buffer.extendleft(reversed(spans))  # the pipeline is busy: next time
+
+
+def span_processor_for(exporter: SpanExporter) -> SimpleSpanProcessor | BatchSpanProcessor:
+    """The processor ``opentelemetry-instrument`` gives each traces exporter.
+
+    Ours for the Discord exporter; the SDK's ``BatchSpanProcessor`` for any other
+    (``OTEL_TRACES_EXPORTER=discord,console``): their exports do I/O.
+    """
+    if isinstance(exporter, DiscordSpanExporter):
+        return DiscordSpanProcessor(exporter)
+    return BatchSpanProcessor(exporter)
