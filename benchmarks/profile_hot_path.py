@@ -17,7 +17,10 @@ Variants (the instrumentor on no-op exporters, as in benchmark 1):
 own ``Histogram.record`` for the duration instead of the ``HistogramTally``;
 ``ours-nospan`` with a no-op tracer; ``ours-nohist`` with a no-op duration histogram;
 ``ours-bare`` with neither (what is left is otel-discord's own code and the context
-attach/detach). Peers, set up as in benchmark 1 when installed: ``prometheus``
+attach/detach); ``ours-discord`` with configure()'s span path (``DiscordSpanProcessor``
+and the real Discord span exporter, posting to a local Discord this process runs) and
+``ours-discord-batch`` with the SDK's ``BatchSpanProcessor`` in its place.
+Peers, set up as in benchmark 1 when installed: ``prometheus``
 (discord-ext-prometheus, the cheapest metrics-only peer there) and ``argus``
 (argus-dpy). Every run ends with one metric collection (``force_flush``), so work
 deferred to collection time (the tally's replay) is counted per item too.
@@ -49,7 +52,19 @@ import _common as c
 
 SCRIPT = __file__
 PEERS = ("prometheus", "argus")
-VARIANTS = ("none", "ours", "ours-sdkhist", "ours-nospan", "ours-nohist", "ours-bare", *PEERS)
+DISCORD = ("ours-discord", "ours-discord-batch")
+"""configure()'s span path: the real Discord span exporter (posting to a local Discord this
+process runs) behind ``DiscordSpanProcessor``, or behind the SDK's ``BatchSpanProcessor``."""
+VARIANTS = (
+    "none",
+    "ours",
+    "ours-sdkhist",
+    "ours-nospan",
+    "ours-nohist",
+    "ours-bare",
+    *DISCORD,
+    *PEERS,
+)
 LOADS = ("event", "command", "slash", "many")
 """``many``: prefix commands round-robin over ``MANY_COMMANDS`` names (``!c0`` ...)."""
 
@@ -63,7 +78,16 @@ def _instrument(variant: str) -> tuple[Any, Any]:
     from otel_discord.instrumentation import DiscordInstrumentor, _state
 
     instrumentor = DiscordInstrumentor()
-    providers = c.noop_providers()
+    if variant in DISCORD:
+        import os
+
+        import bench_span_worker_wakeups
+
+        if variant == "ours-discord-batch":
+            os.environ["BENCH_SPAN_PROCESSOR"] = "batch"
+        providers = bench_span_worker_wakeups.discord_span_providers()
+    else:
+        providers = c.noop_providers()
     instrumentor.instrument(**providers)
     telemetry = _state.current
     assert telemetry is not None
@@ -169,6 +193,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     if missing:
         print(f"not installed, skipped: {', '.join(missing)}\n")
         variants = [v for v in variants if v not in missing]
+    if any(v in DISCORD for v in variants):
+        import os
+
+        import bench_span_worker_wakeups
+
+        from otel_discord.testing import DiscordServer
+
+        server = DiscordServer().start()
+        os.environ.update(bench_span_worker_wakeups.discord_env(server))
     counters = list(c.CACHEGRIND_COUNTERS) if args.cache else ["instructions"]
     rows = []
     for load in loads:

@@ -35,9 +35,11 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from otel_discord.exporters.traces import DiscordSpanExporter
 from otel_discord.intake.convert import span_is_error
 
-BATCH_SIZE: Final = 128
-"""Spans handed to the intake per call: amortises its lock and calls (see
-``benchmarks/bench_span_worker_wakeups.py``); a few hundred small objects at most."""
+BATCH_SIZE: Final = 64
+"""Spans handed to the intake per call. Under cachegrind (``profile_hot_path.py
+--variants ours-discord``, ``BENCH_SPAN_BATCH``), a hand-over per span costs ~20k more
+instructions per command than batches; 8 about 3k more; 32 to 512 are level (within
+the ±3k noise): 64 amortises the intake's lock and calls and keeps the buffer small."""
 MAX_BUFFERED: Final = 2048
 """Spans kept while the pipeline is busy; past this the hand-over waits for the lock."""
 TICK_S: Final = 1.0

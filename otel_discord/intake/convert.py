@@ -78,9 +78,11 @@ def event_from_log(record: ReadableLogRecord, service: str, host: str | None) ->
 
 
 def span_is_error(span: ReadableSpan) -> bool:
-    return span.status.status_code is StatusCode.ERROR or any(
-        event.name == EXCEPTION_EVENT for event in span.events
-    )
+    """An error status or an exception event (called per span: no generator without events)."""
+    if span.status.status_code is StatusCode.ERROR:
+        return True
+    events = span.events
+    return bool(events) and any(event.name == EXCEPTION_EVENT for event in events)
 
 
 def occurrence_from_span(span: ReadableSpan, service: str, host: str | None) -> Occurrence:

@@ -111,7 +111,7 @@ class TestAnalytics:
 
     def test_counts_and_durations(self, stack: Stack) -> None:
         """Fewer spans than a batch, and several batches: all counted when the window closes."""
-        play = [10 * i for i in range(1, 21)] * 15  # 300: two batches handed over, 44 buffered
+        play = [10 * i for i in range(1, 21)] * 15  # 300: batches handed over, the rest kept
         stack.spans("play", play)
         stack.spans("ping", [3, 3, 3, 3])
         assert len(stack.processor._buffer) == (300 + 4) % BATCH_SIZE
@@ -194,7 +194,8 @@ class TestErrors:
             holder.join()
         assert wait_for(lambda: stack.errors() == ["❌ ValueError: fail failed"]), stack.errors()
         rows = stack.summary_rows()
-        assert f"{2 * BATCH_SIZE + 2} spans · error rate 0.4 %" == rows[0]
+        total = 2 * BATCH_SIZE + 2
+        assert f"{total} spans · error rate {100 / total:.1f} %" == rows[0]
 
     def test_the_cap_waits_rather_than_drops(self, stack: Stack) -> None:
         """Past MAX_BUFFERED the hand-over waits for the lock: bounded memory, no lost count."""
