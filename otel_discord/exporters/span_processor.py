@@ -9,14 +9,16 @@ exporter's intake needs no thread of its own: it counts spans into the analytics
 window and queues error spans; HTTP happens on the pipeline's sender threads.
 
 So ``on_end`` (on the thread ending the span) appends the span to a small deque
-(GIL-atomic, no lock), and every :data:`BATCH_SIZE` spans, or at once for an error
-span (errors reach the logs channel as promptly as before), that thread hands the
-buffered spans to the intake in one call. The pipeline's lock can be held for a while
-(metric history and chart drawing), so that hand-over never waits for it: while it is
-held the spans stay buffered, up to :data:`MAX_BUFFERED`, past which the hand-over
-waits rather than lose counts. The pipeline's scheduler thread (which runs anyway)
-hands over whatever is left every second and before each analytics window closes;
-``force_flush`` and ``shutdown`` hand over everything.
+(GIL-atomic, no lock), and every :data:`BATCH_SIZE` spans that thread hands the
+buffered spans to the intake in one call. The pipeline's lock can be held for a
+while (metric history, chart drawing), so that hand-over never waits for it: while
+it is held the spans stay buffered, up to :data:`MAX_BUFFERED`, past which the
+hand-over waits rather than lose counts. Error spans wait in a deque of their own
+for :data:`ERROR_GRACE_S` and go from the pipeline's scheduler thread (which runs
+anyway) within 3 s, after the log record of the same exception (the batch
+processor's delay was 5 s). That thread also hands over what is left every second,
+and everything before each analytics window closes; ``force_flush`` and ``shutdown``
+hand over everything.
 
 It is a ``SimpleSpanProcessor`` with the SDK's no-op ``on_start``/``_on_ending``, so the
 instrumentation's cheap command spans (``_command_spans._cheap``) still apply.
@@ -27,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 from collections import deque
+from time import monotonic
 from typing import Final
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -44,6 +47,11 @@ MAX_BUFFERED: Final = 2048
 """Spans kept while the pipeline is busy; past this the hand-over waits for the lock."""
 TICK_S: Final = 1.0
 """How often the pipeline's scheduler hands over what is left (a quiet bot's spans)."""
+ERROR_GRACE_S: Final = 2.0
+"""How long an error span waits before the scheduler hands it over (so 2 to 3 s after it
+ended; the batch processor took up to 5 s). The library's log record of the same
+exception (the logs processor exports within 1 s by default) then arrives first and is
+the one shown, as before: the span's record of that exception is skipped as a repeat."""
 
 
 class DiscordSpanProcessor(SimpleSpanProcessor):
@@ -51,37 +59,52 @@ class DiscordSpanProcessor(SimpleSpanProcessor):
 
     Args:
         span_exporter: the Discord span exporter whose intake receives the spans.
-        batch_size: spans per hand-over (errors are handed over at once).
+        batch_size: spans per hand-over (error spans go within seconds, on the scheduler).
     """
 
     def __init__(self, span_exporter: DiscordSpanExporter, *, batch_size: int = BATCH_SIZE):
         super().__init__(span_exporter)
         self._exporter = span_exporter
         self._buffer: deque[ReadableSpan] = deque()
+        self._errors: deque[tuple[float, ReadableSpan]] = deque()
+        """Error spans with when they ended (monotonic), oldest first."""
         self._batch_size = max(1, batch_size)
         self._closed = False
         pipeline = span_exporter.pipeline
         ref = weakref.WeakMethod(self._hand_over_all)
+        tick_ref = weakref.WeakMethod(self._tick)
 
         def drain() -> None:  # weak: the pipeline may outlive this processor
             hand_over = ref()
             if hand_over is not None:
                 hand_over()
 
+        def tick() -> None:
+            run = tick_ref()
+            if run is not None:
+                run()
+
         self._drain = drain
         pipeline.drains.append(drain)  # before an analytics window closes
-        pipeline.scheduler.every(f"spans-{id(self):x}", TICK_S, drain)
+        pipeline.scheduler.every(f"spans-{id(self):x}", TICK_S, tick)
 
     def on_end(self, span: ReadableSpan) -> None:
         context = span.context
         if not (context and context.trace_flags.sampled) or self._closed:
             return
+        if span_is_error(span):
+            errors = self._errors
+            errors.append((monotonic(), span))
+            self._exporter.pipeline.start()  # the scheduler that hands errors over
+            if len(errors) >= MAX_BUFFERED:  # an error storm: no more waiting
+                self._hand_over(wait=False, errors_until=float("inf"))
+            return
         buffer = self._buffer
         buffer.append(span)
         held = len(buffer)
         # Every batch_size-th span (not every span past it: while the pipeline is busy the
-        # buffer is only retried once per batch), an error at once, and waiting at the cap.
-        if held % self._batch_size == 0 or held >= MAX_BUFFERED or span_is_error(span):
+        # buffer is only retried once per batch), and waiting for the lock at the cap.
+        if held % self._batch_size == 0 or held >= MAX_BUFFERED:
             self._hand_over(wait=held >= MAX_BUFFERED)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
@@ -99,23 +122,35 @@ class DiscordSpanProcessor(SimpleSpanProcessor):
         self._exporter.shutdown()
 
     def _hand_over_all(self) -> None:
-        self._hand_over(wait=True)
+        self._hand_over(wait=True, errors_until=float("inf"))
 
-    def _hand_over(self, *, wait: bool) -> None:
-        """Give the buffered spans to the intake in one call; keep them if it is busy.
+    def _tick(self) -> None:
+        """The scheduler's: everything buffered, and the error spans past their grace."""
+        self._hand_over(wait=True, errors_until=monotonic() - ERROR_GRACE_S)
+
+    def _hand_over(self, *, wait: bool, errors_until: float | None = None) -> None:
+        """Give the buffered spans (and the error spans that ended by ``errors_until``)
+        to the intake in one call; keep them if it is busy.
 
         Safe on several threads at once: each takes the spans it pops (popleft is atomic).
         """
-        buffer = self._buffer
-        pop = buffer.popleft
         spans: list[ReadableSpan] = []
+        pop = self._buffer.popleft
         try:
             while True:
                 spans.append(pop())
         except IndexError:
             pass
+        if errors_until is not None:
+            errors = self._errors
+            try:
+                while errors[0][0] <= errors_until:
+                    spans.append(errors.popleft()[1])
+            except IndexError:
+                pass
         if spans and not self._exporter.take(spans, wait=wait):
-            buffer.extendleft(reversed(spans))  # the pipeline is busy: next time
+            # The pipeline is busy: next time (errors among them go at the next batch or tick).
+            self._buffer.extendleft(reversed(spans))
 
 
 def span_processor_for(exporter: SpanExporter) -> SimpleSpanProcessor | BatchSpanProcessor:

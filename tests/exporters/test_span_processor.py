@@ -26,6 +26,7 @@ from otel_discord.distro import with_span_processor
 from otel_discord.exporters import DiscordSpanExporter
 from otel_discord.exporters.span_processor import (
     BATCH_SIZE,
+    ERROR_GRACE_S,
     MAX_BUFFERED,
     DiscordSpanProcessor,
     span_processor_for,
@@ -162,11 +163,23 @@ class TestAnalytics:
 class TestErrors:
     """Error spans reach the logs channel promptly, not when the window closes."""
 
-    def test_error_span_posted_without_a_flush(self, stack: Stack) -> None:
+    def test_error_span_posted_within_seconds_without_a_flush(self, stack: Stack) -> None:
+        """After the grace (so a log record of the same exception goes first), no flush."""
         stack.spans("play", [5, 5])
+        ended = time.monotonic()
         stack.spans("fail", [5], error=True)
-        assert 0 == len(stack.processor._buffer)  # handed over with the spans before it
+        assert 1 == len(stack.processor._errors)
+        time.sleep(1.0)
+        assert [] == stack.errors()  # still in its grace
         assert wait_for(lambda: stack.errors() == ["❌ ValueError: fail failed"]), stack.errors()
+        waited = time.monotonic() - ended
+        assert ERROR_GRACE_S <= waited < ERROR_GRACE_S + 2.5
+        assert "3 spans · error rate 33.3 %" == stack.summary_rows()[0]
+
+    def test_error_storm_goes_at_the_cap(self, stack: Stack) -> None:
+        stack.spans("fail", [1] * MAX_BUFFERED, error=True)
+        assert 0 == len(stack.processor._errors)  # handed over by the ending thread
+        assert f"{MAX_BUFFERED:,} spans · error rate 100.0 %" == stack.summary_rows()[0]
 
     def test_busy_pipeline_never_blocks_the_ending_thread(self, stack: Stack) -> None:
         """Its lock held elsewhere (a chart being drawn): spans wait in the buffer, the
@@ -188,7 +201,8 @@ class TestErrors:
             stack.spans("play", [4] * (2 * BATCH_SIZE))
             stack.spans("fail", [4], error=True)
             assert time.monotonic() - began < 5  # it would wait for 10 s
-            assert 2 * BATCH_SIZE + 2 == len(stack.processor._buffer)
+            assert 2 * BATCH_SIZE + 1 == len(stack.processor._buffer)
+            assert 1 == len(stack.processor._errors)
         finally:
             release.set()
             holder.join()
@@ -231,13 +245,15 @@ class TestErrors:
         def broken(_spans: object) -> bool:
             raise RuntimeError("injected intake failure")
 
-        monkeypatch.setattr(stack.pipeline, "try_add_spans", broken)
+        monkeypatch.setattr(stack.pipeline, "try_add_spans", broken)  # the ending thread's
+        monkeypatch.setattr(stack.pipeline, "add_spans", broken)  # the scheduler's and flush's
         with caplog.at_level(logging.ERROR, logger="otel_discord.exporters"):
             stack.spans("play", [1] * (2 * BATCH_SIZE))
             stack.spans("fail", [1], error=True)
+            assert stack.processor.force_flush()
         failures = [r for r in caplog.records if "span export failed" in r.getMessage()]
         assert 1 == len(failures)
-        assert 0 == len(stack.processor._buffer)  # dropped, not retried for ever
+        assert 0 == len(stack.processor._buffer) == len(stack.processor._errors)  # dropped
         monkeypatch.undo()
         stack.spans("after", [1])
         assert "1 spans · error rate 0.0 %" == stack.summary_rows()[0]
