@@ -64,7 +64,7 @@ def _simple_providers() -> dict[str, Any]:
 def discord_span_providers() -> dict[str, Any]:
     """The no-op providers with configure()'s span path: DiscordSpanProcessor + exporter.
 
-    Settings from the environment (``discord_env``); ``BENCH_SPAN_BATCH`` sets the
+    Settings from the environment (``_common.webhook_env``); ``BENCH_SPAN_BATCH`` sets the
     processor's batch size (to compare sizes); ``BENCH_SPAN_PROCESSOR=batch`` puts the
     SDK's BatchSpanProcessor in its place (what configure() wired before).
     """
@@ -87,14 +87,6 @@ def discord_span_providers() -> dict[str, Any]:
         tracer_provider.add_span_processor(DiscordSpanProcessor(exporter, batch_size=batch_size))
     providers["tracer_provider"] = tracer_provider
     return providers
-
-
-def discord_env(server: Any) -> dict[str, str]:
-    """One webhook per channel of ``server`` (a started ``DiscordServer``), as variables."""
-    from otel_discord.channels import Channel
-    from otel_discord.config import webhook_env
-
-    return {webhook_env(ch): server.create_webhook(ch.value) for ch in Channel}
 
 
 async def _measure(mode: str, load: str, count: int) -> dict[str, float]:
@@ -141,11 +133,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         worker(args.worker, args.load, args.count)
         return
     c.print_header("Span worker wake-ups in a saturated bot", sys.argv)
-    from otel_discord.testing import DiscordServer
-
-    with DiscordServer() as server:
-        rows = _compare(args, discord_env(server))
+    server = c.real_discord()
+    try:
+        rows = _compare(args, c.webhook_env(server))
         print(f"local Discord: {len(server.violations)} violations")
+    finally:
+        server.stop()
     headers = ["load", "contender", "wall us", "CPU us", "kernel us", "voluntary switches"]
     print(c.table(headers, rows))
 

@@ -13,7 +13,10 @@ Loads: ``event`` a plain message, ``command`` a ``!ping``, ``slash`` a ``/ping``
 ``many`` prefix commands round-robin over 1,000 names (whether a cost grows with them).
 
 Variants (the instrumentor on no-op exporters, as in benchmark 1):
-``none`` uninstrumented; ``ours`` the instrumentor; ``ours-sdkhist`` with the SDK's
+``none`` uninstrumented; ``ours`` the instrumentor; ``ours-full`` what a user of
+``otel_discord.configure()`` runs: its providers, processors and Discord exporters
+(posting to a strict local Discord in this script's process), so the exporters'
+intake of every span counts too; ``ours-sdkhist`` with the SDK's
 own ``Histogram.record`` for the duration instead of the ``HistogramTally``;
 ``ours-nospan`` with a no-op tracer; ``ours-nohist`` with a no-op duration histogram;
 ``ours-bare`` with neither (what is left is otel-discord's own code and the context
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import shutil
 import sys
@@ -53,11 +57,12 @@ import _common as c
 SCRIPT = __file__
 PEERS = ("prometheus", "argus")
 DISCORD = ("ours-discord", "ours-discord-batch")
-"""configure()'s span path: the real Discord span exporter (posting to a local Discord this
-process runs) behind ``DiscordSpanProcessor``, or behind the SDK's ``BatchSpanProcessor``."""
+"""configure()'s span path alone: the real Discord span exporter (posting to a local Discord
+this process runs) behind ``DiscordSpanProcessor``, or behind the SDK's ``BatchSpanProcessor``."""
 VARIANTS = (
     "none",
     "ours",
+    "ours-full",
     "ours-sdkhist",
     "ours-nospan",
     "ours-nohist",
@@ -70,17 +75,20 @@ LOADS = ("event", "command", "slash", "many")
 
 
 def _instrument(variant: str) -> tuple[Any, Any]:
-    """The instrumentor (None for ``none``) and its meter provider."""
+    """What undoes the setup (None for ``none``) and its meter provider."""
     if variant == "none":
         return None, None
+    if variant == "ours-full":
+        import otel_discord
+
+        telemetry = otel_discord.configure(service_name="bench-bot", system_metrics=False)
+        return _Shutdown(telemetry), telemetry.meter_provider
     from opentelemetry import metrics, trace
 
     from otel_discord.instrumentation import DiscordInstrumentor, _state
 
     instrumentor = DiscordInstrumentor()
     if variant in DISCORD:
-        import os
-
         import bench_span_worker_wakeups
 
         if variant == "ours-discord-batch":
@@ -103,6 +111,16 @@ def _instrument(variant: str) -> tuple[Any, Any]:
         assert isinstance(tally, HistogramTally)
         telemetry.command_duration = tally._histogram
     return instrumentor, providers["meter_provider"]
+
+
+class _Shutdown:
+    """``configure()``'s telemetry behind the instrumentor's ``uninstrument`` name."""
+
+    def __init__(self, telemetry: Any) -> None:
+        self.telemetry = telemetry
+
+    def uninstrument(self) -> None:
+        self.telemetry.shutdown()
 
 
 async def _run(variant: str, load: str, count: int, profile: bool) -> float:
@@ -193,16 +211,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if missing:
         print(f"not installed, skipped: {', '.join(missing)}\n")
         variants = [v for v in variants if v not in missing]
-    if any(v in DISCORD for v in variants):
-        import os
-
-        import bench_span_worker_wakeups
-
-        from otel_discord.testing import DiscordServer
-
-        server = DiscordServer().start()
-        os.environ.update(bench_span_worker_wakeups.discord_env(server))
     counters = list(c.CACHEGRIND_COUNTERS) if args.cache else ["instructions"]
+    server = None
+    if any(v in ("ours-full", *DISCORD) for v in variants):  # workers inherit the variables
+        server = c.real_discord()
+        os.environ.update(c.webhook_env(server))
     rows = []
     for load in loads:
         base_calls = None
@@ -231,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         for counter in counters:
             headers += [f"{counter}/item", "added"]
     print(c.table(headers, rows))
+    if server is not None:
+        server.stop()
 
 
 if __name__ == "__main__":

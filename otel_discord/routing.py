@@ -96,6 +96,8 @@ class Router:
     def __init__(self, rules: Sequence[Rule] = (), *, min_log_severity: int = SEVERITY_WARN):
         self.user_rules = tuple(rules)
         self.rules: tuple[Rule, ...] = (*self.user_rules, *default_rules(min_log_severity))
+        self.default_spans = not self.has_user_rules("spans")
+        """Spans follow the defaults alone: errors to logs, the rest dropped (no walk needed)."""
 
     def has_user_rules(self, signal: Signal) -> bool:
         """Whether any user rule may apply to ``signal`` (lets hot paths skip routing)."""

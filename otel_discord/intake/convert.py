@@ -78,11 +78,14 @@ def event_from_log(record: ReadableLogRecord, service: str, host: str | None) ->
 
 
 def span_is_error(span: ReadableSpan) -> bool:
-    """An error status or an exception event (called per span: no generator without events)."""
+    """An error status or an exception event."""
     if span.status.status_code is StatusCode.ERROR:
         return True
-    events = span.events
-    return bool(events) and any(event.name == EXCEPTION_EVENT for event in events)
+    # The SDK's ``events`` copies its list on every read; most spans have none.
+    own = getattr(span, "_events", None)
+    if own is not None and not own:
+        return False
+    return any(event.name == EXCEPTION_EVENT for event in span.events)
 
 
 def occurrence_from_span(span: ReadableSpan, service: str, host: str | None) -> Occurrence:

@@ -79,14 +79,12 @@ def route_span_errors(
     pipeline: Pipeline, router: Router, spans: Sequence[ReadableSpan], origin: Origin
 ) -> int:
     """Queue the spans routed to a channel (errors, by default); return how many were errors."""
-    # Without user rules for spans, only error spans go anywhere (default_rules): the
-    # common successful span costs one status check, not a walk through the rules.
-    every_span = router.has_user_rules("spans")
     errors = 0
+    defaults = router.default_spans
     for span in spans:
         error = span_is_error(span)
-        if not (error or every_span):
-            continue
+        if defaults and not error:
+            continue  # the default rules drop it: no rule walk for every successful span
         scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
         channel = router.route(
             "spans", scope=scope, name=span.name, attributes=span.attributes, is_error=error

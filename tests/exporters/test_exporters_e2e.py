@@ -19,6 +19,7 @@ from opentelemetry.trace import Status, StatusCode
 from otel_discord import Channel
 from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
 from otel_discord.pipeline import Pipeline
+from otel_discord.routing import Rule
 from tests.support import KINDS, occurrences
 
 RESOURCE = Resource.create({"service.name": "astrobot", "host.name": "prod-1"})
@@ -137,6 +138,40 @@ class TestSpans:
         [summary] = four_channels.embeds(Channel.ANALYTICS)
         spans = next(f["value"] for f in summary["fields"] if f["name"] == "Spans")
         assert spans.startswith("5 spans · error rate 40.0 %")
+        provider.shutdown()
+
+    def test_exception_event_without_error_status_reaches_logs(self, four_channels) -> None:
+        """A span with an exception event but no ERROR status is still an error span."""
+        exporter = DiscordSpanExporter(four_channels.config())
+        provider = TracerProvider(resource=RESOURCE)
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+        tracer = provider.get_tracer("astrobot")
+        with tracer.start_as_current_span("play"):
+            pass
+        with tracer.start_as_current_span("retry") as span:
+            span.record_exception(TimeoutError("voice gateway"))
+        provider.force_flush()
+        assert exporter.force_flush(10_000)
+        titles = [e["title"] for e in four_channels.embeds(Channel.LOGS)]
+        assert ["❌ TimeoutError: voice gateway"] == titles
+        provider.shutdown()
+
+    def test_user_rule_routes_successful_spans(self, four_channels) -> None:
+        """With a user rule for spans, successful spans are routed too (no shortcut)."""
+        rules = [Rule(Channel.DIAGNOSTICS, signal="spans", name="deploy*")]
+        exporter = DiscordSpanExporter(four_channels.config(), rules=rules)
+        assert not exporter._core.router.default_spans
+        provider = TracerProvider(resource=RESOURCE)
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+        tracer = provider.get_tracer("astrobot")
+        for name in ("play", "deploy v2", "play"):
+            with tracer.start_as_current_span(name):
+                pass
+        provider.force_flush()
+        assert exporter.force_flush(10_000)
+        found = [e for e in four_channels.embeds(Channel.DIAGNOSTICS) if "deploy v2" in str(e)]
+        assert 1 == len(found)
+        assert [] == four_channels.embeds(Channel.LOGS)
         provider.shutdown()
 
 
