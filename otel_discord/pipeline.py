@@ -124,7 +124,10 @@ class Pipeline:
         self._windows = {"performance": now, "system": now}
         flush_s = config.flush_interval_ms / 1000
         self.repeats: RepeatHold[ErrorGroup] = RepeatHold(min(REPEAT_HOLD_S, flush_s), flush_s)
-        self.scheduler.every("repeats", 1.0, self.release_repeats)
+        self.each_second: list[Callable[[], object]] = [self.release_repeats]
+        """Run by the scheduler every second, in one job: one wake-up of its thread a
+        second while the bot's loop may be busy (the span processor's hand-over is here)."""
+        self.scheduler.every("repeats", 1.0, self._run_each_second)
         self.storm = StormWindow(clock_ns())
         self.scheduler.every("storm", STORM_WINDOW_S, self.send_storm)
         self.scheduler.every("analytics", config.analytics_interval_ms / 1000, self.send_activity)
@@ -212,6 +215,13 @@ class Pipeline:
                 "bytes; the least important (then the oldest) were dropped"
             )
             self._on_status(StatusEvent(lost_in, "dropped", detail, lost))
+
+    def _run_each_second(self) -> None:
+        for job in list(self.each_second):
+            try:
+                job()
+            except Exception:
+                _logger.exception("otel-discord per-second job failed")
 
     def release_repeats(self, *, everything: bool = False) -> None:
         """Send the merged repeats whose hold has passed (all of them when flushing)."""

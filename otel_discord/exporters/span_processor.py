@@ -45,8 +45,6 @@ instructions per command than batches; 8 about 3k more; 32 to 512 are level (wit
 the ±3k noise): 64 amortises the intake's lock and calls and keeps the buffer small."""
 MAX_BUFFERED: Final = 2048
 """Spans kept while the pipeline is busy; past this the hand-over waits for the lock."""
-TICK_S: Final = 1.0
-"""How often the pipeline's scheduler hands over what is left (a quiet bot's spans)."""
 ERROR_GRACE_S: Final = 2.0
 """How long an error span waits before the scheduler hands it over (so 2 to 3 s after it
 ended; the batch processor took up to 5 s). The library's log record of the same
@@ -85,8 +83,9 @@ class DiscordSpanProcessor(SimpleSpanProcessor):
                 run()
 
         self._drain = drain
+        self._each_second = tick
         pipeline.drains.append(drain)  # before an analytics window closes
-        pipeline.scheduler.every(f"spans-{id(self):x}", TICK_S, tick)
+        pipeline.each_second.append(tick)  # no wake-up of the scheduler of its own
 
     def on_end(self, span: ReadableSpan) -> None:
         context = span.context
@@ -119,6 +118,8 @@ class DiscordSpanProcessor(SimpleSpanProcessor):
         self._shutdown = True
         with contextlib.suppress(ValueError):  # removed already
             self._exporter.pipeline.drains.remove(self._drain)
+        with contextlib.suppress(ValueError):
+            self._exporter.pipeline.each_second.remove(self._each_second)
         self._exporter.shutdown()
 
     def _hand_over_all(self) -> None:

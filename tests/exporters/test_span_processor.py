@@ -283,6 +283,14 @@ class TestFlushAndShutdown:
         stack.pipeline.start()  # the scheduler thread, as the first export does
         assert wait_for(lambda: not stack.processor._buffer)
 
+    def test_no_scheduler_job_of_its_own(self, four_channels: Any) -> None:
+        """The hand-over rides the pipeline's per-second job: no second wake-up a second."""
+        made = Stack(four_channels)
+        jobs = [(job.name, job.interval_s) for job in made.pipeline.scheduler._jobs]
+        assert 1 == [interval for _, interval in jobs].count(1.0)
+        made.provider.shutdown()
+        assert made.processor._each_second not in made.pipeline.each_second
+
 
 class TestRouting:
     """The intake's fast path skips routing only when no user rule can apply to spans."""
