@@ -6,6 +6,11 @@ time the loop releases the GIL (each ``epoll_wait`` of each loop iteration) the
 waiting thread is woken and finds the GIL taken again: voluntary context switches and
 kernel time on both threads, for up to the 5 ms switch interval per export. A
 ``SimpleSpanProcessor`` exports on the ending thread and has no worker.
+``DiscordSpanProcessor`` (what ``configure()`` and zero-code give the Discord span
+exporter) has none either: it hands spans to the exporter's in-memory intake on the
+ending thread, 64 at a time (errors at once). Its contender runs the real
+``DiscordSpanExporter`` and pipeline, posting to a local ``DiscordServer`` on
+127.0.0.1 that this (parent) process runs, so the server's threads are not counted.
 
 Each contender runs the instrumentor (no-op exporters) in a fresh process and feeds
 20,000 items back to back; printed per item: wall time, CPU time (every thread), the
@@ -21,6 +26,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 from collections.abc import Sequence
@@ -30,11 +36,13 @@ import _common as c
 import profile_hot_path
 
 SCRIPT = __file__
-MODES = ("none", "batch", "simple")
+MODES = ("none", "batch", "simple", "discord-batch", "discord")
 LABELS = {
     "none": "uninstrumented",
     "batch": "instrumentor, BatchSpanProcessor (worker thread)",
     "simple": "instrumentor, SimpleSpanProcessor (no thread)",
+    "discord-batch": "instrumentor, BatchSpanProcessor, Discord exporter (configure() before)",
+    "discord": "instrumentor, configure()'s processor (DiscordSpanProcessor, Discord exporter)",
 }
 LOADS = ("command", "slash")
 _BATCH_PROVIDERS = c.noop_providers
@@ -46,8 +54,37 @@ def _simple_providers() -> dict[str, Any]:
 
     providers = _BATCH_PROVIDERS()
     batch = providers["tracer_provider"]._active_span_processor._span_processors[0]
+    batch.shutdown()  # its worker thread would still wake every 5 s
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(batch.span_exporter))
+    providers["tracer_provider"] = tracer_provider
+    return providers
+
+
+def discord_span_providers() -> dict[str, Any]:
+    """The no-op providers with configure()'s span path: DiscordSpanProcessor + exporter.
+
+    Settings from the environment (``_common.webhook_env``); ``BENCH_SPAN_BATCH`` sets the
+    processor's batch size (to compare sizes); ``BENCH_SPAN_PROCESSOR=batch`` puts the
+    SDK's BatchSpanProcessor in its place (what configure() wired before).
+    """
+
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    from otel_discord.config import DiscordConfig
+    from otel_discord.exporters import DiscordSpanExporter
+    from otel_discord.exporters.span_processor import BATCH_SIZE, DiscordSpanProcessor
+
+    providers = _BATCH_PROVIDERS()
+    providers["tracer_provider"].shutdown()
+    exporter = DiscordSpanExporter(DiscordConfig.resolve())
+    batch_size = int(os.environ.get("BENCH_SPAN_BATCH", BATCH_SIZE))
+    tracer_provider = TracerProvider()
+    if os.environ.get("BENCH_SPAN_PROCESSOR") == "batch":  # configure() before this change
+        tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
+    else:
+        tracer_provider.add_span_processor(DiscordSpanProcessor(exporter, batch_size=batch_size))
     providers["tracer_provider"] = tracer_provider
     return providers
 
@@ -55,6 +92,10 @@ def _simple_providers() -> dict[str, Any]:
 async def _measure(mode: str, load: str, count: int) -> dict[str, float]:
     if mode == "simple":
         c.noop_providers = _simple_providers  # type: ignore[assignment]
+    if mode.startswith("discord"):
+        if mode == "discord-batch":
+            os.environ["BENCH_SPAN_PROCESSOR"] = "batch"
+        c.noop_providers = discord_span_providers  # type: ignore[assignment]
     profile_hot_path._instrument("none" if mode == "none" else "ours")
     bot = c.make_bench_bot()
     bench = await c.log_in(bot)
@@ -92,13 +133,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         worker(args.worker, args.load, args.count)
         return
     c.print_header("Span worker wake-ups in a saturated bot", sys.argv)
+    server = c.real_discord()
+    try:
+        rows = _compare(args, c.webhook_env(server))
+        print(f"local Discord: {len(server.violations)} violations")
+    finally:
+        server.stop()
+    headers = ["load", "contender", "wall us", "CPU us", "kernel us", "voluntary switches"]
+    print(c.table(headers, rows))
+
+
+def _compare(args: argparse.Namespace, env: dict[str, str]) -> list[list[str]]:
     rows = []
     for load in LOADS:
         runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
         for _ in range(args.rounds):
             for mode in MODES:
                 argv_worker = ["--worker", mode, "--load", load, "--count", str(args.count)]
-                runs[mode].append(c.run_worker(SCRIPT, argv_worker, timeout=600))
+                runs[mode].append(c.run_worker(SCRIPT, argv_worker, env=env, timeout=600))
         for mode in MODES:
             ok = [run for run in runs[mode] if "error" not in run]
             if not ok:
@@ -107,8 +159,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             figures = [c.median([run[key] for run in ok]) for key in ("wall", "cpu", "sys")]
             switches = c.median([run["switches"] for run in ok])
             rows.append([load, LABELS[mode], *(f"{f:.1f}" for f in figures), f"{switches:.2f}"])
-    headers = ["load", "contender", "wall us", "CPU us", "kernel us", "voluntary switches"]
-    print(c.table(headers, rows))
+    return rows
 
 
 if __name__ == "__main__":

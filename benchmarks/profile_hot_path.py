@@ -22,7 +22,10 @@ intake of every span counts too; ``ours-sdkhist`` with the SDK's
 own ``Histogram.record`` for the duration instead of the ``HistogramTally``;
 ``ours-nospan`` with a no-op tracer; ``ours-nohist`` with a no-op duration histogram;
 ``ours-bare`` with neither (what is left is otel-discord's own code and the context
-attach/detach). Peers, set up as in benchmark 1 when installed: ``prometheus``
+attach/detach); ``ours-discord`` with configure()'s span path (``DiscordSpanProcessor``
+and the real Discord span exporter, posting to a local Discord this process runs) and
+``ours-discord-batch`` with the SDK's ``BatchSpanProcessor`` in its place.
+Peers, set up as in benchmark 1 when installed: ``prometheus``
 (discord-ext-prometheus, the cheapest metrics-only peer there) and ``argus``
 (argus-dpy). Every run ends with one metric collection (``force_flush``), so work
 deferred to collection time (the tally's replay) is counted per item too.
@@ -60,6 +63,9 @@ import _common as c
 
 SCRIPT = __file__
 PEERS = ("prometheus", "argus")
+DISCORD = ("ours-discord", "ours-discord-batch")
+"""configure()'s span path alone: the real Discord span exporter (posting to a local Discord
+this process runs) behind ``DiscordSpanProcessor``, or behind the SDK's ``BatchSpanProcessor``."""
 VARIANTS = (
     "none",
     "ours",
@@ -68,6 +74,7 @@ VARIANTS = (
     "ours-nospan",
     "ours-nohist",
     "ours-bare",
+    *DISCORD,
     *PEERS,
 )
 LOADS = ("event", "command", "slash", "many", "guilds")
@@ -89,7 +96,14 @@ def _instrument(variant: str) -> tuple[Any, Any]:
     from otel_discord.instrumentation import DiscordInstrumentor, _state
 
     instrumentor = DiscordInstrumentor()
-    providers = c.noop_providers()
+    if variant in DISCORD:
+        import bench_span_worker_wakeups
+
+        if variant == "ours-discord-batch":
+            os.environ["BENCH_SPAN_PROCESSOR"] = "batch"
+        providers = bench_span_worker_wakeups.discord_span_providers()
+    else:
+        providers = c.noop_providers()
     instrumentor.instrument(**providers)
     telemetry = _state.current
     assert telemetry is not None
@@ -206,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         variants = [v for v in variants if v not in missing]
     counters = list(c.CACHEGRIND_COUNTERS) if args.cache else ["instructions"]
     server = None
-    if "ours-full" in variants:  # workers inherit the webhook variables
+    if any(v in ("ours-full", *DISCORD) for v in variants):  # workers inherit the variables
         server = c.real_discord()
         os.environ.update(c.webhook_env(server))
     rows = []

@@ -4,7 +4,8 @@ Three ways in:
 
 - ``otel_discord.configure()`` sets up everything from code;
 - ``DiscordSpanExporter`` / ``DiscordLogExporter`` / ``DiscordMetricExporter`` plug into
-  an SDK setup of your own (or are chosen by name: ``OTEL_TRACES_EXPORTER=discord``);
+  an SDK setup of your own (or are chosen by name: ``OTEL_TRACES_EXPORTER=discord``),
+  the span exporter behind ``DiscordSpanProcessor`` (no worker thread);
 - ``opentelemetry-instrument python bot.py`` with only webhook variables set.
 """
 
@@ -13,7 +14,12 @@ from __future__ import annotations
 from otel_discord.channels import Channel
 from otel_discord.config import DiscordConfig
 from otel_discord.errors import ConfigError
-from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
+from otel_discord.exporters import (
+    DiscordLogExporter,
+    DiscordMetricExporter,
+    DiscordSpanExporter,
+    DiscordSpanProcessor,
+)
 from otel_discord.monitors import AlertRule
 from otel_discord.routing import Rule
 from otel_discord.setup import Telemetry, configure
@@ -27,6 +33,7 @@ __all__ = [
     "DiscordLogExporter",
     "DiscordMetricExporter",
     "DiscordSpanExporter",
+    "DiscordSpanProcessor",
     "Rule",
     "Telemetry",
     "__version__",

@@ -18,10 +18,11 @@ whole setup fails and nothing is instrumented. Two defences:
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import logging
 import os
 import warnings
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from importlib.metadata import entry_points
 from typing import Any, Final
 
@@ -30,6 +31,7 @@ from opentelemetry.sdk._configuration import _initialize_components, _OTelSDKCon
 
 from otel_discord.config import DiscordConfig
 from otel_discord.exception_ids import tag_bridges
+from otel_discord.exporters.span_processor import span_processor_for
 from otel_discord.setup import DEFAULT_METRIC_INTERVAL_MS, flush_on_sigterm, keep_default_output
 
 _logger = logging.getLogger("otel_discord.distro")
@@ -90,6 +92,25 @@ def replace_unloadable(environ: MutableMapping[str, str]) -> list[str]:
     return changed
 
 
+def with_span_processor(
+    initialize: Callable[..., object], kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """``kwargs`` naming our span processor factory, if ``initialize`` takes one.
+
+    The Discord traces exporter gets :class:`DiscordSpanProcessor` (no worker thread
+    contending with the bot's loop for the GIL); other exporters keep the SDK's
+    ``BatchSpanProcessor``. An SDK without ``export_span_processor`` (or a caller that
+    chose one) is left as it is: the batch processor for every exporter.
+    """
+    try:
+        accepts = "export_span_processor" in inspect.signature(initialize).parameters
+    except (TypeError, ValueError):  # no signature to read: leave the SDK's default
+        accepts = False
+    if not accepts or kwargs.get("export_span_processor") is not None:
+        return kwargs
+    return {**kwargs, "export_span_processor": span_processor_for}
+
+
 class DiscordDistro(BaseDistro):  # type: ignore[misc]
     """Sets the environment defaults for the Discord path."""
 
@@ -108,7 +129,7 @@ class DiscordConfigurator(_OTelSDKConfigurator):
             # The SDK's logging bridge warns that it is deprecated in favour of a package we
             # don't require; it is still the bridge opentelemetry-instrument uses.
             warnings.simplefilter("ignore", DeprecationWarning)
-            _initialize_components(**kwargs)
+            _initialize_components(**with_span_processor(_initialize_components, kwargs))
         if discord_configured(os.environ):
             # Disk-full alerts need filesystem space, which system metrics don't report.
             from otel_discord.monitors import register_filesystem_gauges

@@ -124,7 +124,10 @@ class Pipeline:
         self._windows = {"performance": now, "system": now}
         flush_s = config.flush_interval_ms / 1000
         self.repeats: RepeatHold[ErrorGroup] = RepeatHold(min(REPEAT_HOLD_S, flush_s), flush_s)
-        self.scheduler.every("repeats", 1.0, self.release_repeats)
+        self.each_second: list[Callable[[], object]] = [self.release_repeats]
+        """Run by the scheduler every second, in one job: one wake-up of its thread a
+        second while the bot's loop may be busy (the span processor's hand-over is here)."""
+        self.scheduler.every("repeats", 1.0, self._run_each_second)
         self.storm = StormWindow(clock_ns())
         self.scheduler.every("storm", STORM_WINDOW_S, self.send_storm)
         self.scheduler.every("analytics", config.analytics_interval_ms / 1000, self.send_activity)
@@ -161,6 +164,8 @@ class Pipeline:
 
     def start(self) -> None:
         """Start schedules and say hello in diagnostics, once."""
+        if self._started:  # every export calls this: no lock once started
+            return
         with self._lock:
             if self._started or self._closed:
                 return
@@ -211,6 +216,13 @@ class Pipeline:
             )
             self._on_status(StatusEvent(lost_in, "dropped", detail, lost))
 
+    def _run_each_second(self) -> None:
+        for job in list(self.each_second):
+            try:
+                job()
+            except Exception:
+                _logger.exception("otel-discord per-second job failed")
+
     def release_repeats(self, *, everything: bool = False) -> None:
         """Send the merged repeats whose hold has passed (all of them when flushing)."""
         for channel, group in self.repeats.release(everything=everything):
@@ -233,6 +245,19 @@ class Pipeline:
     def add_spans(self, spans: Iterable[ReadableSpan]) -> None:
         with self._lock:
             self.activity.add_spans(spans)
+
+    def try_add_spans(self, spans: Iterable[ReadableSpan]) -> bool:
+        """``add_spans`` unless the lock is held (a snapshot's chart, metric history): never waits.
+
+        Returns whether the spans were counted.
+        """
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self.activity.add_spans(spans)
+        finally:
+            self._lock.release()
+        return True
 
     def add_metrics(self, data: MetricsData) -> None:
         with self._lock:

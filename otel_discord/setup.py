@@ -25,13 +25,13 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from otel_discord.config import DiscordConfig
 from otel_discord.console import keep_console_output, release_console
 from otel_discord.exception_ids import ExceptionIdFilter
 from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
 from otel_discord.exporters._base import MAX_SHUTDOWN_S
+from otel_discord.exporters.span_processor import DiscordSpanProcessor
 from otel_discord.monitors import AlertRule, register_filesystem_gauges
 from otel_discord.pipeline import Pipeline
 from otel_discord.routing import Rule
@@ -161,7 +161,8 @@ def configure(
         attributes["service.name"] = service_name
     resource = Resource.create(attributes)
     tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(BatchSpanProcessor(DiscordSpanExporter(cfg, rules=rules)))
+    # No worker thread: see otel_discord/exporters/span_processor.py (the GIL convoy).
+    tracer_provider.add_span_processor(DiscordSpanProcessor(DiscordSpanExporter(cfg, rules=rules)))
     logger_provider = LoggerProvider(resource=resource)
     logger_provider.add_log_record_processor(
         BatchLogRecordProcessor(DiscordLogExporter(cfg, rules=rules))

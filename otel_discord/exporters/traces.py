@@ -8,7 +8,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from otel_discord.exporters._base import DiscordExporterBase
-from otel_discord.intake.route import take_spans
+from otel_discord.intake.route import take_spans, try_take_spans
 
 
 class DiscordSpanExporter(DiscordExporterBase, SpanExporter):
@@ -34,3 +34,23 @@ class DiscordSpanExporter(DiscordExporterBase, SpanExporter):
         pipeline.start()
         take_spans(pipeline, self._core.router, spans, pipeline.origin)
         return SpanExportResult.SUCCESS
+
+    def take(self, spans: Sequence[ReadableSpan], *, wait: bool = True) -> bool:
+        """``export`` for :class:`~otel_discord.exporters.span_processor.DiscordSpanProcessor`.
+
+        Without ``wait``, returns False (nothing taken) while the pipeline's lock is held,
+        so the bot's loop never waits for it. A failure is reported (``guard``) and the
+        spans count as taken: retrying them could fail forever.
+        """
+        if self._core.is_shutdown or not spans:
+            return True
+        return self._core.guard("span export", lambda: self._take(spans, wait), True)
+
+    def _take(self, spans: Sequence[ReadableSpan], wait: bool) -> bool:
+        pipeline = self._core.pipeline
+        pipeline.learn_resource(spans[0].resource)
+        pipeline.start()
+        if wait:
+            take_spans(pipeline, self._core.router, spans, pipeline.origin)
+            return True
+        return try_take_spans(pipeline, self._core.router, spans, pipeline.origin) is not None

@@ -78,6 +78,7 @@ def event_from_log(record: ReadableLogRecord, service: str, host: str | None) ->
 
 
 def span_is_error(span: ReadableSpan) -> bool:
+    """An error status or an exception event."""
     if span.status.status_code is StatusCode.ERROR:
         return True
     # The SDK's ``events`` copies its list on every read; most spans have none.

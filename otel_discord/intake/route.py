@@ -63,6 +63,22 @@ def take_spans(
     Returns how many error spans were routed to a channel.
     """
     pipeline.add_spans(spans)
+    return route_span_errors(pipeline, router, spans, origin)
+
+
+def try_take_spans(
+    pipeline: Pipeline, router: Router, spans: Sequence[ReadableSpan], origin: Origin
+) -> int | None:
+    """``take_spans`` without waiting for the pipeline's lock: None (nothing taken) if held."""
+    if not pipeline.try_add_spans(spans):
+        return None
+    return route_span_errors(pipeline, router, spans, origin)
+
+
+def route_span_errors(
+    pipeline: Pipeline, router: Router, spans: Sequence[ReadableSpan], origin: Origin
+) -> int:
+    """Queue the spans routed to a channel (errors, by default); return how many were errors."""
     errors = 0
     defaults = router.default_spans
     for span in spans:

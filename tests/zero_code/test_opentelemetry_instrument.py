@@ -8,6 +8,7 @@ The second case adds opentelemetry-distro, whose defaults name the OTLP exporter
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -96,3 +97,48 @@ class TestZeroCode:
         assert 0 == install.returncode, install.stderr[-1000:]
         result = run_instrumented(webhooks, extra_path=str(target))
         assert_all_channels(discord_server, result, webhooks)
+
+
+SPAN_SCRIPT = Path(__file__).with_name("span_processors.py")
+
+
+def run_span_script(variables: dict[str, str]) -> dict[str, list[str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(variables)
+    env["OTEL_METRICS_EXPORTER"] = "none"  # this script is about spans
+    result = subprocess.run(
+        [str(WRAPPER), sys.executable, str(SPAN_SCRIPT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert 0 == result.returncode, result.stderr[-3000:]
+    [line] = [x for x in result.stdout.splitlines() if x.startswith('{"processors"')]
+    report: dict[str, list[str]] = json.loads(line)
+    return report
+
+
+class TestZeroCodeSpanProcessor:
+    """The discord traces exporter gets a processor without a worker thread."""
+
+    def test_discord_alone_runs_no_batch_thread(self, discord_server, webhooks) -> None:
+        report = run_span_script(webhooks)
+        assert ["DiscordSpanProcessor"] == report["processors"]
+        assert not [t for t in report["threads"] if t.startswith("OtelBatchSpan")]
+        titles = [e.get("title", "") for e in discord_server.embeds(Channel.LOGS.value)]
+        assert ["❌ RuntimeError: rollout halted"] == titles
+        [summary] = [
+            e
+            for e in discord_server.embeds(Channel.ANALYTICS.value)
+            if e.get("title", "").startswith("📊 Activity")
+        ]
+        spans = next(f["value"] for f in summary["fields"] if f["name"] == "Spans")
+        assert spans.startswith("301 spans · error rate 0.3 %"), spans
+        assert [] == discord_server.violations
+
+    def test_other_exporters_keep_the_batch_processor(self, discord_server, webhooks) -> None:
+        report = run_span_script({**webhooks, "OTEL_TRACES_EXPORTER": "discord,console"})
+        assert ["DiscordSpanProcessor", "BatchSpanProcessor"] == report["processors"]
+        assert 1 == sum(t.startswith("OtelBatchSpan") for t in report["threads"])
