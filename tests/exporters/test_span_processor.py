@@ -63,6 +63,21 @@ def wait_for(check: Callable[[], bool], timeout_s: float = 5.0) -> bool:
     return check()
 
 
+def hold_lock(pipeline: Pipeline) -> tuple[threading.Event, threading.Thread]:
+    """Hold ``pipeline._lock`` on another thread (as a chart being drawn does) until released."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with pipeline._lock:
+            taken.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(5)
+    return release, holder
+
+
 class Stack:
     """A provider with our processor and the Discord span exporter of ``four_channels``."""
 
@@ -186,16 +201,7 @@ class TestErrors:
         error among them goes out within the scheduler's next tick once the lock is free."""
         stack.spans("warmup", [1])
         stack.pipeline.start()
-        taken, release = threading.Event(), threading.Event()
-
-        def hold() -> None:
-            with stack.pipeline._lock:
-                taken.set()
-                release.wait(10)
-
-        holder = threading.Thread(target=hold)
-        holder.start()
-        assert taken.wait(5)
+        release, holder = hold_lock(stack.pipeline)
         try:
             began = time.monotonic()
             stack.spans("play", [4] * (2 * BATCH_SIZE))
@@ -214,17 +220,7 @@ class TestErrors:
     def test_the_cap_waits_rather_than_drops(self, stack: Stack) -> None:
         """Past MAX_BUFFERED the hand-over waits for the lock: bounded memory, no lost count."""
         stack.pipeline.start()
-        release = threading.Event()
-        taken = threading.Event()
-
-        def hold() -> None:
-            with stack.pipeline._lock:
-                taken.set()
-                release.wait(10)
-
-        holder = threading.Thread(target=hold)
-        holder.start()
-        assert taken.wait(5)
+        release, holder = hold_lock(stack.pipeline)
         stack.spans("play", [2] * (MAX_BUFFERED - 1))
         ender = threading.Thread(target=stack.spans, args=("play", [2]))
         ender.start()
