@@ -14,7 +14,12 @@ ending thread, 64 at a time (errors at once). Its contender runs the real
 
 Each contender runs the instrumentor (no-op exporters) in a fresh process and feeds
 20,000 items back to back; printed per item: wall time, CPU time (every thread), the
-kernel's share of it, and voluntary context switches.
+kernel's share of it, and voluntary context switches, then the switches of each
+thread by name (``/proc/self/task/<id>/status``), which names the thread in the
+convoy. Any thread that wakes while the loop is busy pays it, not only a span worker:
+before the delivery engine built its HTTP client up front, the live status message's
+thread built it (TLS context, lazy imports) on its first send, about one futile
+wake-up per command while a measurement ran.
 
 Usage::
 
@@ -89,7 +94,25 @@ def discord_span_providers() -> dict[str, Any]:
     return providers
 
 
-async def _measure(mode: str, load: str, count: int) -> dict[str, float]:
+def thread_switches() -> dict[str, int]:
+    """Voluntary context switches so far, per live Python thread (by name; Linux only)."""
+    import threading
+
+    counts: dict[str, int] = {}
+    for thread in threading.enumerate():
+        try:
+            with open(f"/proc/self/task/{thread.native_id}/status") as status:
+                for line in status:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        name = "loop" if thread is threading.main_thread() else thread.name
+                        name = name.split(":")[0]  # a destination's id: one row per kind
+                        counts[name] = counts.get(name, 0) + int(line.split()[1])
+        except OSError:
+            continue
+    return counts
+
+
+async def _measure(mode: str, load: str, count: int) -> dict[str, Any]:
     if mode == "simple":
         c.noop_providers = _simple_providers  # type: ignore[assignment]
     if mode.startswith("discord"):
@@ -103,14 +126,21 @@ async def _measure(mode: str, load: str, count: int) -> dict[str, float]:
     event = "INTERACTION_CREATE" if load == "slash" else "MESSAGE_CREATE"
     await c.time_feed_cpu(bot, [payload], 500, event=event)  # warm-up
     before = resource.getrusage(resource.RUSAGE_SELF)
+    threads_before = thread_switches()
     wall, cpu = await c.time_feed_cpu(bot, [payload], count, event=event, chunk=count)
+    threads_after = thread_switches()
     after = resource.getrusage(resource.RUSAGE_SELF)
     await bot.close()
+    per_thread = {
+        name: (switches - threads_before.get(name, 0)) / count
+        for name, switches in threads_after.items()
+    }
     return {
         "wall": wall,
         "cpu": cpu,
         "sys": (after.ru_stime - before.ru_stime) / count * 1e6,
         "switches": (after.ru_nvcsw - before.ru_nvcsw) / count,
+        "threads": per_thread,
     }
 
 
@@ -135,16 +165,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     c.print_header("Span worker wake-ups in a saturated bot", sys.argv)
     server = c.real_discord()
     try:
-        rows = _compare(args, c.webhook_env(server))
+        rows, thread_rows = _compare(args, c.webhook_env(server))
         print(f"local Discord: {len(server.violations)} violations")
     finally:
         server.stop()
     headers = ["load", "contender", "wall us", "CPU us", "kernel us", "voluntary switches"]
     print(c.table(headers, rows))
+    print("\nVoluntary switches per item by thread (median; threads at 0.01 or more):\n")
+    print(c.table(["load", "contender", "thread", "switches"], thread_rows))
 
 
-def _compare(args: argparse.Namespace, env: dict[str, str]) -> list[list[str]]:
-    rows = []
+def _compare(
+    args: argparse.Namespace, env: dict[str, str]
+) -> tuple[list[list[str]], list[list[str]]]:
+    rows, thread_rows = [], []
     for load in LOADS:
         runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
         for _ in range(args.rounds):
@@ -159,7 +193,12 @@ def _compare(args: argparse.Namespace, env: dict[str, str]) -> list[list[str]]:
             figures = [c.median([run[key] for run in ok]) for key in ("wall", "cpu", "sys")]
             switches = c.median([run["switches"] for run in ok])
             rows.append([load, LABELS[mode], *(f"{f:.1f}" for f in figures), f"{switches:.2f}"])
-    return rows
+            names = sorted({name for run in ok for name in run["threads"]})
+            for name in names:
+                per_thread = c.median([run["threads"].get(name, 0.0) for run in ok])
+                if per_thread >= 0.01:
+                    thread_rows.append([load, LABELS[mode], name, f"{per_thread:.2f}"])
+    return rows, thread_rows
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ class DeliveryEngine:
             username,
             on_status,
         )
+        self._core.transport.prepare()
         self._states: dict[Channel, ChannelState] = {}
         self._senders: dict[Channel, DestinationSender] = {}
         by_destination: dict[Destination, list[ChannelState]] = {}

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import logging
+import subprocess
 import sys
+import textwrap
 
 from otel_discord.delivery.redaction import SecretRedactor
 from otel_discord.delivery.transport import PROJECT_URL, user_agent
+from otel_discord.testing import DiscordServer
 
 
 class TestUserAgent:
@@ -16,6 +20,34 @@ class TestUserAgent:
     def test_format(self) -> None:
         version = importlib.metadata.version("otel-discord")
         assert f"DiscordBot ({PROJECT_URL}, {version})" == user_agent()
+
+
+class TestPreparedClient:
+    """The client's one-time set-up runs where the engine is built, not on a sender thread.
+
+    A delivery thread that imports httpx's modules and builds a TLS context while the
+    bot's loop is busy fights the loop for the GIL (benchmarks/bench_span_worker_wakeups.py).
+    """
+
+    def test_first_send_imports_nothing(self, server: DiscordServer) -> None:
+        url = server.create_webhook("logs")
+        script = textwrap.dedent(
+            f"""
+            import json, sys
+            from otel_discord.channels import Channel
+            from otel_discord.delivery import DeliveryEngine, StaticItem, WebhookDestination
+            engine = DeliveryEngine({{Channel.LOGS: WebhookDestination.parse({url!r})}})
+            before = set(sys.modules)
+            engine.submit(Channel.LOGS, StaticItem([{{"title": "first"}}]))
+            assert engine.shutdown(10.0)
+            print(json.dumps(sorted(set(sys.modules) - before)))
+            """
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+        )
+        assert [] == json.loads(done.stdout)
+        assert ["first"] == [e["title"] for e in server.embeds("logs")]
 
 
 class TestSecretRedactor:
