@@ -348,7 +348,7 @@ class CommandSpans:
         else:
             current = trace.get_current_span()
         parent: SpanContext | None = None
-        if isinstance(current, Span):
+        if current is not None and isinstance(current, Span):  # None: no ABC check
             parent = current.get_span_context()
             if parent is not None and not parent.is_valid:
                 parent = None

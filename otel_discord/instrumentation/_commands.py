@@ -15,7 +15,8 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
-from otel_discord.instrumentation._probe import CommandProbe, run_observed, start_probe
+from otel_discord.instrumentation._probe import CommandProbe, run_observed
+from otel_discord.instrumentation._safety import swallow
 from otel_discord.instrumentation._telemetry import Recorder
 
 _SITE: Final = "prefix command"
@@ -31,7 +32,9 @@ def start_prefix_command(telemetry: Recorder, ctx: Any) -> CommandProbe | None:
             telemetry.count_unknown_command(n.KIND_PREFIX)
         return None
     name = command.qualified_name
-    shape = telemetry.shapes.get(n.KIND_PREFIX, name)
+    shape = telemetry.prefix_shapes.get(name)
+    if shape is None:
+        shape = telemetry.shapes.get(n.KIND_PREFIX, name)
     guild_id = None
     attributes = shape.attributes
     if telemetry.per_run_attributes:  # ids or content: off by default, and per run
@@ -51,13 +54,14 @@ def start_prefix_command(telemetry: Recorder, ctx: Any) -> CommandProbe | None:
     span = telemetry.command_spans.start(
         telemetry.tracer, shape.span_name, shape.span_kind, attributes
     )
-    # Positional: keyword calls cost CPython 3.11 about a call's worth more.
-    return CommandProbe(ctx, name, n.KIND_PREFIX, n.SOURCE_COMMAND, span, guild_id, command)
-
-
-def prefix_failed(probe: CommandProbe) -> bool:
-    """Whether discord.py marked the run failed (a check or converter said no)."""
-    return bool(getattr(probe.owner, "command_failed", False))
+    # Positional: keyword calls cost CPython 3.11 about a call's worth more. The shape's
+    # success row holds unless the row carries the guild id.
+    success = (
+        shape.success if guild_id is None or not telemetry.options.guild_ids_as_attributes else None
+    )
+    return CommandProbe(
+        ctx, name, n.KIND_PREFIX, n.SOURCE_COMMAND, span, guild_id, command, success
+    )
 
 
 def make_invoke(original: Invoke) -> Invoke:
@@ -77,9 +81,14 @@ def make_invoke(original: Invoke) -> Invoke:
             named = False
         if not named:
             return original(self, ctx)
-        probe = start_probe(start_prefix_command, telemetry, ctx, _SITE)
+        try:  # start_probe's guard, inline: one call less per command
+            probe = start_prefix_command(telemetry, ctx)
+        except Exception as exc:
+            swallow(f"{_SITE} start", exc)
+            probe = None
         if probe is None:
             return original(self, ctx)
-        return run_observed(telemetry, probe, original(self, ctx), prefix_failed, _SITE)
+        # failed=None: run_observed reads ctx.command_failed (a check or converter said no).
+        return run_observed(telemetry, probe, original(self, ctx), None, _SITE)
 
     return invoke
