@@ -78,12 +78,9 @@ def start_app_command(telemetry: Recorder, interaction: Any) -> CommandProbe | N
     # Positional: keyword calls cost CPython 3.11 about a call's worth more. The shape's
     # success row holds unless the row carries the guild id.
     success = shape.success if guild_id is None or not options.guild_ids_as_attributes else None
-    probe = CommandProbe(
+    return CommandProbe(
         interaction, name, kind, n.SOURCE_APP_COMMAND, span, guild_id, None, success
     )
-    # What a run failed without an exception failed on (read only then): a check said no.
-    probe.failure_hint = n.ERROR_TYPE_INTERACTION_CHECK
-    return probe
 
 
 def make_call(original: AsyncMethod) -> AsyncMethod:
@@ -100,7 +97,10 @@ def make_call(original: AsyncMethod) -> AsyncMethod:
             probe = None
         if probe is None:
             return original(self, interaction)
-        # failed=None: run_observed reads interaction.command_failed (a check said no).
+        # What a run that failed without an exception failed on (read only then): discord.py's
+        # interaction_check said no. (The forks' hooks decide otherwise: not set for them.)
+        probe.failure_hint = n.ERROR_TYPE_INTERACTION_CHECK
+        # failed=None: run_observed reads interaction.command_failed.
         return run_observed(telemetry, probe, original(self, interaction), None, _SITE)
 
     return _call

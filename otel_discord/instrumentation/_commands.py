@@ -24,6 +24,41 @@ _SITE: Final = "prefix command"
 Invoke = Callable[[Any, Any], Coroutine[Any, Any, None]]
 
 
+_STOCK_MODULE_SUFFIX: Final = ".ext.commands.core"
+"""Where discord.py and its forks define ``Command.qualified_name`` and ``full_parent_name``."""
+
+_stock_names: dict[type, bool] = {}
+"""Command class -> whether its ``qualified_name`` is the library's own (a top-level
+command's is its ``name``): two property calls less per command."""
+_STOCK_CLASSES_LIMIT: Final = 64
+
+
+def _defined_in_library(cls: type, attribute: str) -> bool:
+    for klass in cls.__mro__:
+        if attribute in vars(klass):
+            return str(getattr(klass, "__module__", "")).endswith(_STOCK_MODULE_SUFFIX)
+    return False
+
+
+def command_name(command: Any) -> str:
+    """``command.qualified_name``, read once per command class the library's way first.
+
+    The library's property joins the parents' names with the command's own, so for a
+    command without a parent it is ``command.name``: that is checked on the first
+    command of each class, which is trusted only if it inherits both properties from
+    the library and agrees.
+    """
+    name: str = command.qualified_name
+    cls = type(command)
+    if cls not in _stock_names and len(_stock_names) < _STOCK_CLASSES_LIMIT:
+        _stock_names[cls] = (
+            _defined_in_library(cls, "qualified_name")
+            and _defined_in_library(cls, "full_parent_name")
+            and (command.parent is not None or command.name == name)
+        )
+    return name
+
+
 def start_prefix_command(telemetry: Recorder, ctx: Any) -> CommandProbe | None:
     """Open the span for ``ctx``; count and return None for an unknown command."""
     command = ctx.command
@@ -31,7 +66,10 @@ def start_prefix_command(telemetry: Recorder, ctx: Any) -> CommandProbe | None:
         if ctx.invoked_with:
             telemetry.count_unknown_command(n.KIND_PREFIX)
         return None
-    name = command.qualified_name
+    if _stock_names.get(type(command)) and command.parent is None:
+        name = command.name  # what the library's qualified_name returns for it
+    else:
+        name = command_name(command)
     shape = telemetry.prefix_shapes.get(name)
     if shape is None:
         shape = telemetry.shapes.get(n.KIND_PREFIX, name)
