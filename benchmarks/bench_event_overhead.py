@@ -188,22 +188,49 @@ def _load_table(load: Load, chosen: list[Contender], results: dict[str, list[Any
     for contender in chosen:
         runs = results[contender.mode]
         if not runs:
-            rows.append([contender.label, "failed", "", "", "", ""])
+            rows.append([contender.label, "failed", "", "", "", "", ""])
             continue
         wall, cpu = _figure(runs, load.key, "wall"), _figure(runs, load.key, "cpu")
         missing = "" if all(r[load.key]["ok"] for r in runs) else " (pong missing)"
+        paired = _paired(results, contender.mode, load.key)
+        spread = (
+            f"{c.percentile(paired, 0.25):+.1f} to {c.percentile(paired, 0.75):+.1f}"
+            if paired and contender.mode != "none"
+            else ""
+        )
         rows.append(
             [
                 contender.label,
                 f"{wall:.1f}",
                 f"{wall / base_wall:.2f}x",
                 f"{wall - base_wall:+.1f}{missing}",
+                spread,
                 f"{cpu:.1f}",
                 f"{cpu - base_cpu:+.1f}",
             ]
         )
-    headers = ["contender", "wall us", "ratio", "added us", "CPU us", "added CPU us"]
+    headers = [
+        "contender",
+        "wall us",
+        "ratio",
+        "added us",
+        "added, rounds p25 to p75",
+        "CPU us",
+        "added CPU us",
+    ]
     return f"{load.title}, per item:\n\n" + c.table(headers, rows)
+
+
+def _paired(results: dict[str, list[Any]], mode: str, load: str) -> list[float]:
+    """Each round's added wall time against the same round's uninstrumented bot.
+
+    A process's speed moves by about 15 % from one start to the next on a small VM; the
+    spread of these per-round differences says how far one run's median can be trusted.
+    """
+    runs, base = results.get(mode, []), results.get("none", [])
+    if len(runs) != len(base):  # a failed round: rounds no longer pair up
+        return []
+    return [run[load]["wall"] - ref[load]["wall"] for run, ref in zip(runs, base, strict=True)]
 
 
 def _added(results: dict[str, list[Any]], mode: str, load: str) -> float:

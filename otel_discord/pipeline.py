@@ -13,7 +13,7 @@ import logging
 import platform
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar, Final
 
 from opentelemetry.sdk.metrics.export import MetricsData
@@ -242,11 +242,18 @@ class Pipeline:
         with self._lock:
             self.activity.add_member_change(str(guild), notice.name.endswith(".join"))
 
-    def add_spans(self, spans: Iterable[ReadableSpan]) -> None:
+    def add_spans(
+        self, spans: Iterable[ReadableSpan], ok_spans: Sequence[ReadableSpan] = ()
+    ) -> None:
+        """Count ``ok_spans`` (found not errors by the caller: no status read) and ``spans``."""
         with self._lock:
+            if ok_spans:
+                self.activity.add_spans(ok_spans, none_failed=True)
             self.activity.add_spans(spans)
 
-    def try_add_spans(self, spans: Iterable[ReadableSpan]) -> bool:
+    def try_add_spans(
+        self, spans: Iterable[ReadableSpan], ok_spans: Sequence[ReadableSpan] = ()
+    ) -> bool:
         """``add_spans`` unless the lock is held (a snapshot's chart, metric history): never waits.
 
         Returns whether the spans were counted.
@@ -254,6 +261,8 @@ class Pipeline:
         if not self._lock.acquire(blocking=False):
             return False
         try:
+            if ok_spans:
+                self.activity.add_spans(ok_spans, none_failed=True)
             self.activity.add_spans(spans)
         finally:
             self._lock.release()

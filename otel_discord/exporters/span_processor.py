@@ -95,8 +95,9 @@ class DiscordSpanProcessor(SimpleSpanProcessor):
             errors = self._errors
             errors.append((monotonic(), span))
             self._exporter.pipeline.start()  # the scheduler that hands errors over
-            if len(errors) >= MAX_BUFFERED:  # an error storm: no more waiting
-                self._hand_over(wait=False, errors_until=float("inf"))
+            held = len(errors)
+            if held >= MAX_BUFFERED:  # an error storm: no more grace; past the cap, wait
+                self._hand_over(wait=held > MAX_BUFFERED, errors_until=float("inf"))
             return
         buffer = self._buffer
         buffer.append(span)
@@ -133,25 +134,31 @@ class DiscordSpanProcessor(SimpleSpanProcessor):
         """Give the buffered spans (and the error spans that ended by ``errors_until``)
         to the intake in one call; keep them if it is busy.
 
+        The buffer holds only spans ``on_end`` found not errors: they go as ``ok_spans``,
+        so the intake neither classifies them again nor routes them (default rules).
         Safe on several threads at once: each takes the spans it pops (popleft is atomic).
         """
-        spans: list[ReadableSpan] = []
+        ok: list[ReadableSpan] = []
         pop = self._buffer.popleft
         try:
             while True:
-                spans.append(pop())
+                ok.append(pop())
         except IndexError:
             pass
+        due: list[tuple[float, ReadableSpan]] = []
         if errors_until is not None:
             errors = self._errors
             try:
                 while errors[0][0] <= errors_until:
-                    spans.append(errors.popleft()[1])
+                    due.append(errors.popleft())
             except IndexError:
                 pass
-        if spans and not self._exporter.take(spans, wait=wait):
-            # The pipeline is busy: next time (errors among them go at the next batch or tick).
-            self._buffer.extendleft(reversed(spans))
+        if not (ok or due):
+            return
+        if not self._exporter.take([span for _, span in due], wait=wait, ok_spans=ok):
+            # The pipeline is busy: next time (the errors, past their grace, at the next tick).
+            self._buffer.extendleft(reversed(ok))
+            self._errors.extendleft(reversed(due))
 
 
 def span_processor_for(exporter: SpanExporter) -> SimpleSpanProcessor | BatchSpanProcessor:

@@ -35,22 +35,34 @@ class DiscordSpanExporter(DiscordExporterBase, SpanExporter):
         take_spans(pipeline, self._core.router, spans, pipeline.origin)
         return SpanExportResult.SUCCESS
 
-    def take(self, spans: Sequence[ReadableSpan], *, wait: bool = True) -> bool:
+    def take(
+        self,
+        spans: Sequence[ReadableSpan],
+        *,
+        wait: bool = True,
+        ok_spans: Sequence[ReadableSpan] = (),
+    ) -> bool:
         """``export`` for :class:`~otel_discord.exporters.span_processor.DiscordSpanProcessor`.
 
-        Without ``wait``, returns False (nothing taken) while the pipeline's lock is held,
-        so the bot's loop never waits for it. A failure is reported (``guard``) and the
-        spans count as taken: retrying them could fail forever.
+        ``ok_spans`` are spans the processor found not errors (``span_is_error``): the
+        intake counts them without classifying them again. Without ``wait``, returns False
+        (nothing taken) while the pipeline's lock is held, so the bot's loop never waits
+        for it. A failure is reported (``guard``) and the spans count as taken: retrying
+        them could fail forever.
         """
-        if self._core.is_shutdown or not spans:
+        if self._core.is_shutdown or not (spans or ok_spans):
             return True
-        return self._core.guard("span export", lambda: self._take(spans, wait), True)
+        return self._core.guard("span export", lambda: self._take(spans, ok_spans, wait), True)
 
-    def _take(self, spans: Sequence[ReadableSpan], wait: bool) -> bool:
+    def _take(
+        self, spans: Sequence[ReadableSpan], ok_spans: Sequence[ReadableSpan], wait: bool
+    ) -> bool:
         pipeline = self._core.pipeline
-        pipeline.learn_resource(spans[0].resource)
+        pipeline.learn_resource((ok_spans or spans)[0].resource)
         pipeline.start()
+        router = self._core.router
         if wait:
-            take_spans(pipeline, self._core.router, spans, pipeline.origin)
+            take_spans(pipeline, router, spans, pipeline.origin, ok_spans)
             return True
-        return try_take_spans(pipeline, self._core.router, spans, pipeline.origin) is not None
+        taken = try_take_spans(pipeline, router, spans, pipeline.origin, ok_spans)
+        return taken is not None

@@ -13,8 +13,12 @@ from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 from otel_discord.exception_ids import ATTR_EXCEPTION_ID, ATTR_MESSAGE, ATTR_TYPE
 from otel_discord.records import EventNotice, Occurrence
 from otel_discord.severity import SEVERITY_ERROR
+from otel_discord.state.span_fields import PLAIN_STATUS, FieldReader
 
 EXCEPTION_EVENT: Final = "exception"
+_ERROR: Final = StatusCode.ERROR
+_STATUS: Final = FieldReader("status")
+"""A span's status without a property call (once per span, on the thread ending it)."""
 
 
 def log_name(record: ReadableLogRecord) -> str:
@@ -79,7 +83,11 @@ def event_from_log(record: ReadableLogRecord, service: str, host: str | None) ->
 
 def span_is_error(span: ReadableSpan) -> bool:
     """An error status or an exception event."""
-    if span.status.status_code is StatusCode.ERROR:
+    read = _STATUS.by_type.get(type(span)) or _STATUS.learn(type(span))
+    status = read(span)
+    # The API's Status property returns its field: no Python call for it on every span.
+    code = status._status_code if type(status) is PLAIN_STATUS else status.status_code
+    if code is _ERROR:
         return True
     # The SDK's ``events`` copies its list on every read; most spans have none.
     own = getattr(span, "_events", None)

@@ -56,44 +56,74 @@ def is_own_chatter(scope: str) -> bool:
 
 
 def take_spans(
-    pipeline: Pipeline, router: Router, spans: Sequence[ReadableSpan], origin: Origin
+    pipeline: Pipeline,
+    router: Router,
+    spans: Sequence[ReadableSpan],
+    origin: Origin,
+    ok_spans: Sequence[ReadableSpan] = (),
 ) -> int:
     """Count spans into the analytics window; queue the errors routed somewhere.
 
+    ``ok_spans``: spans the caller already found not errors (``span_is_error`` false):
+    counted without reading their status, and not even looked at again when only the
+    default span rules apply (they drop every successful span).
     Returns how many error spans were routed to a channel.
     """
-    pipeline.add_spans(spans)
-    return route_span_errors(pipeline, router, spans, origin)
+    pipeline.add_spans(spans, ok_spans)
+    return route_span_errors(pipeline, router, spans, origin, ok_spans)
 
 
 def try_take_spans(
-    pipeline: Pipeline, router: Router, spans: Sequence[ReadableSpan], origin: Origin
+    pipeline: Pipeline,
+    router: Router,
+    spans: Sequence[ReadableSpan],
+    origin: Origin,
+    ok_spans: Sequence[ReadableSpan] = (),
 ) -> int | None:
     """``take_spans`` without waiting for the pipeline's lock: None (nothing taken) if held."""
-    if not pipeline.try_add_spans(spans):
+    if not pipeline.try_add_spans(spans, ok_spans):
         return None
-    return route_span_errors(pipeline, router, spans, origin)
+    return route_span_errors(pipeline, router, spans, origin, ok_spans)
 
 
 def route_span_errors(
-    pipeline: Pipeline, router: Router, spans: Sequence[ReadableSpan], origin: Origin
+    pipeline: Pipeline,
+    router: Router,
+    spans: Sequence[ReadableSpan],
+    origin: Origin,
+    ok_spans: Sequence[ReadableSpan] = (),
 ) -> int:
-    """Queue the spans routed to a channel (errors, by default); return how many were errors."""
-    errors = 0
+    """Queue the spans routed to a channel (errors, by default); return how many were errors.
+
+    ``ok_spans`` (known not errors) go through the user's span rules only: the defaults
+    drop them all.
+    """
     defaults = router.default_spans
+    if not defaults:
+        for span in ok_spans:
+            _route_span(pipeline, router, span, origin, error=False)
+    errors = 0
     for span in spans:
         error = span_is_error(span)
         if defaults and not error:
             continue  # the default rules drop it: no rule walk for every successful span
-        scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
-        channel = router.route(
-            "spans", scope=scope, name=span.name, attributes=span.attributes, is_error=error
-        )
-        if channel is not None:
-            errors += error
-            occurrence = occurrence_from_span(span, *origin(span.resource))
-            pipeline.submit_error(channel, occurrence, from_span=True)
+        errors += _route_span(pipeline, router, span, origin, error=error)
     return errors
+
+
+def _route_span(
+    pipeline: Pipeline, router: Router, span: ReadableSpan, origin: Origin, *, error: bool
+) -> bool:
+    """Queue ``span`` if a rule routes it; True for a routed error span."""
+    scope = span.instrumentation_scope.name if span.instrumentation_scope else ""
+    channel = router.route(
+        "spans", scope=scope, name=span.name, attributes=span.attributes, is_error=error
+    )
+    if channel is None:
+        return False
+    occurrence = occurrence_from_span(span, *origin(span.resource))
+    pipeline.submit_error(channel, occurrence, from_span=True)
+    return error
 
 
 def take_logs(

@@ -238,7 +238,7 @@ class TestErrors:
     ) -> None:
         """An intake that raises: the span's end returns, the failure is logged once."""
 
-        def broken(_spans: object) -> bool:
+        def broken(*_spans: object) -> bool:
             raise RuntimeError("injected intake failure")
 
         monkeypatch.setattr(stack.pipeline, "try_add_spans", broken)  # the ending thread's
@@ -253,6 +253,74 @@ class TestErrors:
         monkeypatch.undo()
         stack.spans("after", [1])
         assert "1 spans · error rate 0.0 %" == stack.summary_rows()[0]
+
+
+class TestKnownOkHandOver:
+    """The buffer holds only spans ``on_end`` found not errors; they reach the intake as
+    ``ok_spans`` (not classified again, not routed under the default rules)."""
+
+    def test_counts_durations_and_errors_exact(
+        self, stack: Stack, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        taken: list[tuple[list[str], list[str]]] = []
+        take = stack.exporter.take
+
+        def recording(spans: Any, *, wait: bool = True, ok_spans: Any = ()) -> bool:
+            taken.append(([s.name for s in spans], [s.name for s in ok_spans]))
+            return take(spans, wait=wait, ok_spans=ok_spans)
+
+        monkeypatch.setattr(stack.exporter, "take", recording)
+        stack.spans("play", [10] * 40 + [30] * 30)
+        stack.spans("fail", [5], error=True)
+        caught = stack.tracer.start_span("caught", start_time=T0)
+        caught.record_exception(KeyError("handled"))  # an error span without an error status
+        caught.end(end_time=T0 + 7 * MS)
+        assert stack.processor.force_flush()
+        assert [([], ["play"] * BATCH_SIZE), (["fail", "caught"], ["play"] * 6)] == taken
+        assert [
+            "72 spans · error rate 1.4 %",
+            "```",
+            "span                      n     p50     p95  err",
+            "play                     70    10ms    30ms    0",
+            "caught                    1     7ms     7ms    0",
+            "fail                      1     5ms     5ms    1",
+            "```",
+        ] == stack.summary_rows()
+        errors = stack.errors()
+        assert 2 == len(errors), errors
+        assert 1 == errors.count("❌ ValueError: fail failed")
+
+    def test_user_rules_still_see_ok_spans_and_errors_go_once(self, four_channels: Any) -> None:
+        rule = Rule(Channel.LOGS, signal="spans", name="deploy*")
+        made = Stack(four_channels, rules=[rule])
+        made.spans("deploy v2", [30])
+        made.spans("play", [30] * 3)
+        made.spans("fail", [5], error=True)
+        assert made.processor.force_flush()
+        assert made.exporter.force_flush(10_000)
+        logs = [str(e) for e in four_channels.embeds(Channel.LOGS)]
+        assert 2 == len(logs), logs
+        assert 1 == sum("deploy v2" in e for e in logs)
+        assert 1 == sum("fail failed" in e for e in logs)
+        made.provider.shutdown()
+
+    def test_error_storm_while_busy_loses_nothing(self, stack: Stack) -> None:
+        """The storm's hand-over at the cap finds the lock held: the errors go back to
+        their deque; the next error span waits for the lock; every span is counted once."""
+        stack.pipeline.start()
+        release, holder = hold_lock(stack.pipeline)
+        stack.spans("fail", [1] * MAX_BUFFERED, error=True)
+        assert MAX_BUFFERED == len(stack.processor._errors)  # put back, not lost
+        ender = threading.Thread(target=stack.spans, args=("fail", [1]), kwargs={"error": True})
+        ender.start()
+        ender.join(0.3)
+        assert ender.is_alive()  # past the cap: waiting for the lock
+        release.set()
+        holder.join()
+        ender.join(5)
+        assert not ender.is_alive()
+        assert 0 == len(stack.processor._errors)
+        assert f"{MAX_BUFFERED + 1:,} spans · error rate 100.0 %" == stack.summary_rows()[0]
 
 
 class TestFlushAndShutdown:
