@@ -78,7 +78,7 @@ FIELDS: Final = frozenset(
     }
 )
 """The ``ReadableSpan`` fields ``CommandSpan`` sets; the SDK's must be the same set."""
-_OURS: Final = frozenset({"_adoption", "_shared"})
+_OURS: Final = frozenset({"_adoption", "_shared", "context"})
 """``CommandSpan``'s fields beyond ``FIELDS``."""
 
 _BOUNDED_CACHED: Final = 4096
@@ -137,6 +137,10 @@ class Adoption:
 class CommandSpan(Span, ReadableSpan):
     """A recording span that is its own ``ReadableSpan`` and ends straight into the processors."""
 
+    context: SpanContext | None = None
+    """``ReadableSpan.context`` (``_context``) as a plain attribute, set once: the SDK's
+    processors read it twice in ``on_end``, a property call each."""
+
     def __init__(  # noqa: PLR0917  # positional: keywords cost 3k instructions a call
         self,
         adoption: Adoption,
@@ -163,6 +167,7 @@ class CommandSpan(Span, ReadableSpan):
         self._resource = resource
         self._status = _UNSET
         # Ours.
+        self.context = context
         self._adoption = adoption
         self._shared = shared
         """The mapping ``_attributes`` is the shared bounded copy of, until the first write."""
@@ -348,7 +353,7 @@ class CommandSpans:
         else:
             current = trace.get_current_span()
         parent: SpanContext | None = None
-        if isinstance(current, Span):
+        if current is not None and isinstance(current, Span):  # None: no ABC check
             parent = current.get_span_context()
             if parent is not None and not parent.is_valid:
                 parent = None

@@ -15,12 +15,48 @@ from opentelemetry.util.types import AttributeValue
 
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
-from otel_discord.instrumentation._probe import CommandProbe, run_observed, start_probe
+from otel_discord.instrumentation._probe import CommandProbe, run_observed
+from otel_discord.instrumentation._safety import swallow
 from otel_discord.instrumentation._telemetry import Recorder
 
 _SITE: Final = "prefix command"
 
 Invoke = Callable[[Any, Any], Coroutine[Any, Any, None]]
+
+
+_STOCK_MODULE_SUFFIX: Final = ".ext.commands.core"
+"""Where discord.py and its forks define ``Command.qualified_name`` and ``full_parent_name``."""
+
+_stock_names: dict[type, bool] = {}
+"""Command class -> whether its ``qualified_name`` is the library's own (a top-level
+command's is its ``name``): two property calls less per command."""
+_STOCK_CLASSES_LIMIT: Final = 64
+
+
+def _defined_in_library(cls: type, attribute: str) -> bool:
+    for klass in cls.__mro__:
+        if attribute in vars(klass):
+            return str(getattr(klass, "__module__", "")).endswith(_STOCK_MODULE_SUFFIX)
+    return False
+
+
+def command_name(command: Any) -> str:
+    """``command.qualified_name``, read once per command class the library's way first.
+
+    The library's property joins the parents' names with the command's own, so for a
+    command without a parent it is ``command.name``: that is checked on the first
+    command of each class, which is trusted only if it inherits both properties from
+    the library and agrees.
+    """
+    name: str = command.qualified_name
+    cls = type(command)
+    if cls not in _stock_names and len(_stock_names) < _STOCK_CLASSES_LIMIT:
+        _stock_names[cls] = (
+            _defined_in_library(cls, "qualified_name")
+            and _defined_in_library(cls, "full_parent_name")
+            and (command.parent is not None or command.name == name)
+        )
+    return name
 
 
 def start_prefix_command(telemetry: Recorder, ctx: Any) -> CommandProbe | None:
@@ -30,8 +66,13 @@ def start_prefix_command(telemetry: Recorder, ctx: Any) -> CommandProbe | None:
         if ctx.invoked_with:
             telemetry.count_unknown_command(n.KIND_PREFIX)
         return None
-    name = command.qualified_name
-    shape = telemetry.shapes.get(n.KIND_PREFIX, name)
+    if _stock_names.get(type(command)) and command.parent is None:
+        name = command.name  # what the library's qualified_name returns for it
+    else:
+        name = command_name(command)
+    shape = telemetry.prefix_shapes.get(name)
+    if shape is None:
+        shape = telemetry.shapes.get(n.KIND_PREFIX, name)
     guild_id = None
     attributes = shape.attributes
     if telemetry.per_run_attributes:  # ids or content: off by default, and per run
@@ -51,13 +92,14 @@ def start_prefix_command(telemetry: Recorder, ctx: Any) -> CommandProbe | None:
     span = telemetry.command_spans.start(
         telemetry.tracer, shape.span_name, shape.span_kind, attributes
     )
-    # Positional: keyword calls cost CPython 3.11 about a call's worth more.
-    return CommandProbe(ctx, name, n.KIND_PREFIX, n.SOURCE_COMMAND, span, guild_id, command)
-
-
-def prefix_failed(probe: CommandProbe) -> bool:
-    """Whether discord.py marked the run failed (a check or converter said no)."""
-    return bool(getattr(probe.owner, "command_failed", False))
+    # Positional: keyword calls cost CPython 3.11 about a call's worth more. The shape's
+    # success row holds unless the row carries the guild id.
+    success = (
+        shape.success if guild_id is None or not telemetry.options.guild_ids_as_attributes else None
+    )
+    return CommandProbe(
+        ctx, name, n.KIND_PREFIX, n.SOURCE_COMMAND, span, guild_id, command, success
+    )
 
 
 def make_invoke(original: Invoke) -> Invoke:
@@ -77,9 +119,14 @@ def make_invoke(original: Invoke) -> Invoke:
             named = False
         if not named:
             return original(self, ctx)
-        probe = start_probe(start_prefix_command, telemetry, ctx, _SITE)
+        try:  # start_probe's guard, inline: one call less per command
+            probe = start_prefix_command(telemetry, ctx)
+        except Exception as exc:
+            swallow(f"{_SITE} start", exc)
+            probe = None
         if probe is None:
             return original(self, ctx)
-        return run_observed(telemetry, probe, original(self, ctx), prefix_failed, _SITE)
+        # failed=None: run_observed reads ctx.command_failed (a check or converter said no).
+        return run_observed(telemetry, probe, original(self, ctx), None, _SITE)
 
     return invoke

@@ -7,20 +7,27 @@ it without touching the bot's objects or its error handlers.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from time import perf_counter
 from typing import Any, Final, TypeVar
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, Status, StatusCode
-from opentelemetry.util.types import AttributeValue
 
 from otel_discord.exception_ids import ATTR_EXCEPTION_ID, exception_id
 from otel_discord.exception_ids import innermost as unwrap
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
-from otel_discord.instrumentation._active_span import enter_span, leave_span
+from otel_discord.instrumentation._active_span import (
+    _RUNTIME,
+    _SPAN_KEY,
+    _VAR,
+    enter_span,
+    leave_span,
+)
 from otel_discord.instrumentation._errors import error_type
 from otel_discord.instrumentation._histogram_tally import HistogramTally
 from otel_discord.instrumentation._outcomes import (
@@ -31,7 +38,8 @@ from otel_discord.instrumentation._outcomes import (
     settle_name,
 )
 from otel_discord.instrumentation._safety import swallow
-from otel_discord.instrumentation._telemetry import Attrs, Recorder
+from otel_discord.instrumentation._shapes import MetricRow, metric_row
+from otel_discord.instrumentation._telemetry import Recorder
 
 T = TypeVar("T")
 
@@ -55,6 +63,7 @@ class CommandProbe:
         "source",
         "span",
         "started",
+        "success",
     )
 
     def __init__(  # noqa: PLR0917 (positional on the hot path: keywords cost more)
@@ -66,6 +75,7 @@ class CommandProbe:
         span: Span,
         guild_id: int | None,
         command: Any = None,
+        success: MetricRow | None = None,
     ) -> None:
         self.owner = owner
         self.name = name
@@ -78,7 +88,9 @@ class CommandProbe:
         self.reason = REASON_ERROR
         self.command = command
         """The prefix command it started as; a group's subcommand replaces it on the context."""
-        self.started = time.perf_counter()
+        self.success = success
+        """The metric row of a success (its shape's), if it holds for this run: none per guild."""
+        self.started = perf_counter()
 
 
 def note_error(owner: Any, exc: BaseException) -> None:
@@ -124,19 +136,30 @@ def observe_command(
     return run_observed(telemetry, probe, run(), failed, site)
 
 
-async def run_observed(
+async def run_observed(  # noqa: PLR0912, PLR0915 (flat on purpose: once per command)
     telemetry: Recorder,
     probe: CommandProbe,
     run: Awaitable[T],
-    failed: Callable[[CommandProbe], bool],
+    failed: Callable[[CommandProbe], bool] | None,
     site: str,
 ) -> T:
-    """Await ``run`` inside the probe's span; telemetry failures never escape."""
+    """Await ``run`` inside the probe's span; telemetry failures never escape.
+
+    ``failed`` tells a failed run (a check said no) from a success; None reads the
+    owner's ``command_failed`` (the prefix and app command contexts' flag) without a call.
+    The span is made current and restored here rather than through ``enter_span`` and
+    ``leave_span`` (two calls per command): same statements, for the default runtime.
+    """
+    span = probe.span
     try:
-        span_token = enter_span(probe.span)
+        var = _VAR
+        if var is not None and _SPAN_KEY is not None and otel_context._RUNTIME_CONTEXT is _RUNTIME:
+            span_token = var.set(Context({**var.get(), _SPAN_KEY: span}))
+        else:
+            span_token = enter_span(span)
     except Exception as exc:
         swallow(f"{site} start", exc)
-        probe.span.end()
+        span.end()
         return await run
     probe_token = CURRENT.set(probe)
     try:
@@ -146,27 +169,71 @@ async def run_observed(
         raise
     finally:
         try:
-            leave_span(span_token)
+            if span_token.var is _VAR:
+                try:
+                    span_token.var.reset(span_token)
+                except Exception as exc:  # the run ended in another context than it began
+                    swallow("command context", exc)
+            else:
+                leave_span(span_token)
             CURRENT.reset(probe_token)
-            finish(telemetry, probe, failed(probe))  # positional: keywords cost a call's worth
+            if failed is None:
+                try:
+                    ended_failed = probe.owner.command_failed
+                except AttributeError:
+                    ended_failed = False
+            else:
+                ended_failed = failed(probe)
+            row = probe.success
+            if (
+                row is None
+                or ended_failed
+                or probe.error is not None
+                or (probe.command is not None and probe.owner.command is not probe.command)
+            ):
+                finish(telemetry, probe, ended_failed)  # positional: keywords cost a call's worth
+            else:  # finish()'s success path, inline (a call less per command): the same records
+                elapsed = perf_counter() - probe.started
+                try:
+                    attrs, key = row
+                    counts = telemetry.commands.counts
+                    if key in counts:
+                        counts[key] += 1
+                    else:
+                        telemetry.commands.add_row(key, attrs)
+                    duration = telemetry.command_duration
+                    if type(duration) is HistogramTally:
+                        duration.record_row(elapsed, key, attrs)
+                    else:
+                        duration.record(elapsed, attrs)
+                finally:
+                    span.end()
         except Exception as exc:
             swallow(f"{site} finish", exc)
 
 
 def finish(telemetry: Recorder, probe: CommandProbe, failed: bool) -> None:
     """Close the span and record metrics (and an error log for a bug)."""
-    elapsed = time.perf_counter() - probe.started
+    elapsed = perf_counter() - probe.started
     span = probe.span
     try:
         if probe.command is not None and probe.owner.command is not probe.command:
             settle_name(probe)
+            probe.success = None  # a subcommand's name: its own row
         if probe.error is None and not failed:  # the common case: a success
-            attrs, key = _metric_row(telemetry, probe, n.OUTCOME_SUCCESS, "")
+            row = probe.success
+            if row is None:
+                row = _metric_row(telemetry, probe, n.OUTCOME_SUCCESS, "")
+            attrs, key = row
         else:
             if _settle_failure(telemetry, probe, span) is None:
                 return
             attrs, key = _metric_row(telemetry, probe, n.OUTCOME_FAILURE, probe.reason)
-        telemetry.commands.add_row(key, attrs)
+        counts = telemetry.commands.counts  # CounterTally.add_row's count, without the call
+        if key in counts:
+            counts[key] += 1
+        else:
+            telemetry.commands.add_row(key, attrs)
         duration = telemetry.command_duration
         if type(duration) is HistogramTally:  # the tally row's key, not one rebuilt per run
             duration.record_row(elapsed, key, attrs)
@@ -212,30 +279,18 @@ def _mark_failed(span: Span, kind: str, exc: BaseException | None) -> None:
     span.set_status(Status(StatusCode.ERROR, message))
 
 
-MetricRow = tuple[Attrs, tuple[tuple[str, AttributeValue], ...]]
-"""A command's metric attributes and their key in the ``discord.commands`` tally."""
-
 _metric_rows: dict[tuple[str, str, str], MetricRow] = {}
 _METRIC_CACHE_LIMIT: Final = 4096
 
 
 def _metric_row(telemetry: Recorder, probe: CommandProbe, outcome: str, reason: str) -> MetricRow:
     """The attributes of this run's metrics, built once per (name, kind, reason)."""
-    per_guild = probe.guild_id is not None and telemetry.options.guild_ids_as_attributes
+    if probe.guild_id is not None and telemetry.options.guild_ids_as_attributes:
+        return metric_row(probe.name, probe.kind, outcome, reason, probe.guild_id)
     key = (probe.name, probe.kind, reason)
-    row = None if per_guild else _metric_rows.get(key)
-    if row is not None:
-        return row
-    attrs: dict[str, AttributeValue] = {
-        n.ATTR_COMMAND_NAME: probe.name,
-        n.ATTR_COMMAND_KIND: probe.kind,
-        n.ATTR_COMMAND_OUTCOME: outcome,
-    }
-    if per_guild:
-        attrs[n.ATTR_GUILD_ID] = str(probe.guild_id)
-    if reason:
-        attrs[n.ATTR_COMMAND_FAILURE_REASON] = reason
-    row = (attrs, tuple(attrs.items()))
-    if not per_guild and len(_metric_rows) < _METRIC_CACHE_LIMIT:
-        _metric_rows[key] = row
+    row = _metric_rows.get(key)
+    if row is None:
+        row = metric_row(probe.name, probe.kind, outcome, reason)
+        if len(_metric_rows) < _METRIC_CACHE_LIMIT:
+            _metric_rows[key] = row
     return row

@@ -3,8 +3,11 @@
 A row names the span kind, the span name and the attributes every run of a command
 carries. Those never change between runs of one command, so ``ShapeCache`` builds
 them once per (kind, name) and the hot path passes the same mapping to
-``start_span`` each time (the SDK copies it into the span). A new kind of command
-(component clicks, a fork's command type) is one more row in ``SHAPES``.
+``start_span`` each time (the SDK copies it into the span). A shape also carries
+the metric row of a successful run (the attributes of ``discord.commands`` and
+``discord.command.duration`` and their tally key), so a success builds and looks
+up nothing more. A new kind of command (component clicks, a fork's command type) is
+one more row in ``SHAPES``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from opentelemetry.util.types import AttributeValue
 from otel_discord.instrumentation import _names as n
 
 Attrs = Mapping[str, AttributeValue]
+
+MetricRow = tuple[Attrs, tuple[tuple[str, AttributeValue], ...]]
+"""A command's metric attributes and their key in the ``discord.commands`` tally."""
 
 _MAX_CACHED: Final = 4096
 """(kind, name) pairs kept; past that a shape is built per run (correct, a little slower)."""
@@ -69,6 +75,22 @@ SHAPES: Final[dict[str, Row]] = {
 }
 
 
+def metric_row(
+    name: str, kind: str, outcome: str, reason: str = "", guild_id: int | None = None
+) -> MetricRow:
+    """The attributes of one run's metrics (``reason`` on failures, ``guild_id`` if kept)."""
+    attrs: dict[str, AttributeValue] = {
+        n.ATTR_COMMAND_NAME: name,
+        n.ATTR_COMMAND_KIND: kind,
+        n.ATTR_COMMAND_OUTCOME: outcome,
+    }
+    if guild_id is not None:
+        attrs[n.ATTR_GUILD_ID] = str(guild_id)
+    if reason:
+        attrs[n.ATTR_COMMAND_FAILURE_REASON] = reason
+    return attrs, tuple(attrs.items())
+
+
 @dataclass(frozen=True, slots=True)
 class Shape:
     """One command's span name, span kind and per-run-constant attributes."""
@@ -76,27 +98,40 @@ class Shape:
     span_name: str
     span_kind: SpanKind
     attributes: Attrs
+    success: MetricRow
+    """The metric row of a successful run without a guild id."""
 
 
 def build_shape(kind: str, name: str) -> Shape:
     """The shape of command ``name`` of ``kind`` (a row of ``SHAPES``)."""
     row = SHAPES[kind]
-    return Shape(row.span_name(name), row.span_kind, row.attributes(name, kind))
+    return Shape(
+        row.span_name(name),
+        row.span_kind,
+        row.attributes(name, kind),
+        metric_row(name, kind, n.OUTCOME_SUCCESS),
+    )
 
 
 class ShapeCache:
-    """Shapes by (kind, name), built on first use and bounded."""
+    """Shapes by kind and name, built on first use and bounded.
+
+    ``kinds[kind]`` is the name -> shape mapping of one kind, for a hot path that knows
+    its kind: one ``dict.get`` by name, no key tuple, no call (``get`` when it misses).
+    """
 
     def __init__(self, limit: int = _MAX_CACHED) -> None:
         self.limit = limit
-        self._shapes: dict[tuple[str, str], Shape] = {}
+        self.kinds: dict[str, dict[str, Shape]] = {kind: {} for kind in SHAPES}
+        self._size = 0
 
     def get(self, kind: str, name: str) -> Shape:
         """The cached shape, building (and keeping, while there is room) a new one."""
-        key = (kind, name)
-        shape = self._shapes.get(key)
+        shapes = self.kinds[kind]
+        shape = shapes.get(name)
         if shape is None:
             shape = build_shape(kind, name)
-            if len(self._shapes) < self.limit:
-                self._shapes[key] = shape
+            if self._size < self.limit:
+                shapes[name] = shape
+                self._size += 1
         return shape

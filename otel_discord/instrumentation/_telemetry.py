@@ -85,6 +85,8 @@ class Recorder:
         )
         """Whether command spans carry ids or content, i.e. attributes that differ per run."""
         self.shapes = ShapeCache()
+        self.prefix_shapes = self.shapes.kinds[n.KIND_PREFIX]
+        """Prefix command shapes by name (``shapes.get`` builds a missing one)."""
         self.command_spans = CommandSpans()
         """Prefix and app command spans (the SDK's ReadableSpan, ended on the loop)."""
         self.error_kinds = error_kinds

@@ -607,7 +607,8 @@ class TestSdkDrift:
         provider = TracerProvider()
         provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
         span = CommandSpans().start(provider.get_tracer("t"), "s", SpanKind.INTERNAL, {})
-        assert FIELDS == set(vars(span)) - {"_adoption", "_shared"}
+        assert FIELDS == set(vars(span)) - {"_adoption", "_shared", "context"}
+        assert span.context is span._context is span.get_span_context()
         assert FIELDS == set(vars(ReadableSpan(name="plain")))
 
     def test_the_span_context_is_the_one_the_api_builds(self) -> None:

@@ -137,6 +137,77 @@ class TestSuccessfulCommand:
         assert 1 == otel.value(metrics, "discord.commands", discord__guild__id=seen["guild"])
 
 
+class TestCommandNames:
+    """A top-level command's name read without the library's properties, only when that is exact."""
+
+    def test_library_commands_take_the_shortcut_and_groups_their_path(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """Stock commands are trusted once seen; a subcommand still reports its full path."""
+        from otel_discord.instrumentation import _commands
+
+        instrument()
+
+        def setup(bot: commands.Bot) -> None:
+            add_commands(bot)
+
+            @bot.group(invoke_without_command=True)
+            async def tag(ctx: commands.Context[Any]) -> None:
+                await ctx.send("tags")
+
+            @tag.command()
+            async def create(ctx: commands.Context[Any]) -> None:
+                await ctx.send("created")
+
+        def scenario(world: World) -> None:
+            world.say("!ping")
+            world.say("!ping")
+            world.say("!tag create")
+
+        run_bot(scenario, setup)
+        assert _commands._stock_names[commands.Command] is True
+        assert 2 == len([s for s in otel.spans() if s.name == "ping"])
+        assert "tag create" == otel.span("tag create").attributes["discord.command.name"]  # type: ignore[index]
+        metrics = otel.metrics()
+        for name, runs in (("ping", 2), ("tag create", 1)):
+            keys = {
+                "discord__command__name": name,
+                "discord__command__kind": "prefix",
+                "discord__command__outcome": "success",
+            }
+            assert runs == otel.value(metrics, "discord.commands", **keys)
+            assert runs == otel.value(metrics, "discord.command.duration", **keys)
+
+    def test_a_command_class_with_its_own_qualified_name_keeps_it(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """A subclass that overrides ``qualified_name`` is asked every time."""
+        from otel_discord.instrumentation import _commands
+
+        class Named(commands.Command[Any, Any, Any]):
+            @property
+            def qualified_name(self) -> str:
+                return f"named {self.name}"
+
+        instrument()
+
+        def setup(bot: commands.Bot) -> None:
+            async def hello(ctx: commands.Context[Any]) -> None:
+                await ctx.send("hi")
+
+            bot.add_command(Named(hello, name="hello"))
+
+        run_bot(lambda world: [world.say("!hello"), world.say("!hello")], setup)
+        assert _commands._stock_names[Named] is False
+        assert 2 == len([s for s in otel.spans() if s.name == "named hello"])
+        keys = {
+            "discord__command__name": "named hello",
+            "discord__command__kind": "prefix",
+            "discord__command__outcome": "success",
+        }
+        assert 2 == otel.value(otel.metrics(), "discord.commands", **keys)
+
+
 class TestFailingCommand:
     """A prefix command whose code raises."""
 

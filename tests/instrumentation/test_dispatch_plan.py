@@ -182,7 +182,10 @@ class TestEventNames:
             async def on_keyword(a: int, *, key: str) -> None:
                 got.append((a, key))
 
-            for listener in (on_none, on_one, on_two, on_keyword):
+            async def on_only_keyword(*, key: str) -> None:
+                got.append((0, key))
+
+            for listener in (on_none, on_one, on_two, on_keyword, on_only_keyword):
                 bot.add_listener(listener)
 
         def scenario(world: World) -> None:
@@ -191,13 +194,30 @@ class TestEventNames:
                 world.bot.dispatch("one", 1)
                 world.bot.dispatch("two", 1, 2)
             world.bot.dispatch("keyword", 7, key="k")
+            world.bot.dispatch("only_keyword", key="o")
 
         run_bot(scenario, setup)
-        assert sorted([(), (1,), (1, 2)] * 3 + [(7, "k")]) == sorted(got)
+        assert sorted([(), (1,), (1, 2)] * 3 + [(7, "k"), (0, "o")]) == sorted(got)
         counted = values(otel, "discord.gateway.events", "discord.event")
-        assert {"none": 3, "one": 3, "two": 3, "keyword": 1} == {
-            name: counted[name] for name in ("none", "one", "two", "keyword")
+        assert {"none": 3, "one": 3, "two": 3, "keyword": 1, "only_keyword": 1} == {
+            name: counted[name] for name in ("none", "one", "two", "keyword", "only_keyword")
         }
+
+    def test_handlers_get_every_positional_argument(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """An event without arguments and one with several reach their handlers whole."""
+        instrument()
+
+        def scenario(world: World) -> None:
+            world.bot.dispatch("resumed")  # no argument: the handler gets ()
+            world.bot.dispatch("resumed")
+
+        run_bot(scenario)
+        resumes = values(otel, "discord.gateway.reconnects", "discord.gateway.kind")
+        assert 2 == resumes["resume"]
+        counted = values(otel, "discord.gateway.events", "discord.event")
+        assert 2 == counted["resumed"]
 
     def test_names_past_the_limit_count_as_other(self, otel: Otel, instrument: Instrument) -> None:
         """Past MAX_EVENT_NAMES names the rest add up under _OTHER; message keeps its row."""

@@ -249,13 +249,16 @@ class TestTelemetryFailures:
         self, otel: Otel, instrument: Instrument, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Even finishing a command span failing leaves the command's result intact."""
-        from otel_discord.instrumentation import _probe
+        from otel_discord.instrumentation import _state
 
-        def broken(*args: Any, **kwargs: Any) -> None:
-            raise RuntimeError("finish bug")
+        class Broken:
+            def record(self, *args: Any, **kwargs: Any) -> None:
+                raise RuntimeError("finish bug")
 
-        monkeypatch.setattr(_probe, "finish", broken)
         instrument()
+        assert _state.current is not None
+        # A success is finished inline in run_observed: break what it records through.
+        monkeypatch.setattr(_state.current, "command_duration", Broken())
         sent: list[str] = []
 
         async def main() -> None:
