@@ -118,7 +118,7 @@ class Pipeline:
         self._closed = False
         self._stopping = False
         self._forked = False
-        """A forked child's copy: the parent says hello and stopped, the child neither."""
+        """A forked child of a started pipeline: the parent said hello (and says stopped)."""
         self._reported = Sightings(REPORTED_SPANS)
         self.tally = KindTally(MAX_KINDS)
         """Running count per kind: a repeat says "seen 14× since …"."""
@@ -148,7 +148,8 @@ class Pipeline:
 
         What the parent held (merged repeats, the storm and analytics windows, the
         running tallies) it still sends itself; the child counts from the fork. The
-        scheduler's thread starts again on the next export, without a second hello.
+        scheduler's thread starts again on the next export (without a second hello if
+        the parent had said it).
         """
         self._lock = threading.Lock()
         self.scheduler.after_fork_in_child()
@@ -164,7 +165,7 @@ class Pipeline:
         self.totals = RunTotals()
         self.errors_seen = 0
         self.started_ns = now
-        self._forked = True
+        self._forked = self._started
         self._started = False
         self.monitors.after_fork_in_child()  # after errors_seen: rates count from here
 

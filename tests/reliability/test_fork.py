@@ -39,12 +39,13 @@ log = logging.getLogger("forker")
 tracer = trace.get_tracer("forker")
 for index in range(PARENT_SPANS):
     tracer.start_span("parent-span").end()
-    if index == PARENT_SPANS // 2:  # half in the analytics window, half in the processor's buffer
+    if index == PARENT_SPANS // 2 and not FORK_FIRST:  # half counted, half still buffered
         trace.get_tracer_provider().force_flush()
-log.error("parent error before the fork")
-get_logger_provider().force_flush()  # into the pipeline's outbox (the first post is slow)
+if not FORK_FIRST:
+    log.error("parent error before the fork")
+    get_logger_provider().force_flush()  # into the pipeline's outbox (the first post is slow)
 pipeline = next(iter(Pipeline._registry.values()))
-assert pipeline.delivery_stats(), "configured"
+assert pipeline.started is not FORK_FIRST
 if HOLD_LOCKS:
     held = threading.Event()
 
@@ -64,21 +65,28 @@ if pid == 0:
     ok = telemetry.shutdown()
     os._exit(0 if ok else 4)  # as multiprocessing's children end: no atexit
 _, status = os.waitpid(pid, 0)
+if FORK_FIRST:  # forked before the pipeline started: the parent starts it only now
+    log.error("parent error before the fork")
 sys.exit(os.waitstatus_to_exitcode(status) or 0)  # atexit flushes the parent
 """
 
 
-def _run(server: DiscordServer, *, hold_locks: bool) -> subprocess.CompletedProcess[str]:
+def _run(
+    server: DiscordServer, *, hold_locks: bool, fork_first: bool
+) -> subprocess.CompletedProcess[str]:
     url = server.create_webhook("fork")
     server.slow_seconds = 1.0
     server.inject(Fault.SLOW, count=1, webhook_url=url)  # keeps the parent's error queued
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env["OTEL_EXPORTER_DISCORD_WEBHOOK_URL"] = url
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    script = (
-        f"HOLD_LOCKS = {hold_locks!r}\nPARENT_SPANS = {PARENT_SPANS}\nCHILD_SPANS = {CHILD_SPANS}\n"
-        + textwrap.dedent(SCRIPT)
-    )
+    names = {
+        "HOLD_LOCKS": hold_locks,
+        "FORK_FIRST": fork_first,
+        "PARENT_SPANS": PARENT_SPANS,
+        "CHILD_SPANS": CHILD_SPANS,
+    }
+    script = "".join(f"{k} = {v!r}\n" for k, v in names.items()) + textwrap.dedent(SCRIPT)
     return subprocess.run(
         [sys.executable, "-c", script],
         env=env,
@@ -106,10 +114,14 @@ def _count(server: DiscordServer, text: str) -> int:
     return sum(text in json.dumps(embed) for embed in server.embeds("fork"))
 
 
-@pytest.mark.parametrize("hold_locks", [False, True], ids=["plain", "locks-held"])
-def test_child_and_parent_each_deliver_their_own_once(hold_locks: bool) -> None:
+@pytest.mark.parametrize(
+    ("hold_locks", "fork_first"),
+    [(False, False), (True, False), (False, True)],
+    ids=["plain", "locks-held", "fork-before-start"],
+)
+def test_child_and_parent_each_deliver_their_own_once(hold_locks: bool, fork_first: bool) -> None:
     with DiscordServer() as server:
-        run = _run(server, hold_locks=hold_locks)
+        run = _run(server, hold_locks=hold_locks, fork_first=fork_first)
         assert run.returncode == 0, run.stderr  # 14 (SIGALRM) if the child deadlocked
         assert _count(server, "parent error before the fork") == 1
         assert _count(server, "child error after the fork") == 1
