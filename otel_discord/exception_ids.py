@@ -39,6 +39,15 @@ _ESCAPED_ATTRIBUTE: Final = "_otel_discord_escaped"
 _TOKEN_ATTRIBUTE: Final = "_otel_discord_exception_id"  # noqa: S105  (an attribute name)
 
 
+def _after_fork_in_child() -> None:
+    global _lock  # noqa: PLW0603 - another thread may have held it at the fork
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX only
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def innermost(exc: BaseException) -> BaseException:
     """Follow ``.original`` (discord.py's wrappers) to the exception the code raised."""
     for _ in range(_MAX_UNWRAP):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import platform
 import threading
 import time
@@ -27,6 +28,7 @@ from otel_discord.delivery.grouped import ErrorGroup, EventItem
 from otel_discord.delivery.item import Item, Priority, StaticItem
 from otel_discord.delivery.live import LiveMessage
 from otel_discord.fingerprint import error_kind
+from otel_discord.fork_safety import reset_after_fork
 from otel_discord.monitors import Monitors, install_monitors
 from otel_discord.records import EventNotice, Occurrence
 from otel_discord.render import style
@@ -115,6 +117,8 @@ class Pipeline:
         self._started = False
         self._closed = False
         self._stopping = False
+        self._forked = False
+        """A forked child of a started pipeline: the parent said hello (and says stopped)."""
         self._reported = Sightings(REPORTED_SPANS)
         self.tally = KindTally(MAX_KINDS)
         """Running count per kind: a repeat says "seen 14× since …"."""
@@ -137,6 +141,33 @@ class Pipeline:
             "performance", config.performance_interval_ms / 1000, self.send_minute_snapshot
         )
         self.monitors: Monitors = install_monitors(self)
+        reset_after_fork(self)
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: new locks, none of the parent's held or counted items.
+
+        What the parent held (merged repeats, the storm and analytics windows, the
+        running tallies) it still sends itself; the child counts from the fork. The
+        scheduler's thread starts again on the next export (without a second hello if
+        the parent had said it).
+        """
+        self._lock = threading.Lock()
+        self.scheduler.after_fork_in_child()
+        if self._closed:
+            return
+        now = self._clock_ns()
+        self._reported = Sightings(REPORTED_SPANS)
+        self.tally = KindTally(MAX_KINDS)
+        held = self.repeats
+        self.repeats = RepeatHold(held.hold_s, held.cap_s, max_bytes=held.max_bytes)
+        self.storm = StormWindow(now)
+        self.activity = ActivityWindow(now)
+        self.totals = RunTotals()
+        self.errors_seen = 0
+        self.started_ns = now
+        self._forked = self._started
+        self._started = False
+        self.monitors.after_fork_in_child()  # after errors_seen: rates count from here
 
     # -- sharing ---------------------------------------------------------------------------
 
@@ -171,6 +202,8 @@ class Pipeline:
                 return
             self._started = True
         self.scheduler.start()
+        if self._forked:  # the parent said hello
+            return
         self._submit(Channel.DIAGNOSTICS, StaticItem([self._startup_notice()]))
         self.monitors.status_started()
 
@@ -467,7 +500,9 @@ class Pipeline:
                 except Exception:
                     _logger.exception("otel-discord final summary failed")
             try:
-                if self.monitors.status is not None:
+                if self._forked:
+                    pass  # the parent says when monitoring stops
+                elif self.monitors.status is not None:
                     self.monitors.status_stopped()  # the live status message says it
                 else:
                     self.announce_stop()
@@ -485,6 +520,14 @@ class Pipeline:
             cls._registry.clear()
         for pipeline in pipelines:
             pipeline.shutdown(timeout_s)
+
+
+def _registry_after_fork_in_child() -> None:
+    Pipeline._registry_lock = threading.Lock()  # another thread may have held it at the fork
+
+
+if hasattr(os, "register_at_fork"):  # POSIX only
+    os.register_at_fork(after_in_child=_registry_after_fork_in_child)
 
 
 def global_flush() -> None:

@@ -35,6 +35,19 @@ class Scheduler:
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def after_fork_in_child(self) -> None:
+        """The thread is the parent's: new lock and events, ``start`` starts one again.
+
+        Jobs keep their due times (a copy of the parent's).
+        """
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        stopped = self._stopped.is_set()
+        self._stopped = threading.Event()
+        if stopped:
+            self._stopped.set()
+        self._thread = None
+
     def every(self, name: str, interval_s: float, run: Callable[[], None]) -> None:
         """Add a job; its first run is one interval from now."""
         with self._lock:

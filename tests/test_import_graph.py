@@ -31,6 +31,7 @@ LAYERS: Final = (
         "record_clip",
         "exception_ids",
         "console",
+        "fork_safety",
     ),
     ("state",),  # 1 aggregation state between exports
     ("render",),  # 2 pure rendering: values in, embed dicts out

@@ -86,6 +86,9 @@ class EngineShared:
         self.gone: dict[Destination, tuple[int, str]] = {}
         """Destinations a live message found unusable (status, detail); their senders stop too."""
 
+    def hosts(self) -> list[HostLimiter]:
+        return list(self._hosts.values())
+
     def host_for(self, destination: Destination) -> HostLimiter:
         """The limiter shared by every destination on ``destination``'s API host."""
         netloc = urlsplit(destination.base).netloc.lower()

@@ -34,8 +34,9 @@ from otel_discord.delivery.outbox import Outbox
 from otel_discord.delivery.policy import DeliveryPolicy
 from otel_discord.delivery.redaction import REDACTOR, guard_loggers
 from otel_discord.delivery.sender import DestinationSender
-from otel_discord.delivery.stats import DeliveryStats, StatusEvent
+from otel_discord.delivery.stats import ChannelCounters, DeliveryStats, StatusEvent
 from otel_discord.delivery.transport import Transport
+from otel_discord.fork_safety import reset_after_fork
 
 _logger = logging.getLogger("otel_discord.delivery")
 
@@ -88,6 +89,35 @@ class DeliveryEngine:
         self.submit_errors = 0
         """Exceptions ``submit`` swallowed (a bug if ever non-zero)."""
         _LIVE.add(self)
+        reset_after_fork(self)
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: new locks and events, none of the parent's items or threads.
+
+        The parent delivers and counts what it had queued; the child starts empty, its
+        senders start on its first submit, and the parent's live messages stay the
+        parent's (the child never edits them).
+        """
+        self._shutdown_lock = threading.Lock()
+        core = self._core
+        core.cond = threading.Condition()
+        stopped = core.stop.is_set()
+        core.stop = threading.Event()
+        if stopped:
+            core.stop.set()
+        core.flushing = 0
+        core.transport.after_fork_in_child()
+        for host in core.hosts():
+            host.after_fork_in_child()
+        for state in self._states.values():
+            state.outbox.clear()
+            state.outbox.take_unreported()
+            state.in_hand = []
+            state.counters = ChannelCounters()
+        for sender in set(self._senders.values()):
+            sender.after_fork_in_child()
+        for live in self._lives:
+            live.after_fork_in_child()
 
     def __repr__(self) -> str:
         routes = ", ".join(f"{c.value}={s.destination.redacted}" for c, s in self._states.items())

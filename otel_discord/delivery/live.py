@@ -98,6 +98,13 @@ class LiveMessage:
         """Messages posted (the first, and again after each deletion)."""
         self.edited = 0
 
+    def after_fork_in_child(self) -> None:
+        """The message is the parent's: the child never edits it (its thread is gone too)."""
+        self._cond = threading.Condition()
+        self._thread = None
+        self.disabled = True
+        self.edit_limiter.after_fork_in_child()
+
     # -- what the owner calls -------------------------------------------------------
 
     def update(self, embeds: list[Embed]) -> None:

@@ -121,6 +121,9 @@ class DestinationLimiter:
         self.bucket: str | None = None
         self._lock = threading.Lock()
 
+    def after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()  # another thread may have held it at the fork
+
     def delay(self, now: float) -> float:
         """Seconds to wait before the next request to this destination."""
         with self._lock:
@@ -208,6 +211,9 @@ class HostLimiter:
         self._invalid_pause_at = invalid_pause_at
         self._invalid_window_s = invalid_window_s
         self.bans = 0
+
+    def after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()  # another thread may have held it at the fork
 
     def _invalid_delay(self, now: float) -> float:
         while self._invalid and self._invalid[0] <= now - self._invalid_window_s:

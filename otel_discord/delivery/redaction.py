@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 
+from otel_discord.fork_safety import reset_after_fork
+
 _MASK = "***"
 LOGGERS_TO_GUARD = ("httpx", "otel_discord.delivery")
 """Loggers whose records may carry a URL or an exception text."""
@@ -22,6 +24,9 @@ class SecretRedactor(logging.Filter):
         super().__init__()
         self._lock = threading.Lock()
         self._secrets: frozenset[str] = frozenset()
+
+    def after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()  # another thread may have held it at the fork
 
     def add(self, secret: str) -> None:
         if secret:
@@ -52,6 +57,7 @@ class SecretRedactor(logging.Filter):
 
 
 REDACTOR = SecretRedactor()
+reset_after_fork(REDACTOR)
 _installed = False
 _install_lock = threading.Lock()
 

@@ -85,6 +85,13 @@ class DestinationSender:
 
     # -- life cycle ---------------------------------------------------------------
 
+    def after_fork_in_child(self) -> None:
+        """The thread is the parent's (it does not exist here): start afresh on next submit."""
+        self.wake = threading.Event()
+        self._thread = None
+        self._batch = None
+        self.limiter.after_fork_in_child()
+
     def start(self) -> None:
         """Start the daemon thread once; called with the engine lock held."""
         if self._thread is None and not self.disabled:

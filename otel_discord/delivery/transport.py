@@ -47,6 +47,11 @@ class Transport:
         self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
+    def after_fork_in_child(self) -> None:
+        """Forget the parent's client: its pooled connections are the parent's sockets."""
+        self._lock = threading.Lock()
+        self._client = None
+
     def prepare(self) -> None:
         """Build the client now, on the configuring thread.
 

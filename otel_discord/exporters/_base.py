@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from otel_discord.config import DiscordConfig
+from otel_discord.fork_safety import reset_after_fork
 from otel_discord.pipeline import Pipeline
 from otel_discord.routing import Router, Rule
 from otel_discord.severity import severity_from_level
@@ -34,6 +35,10 @@ class ExporterState:
         self._shutdown = False
         self._lock = threading.Lock()
         self._failures = 0
+        reset_after_fork(self)
+
+    def after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()  # another thread may have held it at the fork
 
     @property
     def is_shutdown(self) -> bool:

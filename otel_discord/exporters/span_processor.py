@@ -36,6 +36,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
 from otel_discord.exporters.traces import DiscordSpanExporter
+from otel_discord.fork_safety import reset_after_fork
 from otel_discord.intake.convert import span_is_error
 
 BATCH_SIZE: Final = 64
@@ -86,6 +87,12 @@ class DiscordSpanProcessor(SimpleSpanProcessor):
         self._each_second = tick
         pipeline.drains.append(drain)  # before an analytics window closes
         pipeline.each_second.append(tick)  # no wake-up of the scheduler of its own
+        reset_after_fork(self)
+
+    def after_fork_in_child(self) -> None:
+        """The buffered spans are the parent's (it counts them): the child starts empty."""
+        self._buffer.clear()
+        self._errors.clear()
 
     def on_end(self, span: ReadableSpan) -> None:
         context = span.context

@@ -109,6 +109,15 @@ class Monitors:
         self._last_check = (source.now_ns(), source.errors_seen)
         self.status = self._status_message()
 
+    def after_fork_in_child(self) -> None:
+        """New locks (another thread may have held one at the fork), error rates counted
+        from the fork; the status message is the parent's, so the child keeps none."""
+        self._lock = threading.Lock()
+        self.evaluator.after_fork_in_child()
+        self.status = None
+        self._errors = RateWindow()
+        self._last_check = (self._source.now_ns(), self._source.errors_seen)
+
     def _status_message(self) -> StatusMessage | None:
         source = self._source
         if not source.config.status_message:

@@ -167,6 +167,9 @@ class AlertEvaluator:
         self._states: dict[str, RuleState] = {}
         self.set_rules(rules)
 
+    def after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()  # another thread may have held it at the fork
+
     @property
     def rules(self) -> tuple[AlertRule, ...]:
         return self._rules
