@@ -27,7 +27,9 @@ class TestLoggingService:
         assert 0 == result.returncode, result.stderr
         embeds = discord_server.embeds("logs")
         titles = [e["title"] for e in embeds]
-        assert "❌ RuntimeError: card declined for order 0" in titles
+        # The first sight goes out alone, unless a slow machine batched all four records
+        # into one export: then they merge in the queue and the title is the newest one's.
+        assert any(t.startswith("❌ RuntimeError: card declined for order ") for t in titles)
         warning = next(e for e in embeds if e["title"].startswith("⚠️"))
         assert "queue is backing up: 1200 jobs waiting" in warning["description"]
         total = sum(
