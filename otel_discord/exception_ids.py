@@ -20,6 +20,8 @@ import os
 import threading
 from typing import Final
 
+from otel_discord.fork_safety import in_forked_child
+
 ATTR_EXCEPTION_ID: Final = "otel_discord.exception.id"
 """Record/span-event attribute: the token of the exception object it reports."""
 ATTR_TYPE: Final = "otel_discord.exception.type"
@@ -44,8 +46,7 @@ def _after_fork_in_child() -> None:
     _lock = threading.Lock()
 
 
-if hasattr(os, "register_at_fork"):  # POSIX only
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+in_forked_child(_after_fork_in_child)
 
 
 def innermost(exc: BaseException) -> BaseException:

@@ -6,6 +6,8 @@ held for ever, and outboxes and buffers hold the parent's items (the parent send
 and counts them itself). Each registered object's ``after_fork_in_child`` renews its
 locks and events and drops the parent's items; threads start again on first use, as
 after ``configure()``. Weak references: an object collected needs nothing.
+Module-level state (a module's lock) registers a function with ``in_forked_child``.
+The one place that calls ``os.register_at_fork``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import weakref
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -21,6 +24,7 @@ class ForkAware(Protocol):
 
 
 _registered: weakref.WeakSet[ForkAware] = weakref.WeakSet()
+_module_hooks: list[Callable[[], None]] = []
 
 
 def reset_after_fork(obj: ForkAware) -> None:
@@ -28,7 +32,15 @@ def reset_after_fork(obj: ForkAware) -> None:
     _registered.add(obj)
 
 
+def in_forked_child(hook: Callable[[], None]) -> None:
+    """Run ``hook`` in every forked child (module-level state: a lock, a registry's)."""
+    _module_hooks.append(hook)
+
+
 def _after_fork_in_child() -> None:
+    for hook in _module_hooks:
+        with contextlib.suppress(Exception):
+            hook()
     for obj in list(_registered):
         with contextlib.suppress(Exception):  # the child's own code runs next: never break it
             obj.after_fork_in_child()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import platform
 import threading
 import time
@@ -28,7 +27,7 @@ from otel_discord.delivery.grouped import ErrorGroup, EventItem
 from otel_discord.delivery.item import Item, Priority, StaticItem
 from otel_discord.delivery.live import LiveMessage
 from otel_discord.fingerprint import error_kind
-from otel_discord.fork_safety import reset_after_fork
+from otel_discord.fork_safety import in_forked_child, reset_after_fork
 from otel_discord.monitors import Monitors, install_monitors
 from otel_discord.records import EventNotice, Occurrence
 from otel_discord.render import style
@@ -526,8 +525,7 @@ def _registry_after_fork_in_child() -> None:
     Pipeline._registry_lock = threading.Lock()  # another thread may have held it at the fork
 
 
-if hasattr(os, "register_at_fork"):  # POSIX only
-    os.register_at_fork(after_in_child=_registry_after_fork_in_child)
+in_forked_child(_registry_after_fork_in_child)
 
 
 def global_flush() -> None:

@@ -28,7 +28,6 @@ process by feeding both paths on private providers and comparing the points).
 from __future__ import annotations
 
 import math
-import os
 import threading
 import weakref
 from bisect import bisect_left
@@ -41,6 +40,7 @@ from opentelemetry.context import Context, get_current
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.util.types import Attributes
 
+from otel_discord.fork_safety import reset_after_fork
 from otel_discord.instrumentation._safety import swallow
 from otel_discord.instrumentation._tally import MAX_ATTRIBUTE_SETS
 
@@ -161,7 +161,10 @@ class HistogramTally:
         self._sampling = False
         self.fast = False
         """Whether records currently take the fast path (for tests and benchmarks)."""
-        _reinit_after_fork.add(self)
+        reset_after_fork(self)
+
+    def after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()  # another thread may have held it at the fork
 
     def record(
         self, amount: float, attributes: Attributes = None, context: Context | None = None
@@ -477,19 +480,6 @@ class _AlwaysEnabled:
 
 
 _ALWAYS_ENABLED: Final = _AlwaysEnabled()
-
-_reinit_after_fork: weakref.WeakSet[HistogramTally] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    # A lock held by another thread at fork time would stay held in the child.
-    for tally in list(_reinit_after_fork):
-        tally._lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
 
 _tallies: weakref.WeakKeyDictionary[Any, HistogramTally] = weakref.WeakKeyDictionary()
 _tallies_lock: Final = threading.Lock()

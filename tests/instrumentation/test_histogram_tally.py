@@ -9,6 +9,7 @@ exemplars, and the start/end time relations.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -632,3 +633,35 @@ class TestFinishRecords:
         nap = point(points, name="nap")
         assert 2 == nap.count
         assert 0 < nap.sum < 1.0  # seconds: two short naps
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")
+def test_forked_child_records_while_parent_thread_held_the_lock() -> None:
+    """A lock another thread held at the fork would stay held in the child for ever."""
+    side = Side(tally=True)
+    tally = side.sink
+    assert isinstance(tally, ht.HistogramTally)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with tally._lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    pid = os.fork()
+    if pid == 0:  # the child: record and collect under the renewed lock, then leave
+        code = 1
+        try:
+            if tally._lock.acquire(timeout=2):
+                tally._lock.release()
+                side.record(0.25)
+                code = 0 if [p.count for p in side.collect()] == [1] else 2
+        finally:
+            os._exit(code)
+    release.set()
+    holder.join(5)
+    _, status = os.waitpid(pid, 0)
+    assert 0 == os.waitstatus_to_exitcode(status)
