@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 BENCH_VENV_PYTHON = HERE.parent / ".bench-venv" / "bin" / "python"
 SCRIPTS = (
     "bench_event_overhead.py",
+    "bench_hooks_on_off.py",
     "bench_logging_caller_cost.py",
     "bench_storm_delivery.py",
     "bench_steady_state.py",

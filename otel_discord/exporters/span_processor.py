@@ -34,6 +34,7 @@ from typing import Final
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.trace import SpanContext, TraceFlags
 
 from otel_discord.exporters.traces import DiscordSpanExporter
 from otel_discord.fork_safety import reset_after_fork
@@ -51,6 +52,9 @@ ERROR_GRACE_S: Final = 2.0
 ended; the batch processor took up to 5 s). The library's log record of the same
 exception (the logs processor exports within 1 s by default) then arrives first and is
 the one shown, as before: the span's record of that exception is skipped as a repeat."""
+
+
+_SAMPLED_BIT: Final = int(TraceFlags.SAMPLED)
 
 
 class DiscordSpanProcessor(SimpleSpanProcessor):
@@ -96,7 +100,12 @@ class DiscordSpanProcessor(SimpleSpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         context = span.context
-        if not (context and context.trace_flags.sampled) or self._closed:
+        # The API's SpanContext is a tuple whose [3] is trace_flags: read it without the
+        # two property calls (trace_flags, sampled) the SDK's processors make per span.
+        if type(context) is SpanContext:
+            if not context[3] & _SAMPLED_BIT or self._closed:
+                return
+        elif not (context and context.trace_flags.sampled) or self._closed:
             return
         if span_is_error(span):
             errors = self._errors

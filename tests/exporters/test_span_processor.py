@@ -155,6 +155,34 @@ class TestAnalytics:
         stack.spans("counted", [5])
         assert ["1 spans · error rate 0.0 %"] == stack.summary_rows()[:1]
 
+    @pytest.mark.parametrize(
+        ("flags", "counted"),
+        [(0x00, 0), (0x01, 1), (0x02, 0), (0x03, 1), (0xFF, 1), (0xFE, 0)],
+    )
+    def test_sampled_bit_alone_decides(self, stack: Stack, flags: int, counted: int) -> None:
+        """Only the W3C sampled bit (0x01) counts, whatever else the flags carry
+        (0x02: the random-trace-id bit), read from the SpanContext tuple or a subclass."""
+        from opentelemetry.sdk.trace import ReadableSpan
+        from opentelemetry.trace import SpanContext, TraceFlags
+
+        class TaggedContext(SpanContext):
+            pass
+
+        for kind in (SpanContext, TaggedContext):
+            context = kind(0x1F, 0x2F, False, TraceFlags(flags))
+            for _ in range(BATCH_SIZE):
+                span = ReadableSpan(
+                    name=f"{kind.__name__} {flags}",
+                    context=context,
+                    resource=RESOURCE,
+                    start_time=T0,
+                    end_time=T0 + 5 * MS,
+                )
+                stack.processor.on_end(span)
+        stack.spans("marker", [5])
+        expected = 2 * BATCH_SIZE * counted + 1
+        assert [f"{expected} spans · error rate 0.0 %"] == stack.summary_rows()[:1]
+
     def test_spans_from_other_threads(self, stack: Stack) -> None:
         """Four threads ending spans at once: none lost, none counted twice."""
         go = threading.Barrier(4)
