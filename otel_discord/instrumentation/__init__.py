@@ -148,7 +148,6 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._components import reset_names
-from otel_discord.instrumentation._dispatch import forget_seen
 from otel_discord.instrumentation._event_errors import unhook_all
 from otel_discord.instrumentation._events import reset_sessions
 from otel_discord.instrumentation._names import SCOPE, names_table_markdown
@@ -201,8 +200,6 @@ class DiscordInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def _uninstrument(self, **kwargs: Any) -> None:
         _state.current = None
         if self._telemetry is not None:
-            for client in self._telemetry.clients.clients():
-                forget_seen(client)
             self._telemetry.close()
             self._telemetry = None
         if self._patcher is not None:

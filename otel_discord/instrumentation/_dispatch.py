@@ -3,18 +3,17 @@
 ``dispatch`` runs for every gateway event (twice per message: its raw
 ``socket_event_type`` and ``message``; three more times per command), so its
 wrapper does the least it can, inline rather than through calls (a Python call
-costs about as much as the rest of the work): one global read, one attribute read
-to tell a client already tracked, one dict lookup for the event's cell ``[count, action, handler]``
-and a list increment. A message or a payload type costs one more lookup and
-increment; other actions call their handler. Unseen keys take the slow path
-(``KeyError``: free to set up, paid once per key). Event-handler errors are
-observed by the client's ``on_error`` shim (``_event_errors``), which the first
-dispatch from a client installs.
+costs about as much as the rest of the work): one global read, an identity check
+for the client seen last (the client carries no mark of ours), one dict lookup for
+the event's cell ``[count, action, handler]`` and a list increment. A message or a
+payload type costs one more lookup and increment; other actions call their handler.
+Unseen keys take the slow path (``KeyError``: free to set up, paid once per key).
+Event-handler errors are observed by the client's ``on_error`` shim
+(``_event_errors``), which the first dispatch from a client installs.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -29,31 +28,18 @@ if TYPE_CHECKING:
 Dispatch = Callable[..., None]
 
 
-SEEN: Final = "__otel_discord_clients__"
-"""Set on each client to the ``ClientRegistry`` that tracks it: an attribute read is the
-hot path's cheapest way to tell a client already seen (a weak reference needs a call)."""
-
-
 def _see(telemetry: Recorder, client: Any) -> None:
     """Track ``client`` (gauges, loop lag) and give it the ``on_error`` shim, once."""
-    clients = telemetry.clients
-    clients.see(client)
+    telemetry.clients.see(client)
     hook_on_error(client)
-    with contextlib.suppress(AttributeError, TypeError):  # slotted: seen again each time
-        setattr(client, SEEN, clients)
-
-
-def forget_seen(client: Any) -> None:
-    """Remove the mark ``_see`` left (on uninstrument)."""
-    with contextlib.suppress(AttributeError, TypeError):
-        delattr(client, SEEN)
+    telemetry.seen_client = client
 
 
 _NO_ARGUMENT: Final = object()
 """The dispatch hook's default for an event's first argument: the event had none."""
 
 
-def make_dispatch(original: Dispatch) -> Dispatch:  # noqa: PLR0915
+def make_dispatch(original: Dispatch) -> Dispatch:
     """Wrap ``Client.dispatch``; the original always runs, telemetry first.
 
     The event's first argument has a parameter of its own: nearly every event has
@@ -68,11 +54,7 @@ def make_dispatch(original: Dispatch) -> Dispatch:  # noqa: PLR0915
         telemetry = _state.current
         if telemetry is not None:
             try:
-                try:
-                    seen = self.__otel_discord_clients__
-                except AttributeError:
-                    seen = None
-                if seen is not telemetry.clients:  # a client this instrumentation hasn't seen
+                if self is not telemetry.seen_client:  # another client than last time
                     _see(telemetry, self)
                 try:
                     cell = telemetry.event_plan[event]

@@ -7,11 +7,17 @@ bot prints. So each client gets an instance-level ``on_error`` shim that notes
 the exception and then runs the real handler: the class's (a subclass override
 included) or the one the bot registered with ``@client.event`` (re-wrapped by
 the ``Client.event`` hook). Nothing changes in what runs or what is printed.
+
+The shim is the only attribute of ours on the client, and the client's own handler
+is found with ``getattr``, not ``vars()``: on CPython 3.11+ reading an instance's
+``__dict__`` makes it keep a dict from then on, and every attribute lookup on that
+bot (in discord.py's code and the bot's own) takes the slower path.
 """
 
 from __future__ import annotations
 
 import sys
+import types
 import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
@@ -65,6 +71,22 @@ def _shim(client: Any, registered: ErrorHandler | None) -> ErrorHandler:
     return on_error
 
 
+def own_handler(client: Any) -> Any:
+    """The ``on_error`` set on ``client`` itself (``@client.event``, or our shim), else None.
+
+    Read with ``getattr``: the class's handler comes back as a method bound to
+    ``client``; anything else is the instance's own.
+    """
+    found = getattr(client, "on_error", None)
+    if (
+        isinstance(found, types.MethodType)
+        and found.__self__ is client
+        and found.__func__ is getattr(type(client), "on_error", None)
+    ):
+        return None
+    return found
+
+
 def hook_on_error(client: Any) -> None:
     """Give ``client`` the shim (once; cheap for the client seen last)."""
     if _last[0]() is client:
@@ -72,7 +94,7 @@ def hook_on_error(client: Any) -> None:
     _last[0] = weakref.ref(client)
     if client in _hooked:
         return
-    own = vars(client).get("on_error")
+    own = own_handler(client)
     if own is not None and getattr(own, SHIM, False):
         return
     client.on_error = _shim(client, own)
@@ -86,7 +108,7 @@ def make_event(original: Callable[..., Any]) -> Callable[..., Any]:
         result = original(self, coro)
         if getattr(coro, "__name__", "") == "on_error" and self in _hooked:
             try:
-                self.on_error = _shim(self, vars(self).get("on_error"))
+                self.on_error = _shim(self, own_handler(self))
             except Exception as failure:
                 swallow("event on_error", failure)
         return result
@@ -97,7 +119,7 @@ def make_event(original: Callable[..., Any]) -> Callable[..., Any]:
 def unhook_all() -> None:
     """Put every client's own ``on_error`` back (on uninstrument)."""
     for client in list(_hooked):
-        own = vars(client).get("on_error")
+        own = own_handler(client)
         if own is not None and getattr(own, SHIM, False):
             registered = own.__wrapped__
             if registered is None:

@@ -94,6 +94,9 @@ class Recorder:
         self.meter = metrics.get_meter(n.SCOPE, __version__, meter_provider)
         self.logger = _logs.get_logger(n.SCOPE, __version__, logger_provider=logger_provider)
         self.clients = ClientRegistry(options.event_loop_lag_interval)
+        self.seen_client: Any = None
+        """The client the dispatch hook saw last (tracked and shimmed): an identity check
+        per event tells it apart from one not seen yet."""
         self._slot = slot_for(meter_provider or metrics.get_meter_provider(), self.meter)
         self._slot.registry = self.clients
         self._events = self._slot.events
@@ -143,6 +146,7 @@ class Recorder:
     def close(self) -> None:
         """Stop background probes; gauges report nothing from now on."""
         self.clients.close()
+        self.seen_client = None
         self.command_spans.close()
         if self._slot.registry is self.clients:
             self._slot.registry = None

@@ -11,7 +11,7 @@ import pytest
 from discord.ext import commands
 
 from otel_discord.instrumentation import DiscordInstrumentor, _dispatch, _safety, _state
-from otel_discord.instrumentation._dispatch import SEEN
+from otel_discord.instrumentation._event_errors import SHIM
 from otel_discord.instrumentation._telemetry import MAX_EVENT_NAMES
 from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, World, make_bot, run_bot, start
@@ -323,29 +323,65 @@ class TestHookFailures:
 
 
 class TestSeenClients:
-    """The mark that tells the hook a client is tracked goes away with the instrumentation."""
+    """The hook tracks the client it saw last; a new instrumentation tracks it again."""
 
-    def test_mark_removed_on_uninstrument_and_client_seen_again(
+    def test_shim_removed_on_uninstrument_and_client_seen_again(
         self, otel: Otel, instrument: Instrument
     ) -> None:
-        """Re-instrumenting tracks the same client again: its events count, the mark is new."""
+        """Re-instrumenting tracks the same client again: its events count, the shim is new."""
         instrumentor = instrument()
-        marks: list[bool] = []
+        shims: list[bool] = []
+
+        def shimmed(bot: commands.Bot) -> bool:
+            return bool(getattr(bot.on_error, SHIM, False))
 
         async def main() -> None:
             bot = make_bot()
             world = await start(bot)
             world.say("one")
-            marks.append(hasattr(bot, SEEN))
+            shims.append(shimmed(bot))
             instrumentor.uninstrument()
-            marks.append(hasattr(bot, SEEN))
+            shims.append(shimmed(bot))
             world.say("uncounted")
             instrumentor.instrument(**otel.providers())
             world.say("two")
-            marks.append(hasattr(bot, SEEN))
+            shims.append(shimmed(bot))
             await g.settle()
             await bot.close()
 
         asyncio.run(main())
-        assert [True, False, True] == marks
+        assert [True, False, True] == shims
         assert [("text", True, 2)] == message_points(otel)
+
+
+class TestNothingOfOursOnTheBot:
+    """The bot object carries no attribute of ours but the ``on_error`` shim."""
+
+    def test_only_the_shim_is_added(self, otel: Otel, instrument: Instrument) -> None:
+        """Compared with an uninstrumented bot after the same events; a bot's own
+        ``@bot.event`` handlers land as before (the hook reads them with ``getattr``)."""
+        names: dict[str, set[str]] = {}
+
+        async def run(name: str) -> commands.Bot:
+            bot = make_bot()
+
+            @bot.event
+            async def on_ready() -> None:
+                return None
+
+            world = await start(bot)
+            world.say("hello")
+            await g.settle()
+            names[name] = set(vars(bot))
+            return bot
+
+        async def main() -> None:
+            plain = await run("uninstrumented")
+            instrument()
+            bot = await run("instrumented")
+            for client in (plain, bot):
+                await client.close()
+
+        asyncio.run(main())
+        assert {"on_error"} == names["instrumented"] - names["uninstrumented"]
+        assert set() == names["uninstrumented"] - names["instrumented"]

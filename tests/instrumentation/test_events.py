@@ -270,6 +270,26 @@ class TestEventHandlerErrors:
         assert "Ignoring exception in on_message" in caplog.text
         assert "LookupError: handler kaboom" in caplog.text
 
+    def test_a_bound_method_set_as_on_error_still_runs(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """``bot.on_error = handler.method`` (a method of another object) is the bot's own
+        handler, not the class's: it still gets the event and the live exception."""
+        seen: list[tuple[str, str]] = []
+
+        class Reporter:
+            async def report(self, event: str, *args: Any, **kwargs: Any) -> None:
+                seen.append((event, type(sys.exc_info()[1]).__name__))
+
+        def setup(bot: commands.Bot) -> None:
+            raising_on_message(bot)
+            bot.on_error = Reporter().report  # type: ignore[method-assign]
+
+        instrument()
+        run_bot(lambda world: world.say("explode"), setup)
+        assert [("on_message", "LookupError")] == seen
+        assert 1 == len(otel.error_logs())
+
     def test_bots_own_on_error_still_runs(self, otel: Otel, instrument: Instrument) -> None:
         """A bot's on_error gets the event name and the live exception, as before."""
         seen: list[tuple[str, str]] = []
