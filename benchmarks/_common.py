@@ -118,6 +118,15 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join([line(headers), rule + "|", *(line(r) for r in text_rows)])
 
 
+def subset(value: str, allowed: Sequence[str], flag: str) -> list[str]:
+    """The comma-separated choices in ``value``; exits naming ``flag`` on an unknown one."""
+    chosen = [item.strip() for item in value.split(",") if item.strip()]
+    unknown = [item for item in chosen if item not in allowed]
+    if unknown or not chosen:
+        raise SystemExit(f"{flag}: choose from {', '.join(allowed)} (got {value!r})")
+    return chosen
+
+
 def median(values: Sequence[float]) -> float:
     """The median, NaN for no values."""
     return statistics.median(values) if values else float("nan")

@@ -306,14 +306,6 @@ def compare(modes: Sequence[str], loads: Sequence[str], pairs: int) -> str:
     return "\n".join(lines)
 
 
-def _subset(value: str, allowed: Sequence[str], flag: str) -> list[str]:
-    chosen = [item.strip() for item in value.split(",") if item.strip()]
-    unknown = [item for item in chosen if item not in allowed]
-    if unknown or not chosen:
-        raise SystemExit(f"{flag}: choose from {', '.join(allowed)} (got {value!r})")
-    return chosen
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="15 pairs")
@@ -325,13 +317,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    loads = _subset(args.loads, keys, "--loads")
+    loads = c.subset(args.loads, keys, "--loads")
     if args.worker:
         worker(args.worker, loads, args.pairs)
         return
     if args.quick:
         args.pairs = 15
-    modes = _subset(args.contenders, list(CONTENDERS), "--contenders")
+    modes = c.subset(args.contenders, list(CONTENDERS), "--contenders")
     if "prometheus" in modes and not c.installed("discord-ext-prometheus"):
         print("discord-ext-prometheus is not installed: skipped\n")
         modes.remove("prometheus")

@@ -177,14 +177,6 @@ def _instructions(variant: str, load: str, count: int, cache: bool = False) -> d
 _PEER_DIST = {"prometheus": "discord-ext-prometheus", "argus": "argus-dpy"}
 
 
-def _subset(value: str, allowed: Sequence[str], flag: str) -> list[str]:
-    chosen = [item.strip() for item in value.split(",") if item.strip()]
-    unknown = [item for item in chosen if item not in allowed]
-    if unknown or not chosen:
-        raise SystemExit(f"{flag}: choose from {', '.join(allowed)} (got {value!r})")
-    return chosen
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--valgrind", action="store_true", help="also count instructions")
@@ -212,8 +204,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     use_valgrind = args.valgrind and shutil.which("valgrind") is not None
     if args.valgrind and not use_valgrind:
         print("valgrind is not installed: instruction counts skipped\n")
-    loads = _subset(args.loads, LOADS, "--loads")
-    variants = _subset(args.variants, VARIANTS, "--variants")
+    loads = c.subset(args.loads, LOADS, "--loads")
+    variants = c.subset(args.variants, VARIANTS, "--variants")
     missing = [v for v in variants if v in PEERS and not c.installed(_PEER_DIST[v])]
     if missing:
         print(f"not installed, skipped: {', '.join(missing)}\n")
