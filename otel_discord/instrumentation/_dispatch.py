@@ -28,10 +28,18 @@ if TYPE_CHECKING:
 Dispatch = Callable[..., None]
 
 
+KNOWN_CLIENTS: Final = 8
+"""Clients remembered as tracked: bots that take turns (several in one process) pay the
+tracking once each, not at every switch."""
+
+
 def _see(telemetry: Recorder, client: Any) -> None:
     """Track ``client`` (gauges, loop lag) and give it the ``on_error`` shim, once."""
-    telemetry.clients.see(client)
-    hook_on_error(client)
+    known = telemetry.known_clients
+    if not any(seen is client for seen in known):
+        telemetry.clients.see(client)
+        hook_on_error(client)
+        telemetry.known_clients = (client, *known[: KNOWN_CLIENTS - 1])
     telemetry.seen_client = client
 
 

@@ -97,6 +97,8 @@ class Recorder:
         self.seen_client: Any = None
         """The client the dispatch hook saw last (tracked and shimmed): an identity check
         per event tells it apart from one not seen yet."""
+        self.known_clients: tuple[Any, ...] = ()
+        """The clients tracked lately, newest first (``_dispatch.KNOWN_CLIENTS``)."""
         self._slot = slot_for(meter_provider or metrics.get_meter_provider(), self.meter)
         self._slot.registry = self.clients
         self._events = self._slot.events
@@ -147,6 +149,7 @@ class Recorder:
         """Stop background probes; gauges report nothing from now on."""
         self.clients.close()
         self.seen_client = None
+        self.known_clients = ()
         self.command_spans.close()
         if self._slot.registry is self.clients:
             self._slot.registry = None

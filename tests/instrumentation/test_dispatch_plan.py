@@ -354,6 +354,42 @@ class TestSeenClients:
         assert [("text", True, 2)] == message_points(otel)
 
 
+class TestClientsTakingTurns:
+    """Several bots in one process: each is tracked once, however their events interleave."""
+
+    def test_each_client_tracked_once(
+        self, otel: Otel, instrument: Instrument, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Two bots whose messages alternate: both counted exactly, each tracked (gauges,
+        on_error shim) once, not at every switch."""
+        from otel_discord.instrumentation._gauges import ClientRegistry
+
+        tracked: list[int] = []
+        see = ClientRegistry.see
+
+        def counting_see(registry: ClientRegistry, client: Any) -> None:
+            tracked.append(id(client))
+            see(registry, client)
+
+        monkeypatch.setattr(ClientRegistry, "see", counting_see)
+        instrument()
+
+        async def main() -> list[int]:
+            bots = [make_bot(), make_bot()]
+            worlds = [await start(bot) for bot in bots]
+            for _ in range(5):
+                for world in worlds:
+                    world.say("hello")
+            await g.settle()
+            for bot in bots:
+                await bot.close()
+            return [id(bot) for bot in bots]
+
+        ids = asyncio.run(main())
+        assert sorted(ids) == sorted(tracked)
+        assert [("text", True, 10)] == message_points(otel)
+
+
 class TestNothingOfOursOnTheBot:
     """The bot object carries no attribute of ours but the ``on_error`` shim."""
 
