@@ -13,9 +13,10 @@ no distribution assumed).
 Switching: otel-discord's contenders put back (and re-install) exactly the class
 attributes ``DiscordInstrumentor.uninstrument`` restores (its ``Patcher`` entries),
 with their telemetry kept alive; discord-ext-prometheus is switched with
-``remove_cog``/``add_cog`` of the same cog. A few untimed items follow every switch,
-so the interpreter's caches settle, and every block starts after a full garbage
-collection (``_common.time_feed_cpu``).
+``remove_cog``/``add_cog`` of the same cog. ``ours-full-vs-prometheus`` installs both
+and alternates between them, so a pair's difference is ours minus the peer's directly.
+A few untimed items follow every switch, so the interpreter's caches settle, and every
+block starts after a full garbage collection (``_common.time_feed_cpu``).
 
 What this leaves out: work that does not run in the bot's call paths (export threads,
 the loop-lag timer, metric collection). Benchmark 1's CPU column and
@@ -26,6 +27,8 @@ Usage::
     python benchmarks/bench_hooks_on_off.py            # about 2 minutes
     python benchmarks/bench_hooks_on_off.py --quick    # about 40 seconds
     python benchmarks/bench_hooks_on_off.py --pairs 101 --loads event --contenders ours-full
+    python benchmarks/bench_hooks_on_off.py --pairs 101 --loads command,slash \
+        --contenders ours-full-vs-prometheus      # ours against the peer, head to head
 """
 
 from __future__ import annotations
@@ -45,7 +48,12 @@ CONTENDERS: Final = {
     "ours-noop": "otel-discord instrumentor, no-op exporters",
     "ours-full": "otel-discord configure() -> local Discord",
     "prometheus": "discord-ext-prometheus",
+    "ours-full-vs-prometheus": "configure() against discord-ext-prometheus, head to head",
 }
+HEAD_TO_HEAD: Final = "ours-full-vs-prometheus"
+"""Both installed on one bot; the two states of a pair are configure()'s hooks alone and
+discord-ext-prometheus's cog alone, so a pair's difference is ours minus the peer's with
+the process's noise common to both (the issue's bar against the peer, measured directly)."""
 SETTLE: Final = 50
 """Untimed items after each switch: the interpreter re-specializes the code it runs."""
 BLOCK: Final = {"event": 2_000, "command": 500, "slash": 500, "many": 1_000}
@@ -111,12 +119,36 @@ async def _cog_switch(bot: Any) -> Switch:
     return Switch(on, off, lambda: None)
 
 
+def _head_to_head(ours: Switch, peer: Switch) -> Switch:
+    """ "on": our hooks alone; "off": the peer's alone."""
+
+    async def on() -> None:
+        await peer.off()
+        await ours.on()
+
+    async def off() -> None:
+        await ours.off()
+        await peer.on()
+
+    def close() -> None:
+        ours.close()
+        peer.close()
+
+    return Switch(on, off, close)
+
+
 async def _measure(mode: str, loads: Sequence[str], pairs: int) -> dict[str, Any]:
-    switch = {"ours-noop": _instrumentor_switch, "ours-full": _configure_switch}.get(mode)
+    switch = {
+        "ours-noop": _instrumentor_switch,
+        "ours-full": _configure_switch,
+        HEAD_TO_HEAD: _configure_switch,
+    }.get(mode)
     built = switch() if switch is not None else None
     bot = c.make_bench_bot(c.MANY_COMMANDS)
     if built is None:
         built = await _cog_switch(bot)
+    elif mode == HEAD_TO_HEAD:
+        built = _head_to_head(built, await _cog_switch(bot))
     bench = await c.log_in(bot)
     chosen = [load for load in b1.LOADS if load.key in loads]
     for load in chosen:  # warm-up with the hooks on: first spans of every name, caches
@@ -234,6 +266,16 @@ def _targets(figures: dict[str, dict[str, Added]], mode: str) -> list[str]:
                 f" discord-ext-prometheus ({p.wall:+.1f} us, {p.low:+.1f} to {p.high:+.1f}):"
                 f" {a.wall:+.1f} us ({a.low:+.1f} to {a.high:+.1f})"
             )
+    duel = figures.get(HEAD_TO_HEAD, {}) if mode == "ours-full" else {}
+    for key, label in (("command", "prefix command"), ("slash", "slash command")):
+        if key in duel:
+            d = duel[key]
+            lines.append(
+                f"- [{_verdict(d.wall, d.high, 0)}] {label} adds no more than"
+                f" discord-ext-prometheus, head to head (ours minus the peer's, one process):"
+                f" {d.wall:+.1f} us ({d.low:+.1f} to {d.high:+.1f}); CPU {d.cpu:+.1f} us"
+                f" ({d.cpu_low:+.1f} to {d.cpu_high:+.1f})"
+            )
     if "many" in mine and "command" in mine:
         many, one = mine["many"], mine["command"]
         growth = many.wall - one.wall
@@ -253,6 +295,8 @@ def compare(modes: Sequence[str], loads: Sequence[str], pairs: int) -> str:
         f"{pairs} ABBA pairs per load, each contender in its own process, hooks switched on"
         " and off between blocks; added = median of the pairs' differences (95 % interval);"
         " CPU = the whole process (all threads)",
+        f"({CONTENDERS[HEAD_TO_HEAD]}: 'off' is the peer's hooks alone, 'added' ours minus"
+        " the peer's)",
     ]
     missing: list[str] = []
     for mode in modes:
@@ -294,7 +338,7 @@ def compare(modes: Sequence[str], loads: Sequence[str], pairs: int) -> str:
             ]
             lines += ["", f"{load.title}, per item:", "", c.table(headers, rows)]
     for mode in ("ours-noop", "ours-full"):
-        if mode in figures:
+        if mode in figures or (mode == "ours-full" and HEAD_TO_HEAD in figures):
             lines += ["", *_targets(figures, mode)]
     lines += [f"pong missing: {item}" for item in missing]
     lines += [
@@ -324,9 +368,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.quick:
         args.pairs = 15
     modes = c.subset(args.contenders, list(CONTENDERS), "--contenders")
-    if "prometheus" in modes and not c.installed("discord-ext-prometheus"):
-        print("discord-ext-prometheus is not installed: skipped\n")
-        modes.remove("prometheus")
+    if not c.installed("discord-ext-prometheus"):
+        for peer in ("prometheus", HEAD_TO_HEAD):
+            if peer in modes:
+                print(f"discord-ext-prometheus is not installed: {peer} skipped\n")
+                modes.remove(peer)
     c.print_header("Benchmark 1b: hooks on and off in one process", sys.argv)
     print(compare(modes, loads, args.pairs))
 

@@ -26,10 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-
 from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._active_span import current_probe, enter_span, leave_span
 from otel_discord.instrumentation._components import (
     KIND_COMPONENT,
     KIND_MODAL,
@@ -37,7 +35,7 @@ from otel_discord.instrumentation._components import (
     start_component,
 )
 from otel_discord.instrumentation._patching import Patcher
-from otel_discord.instrumentation._probe import CURRENT, CommandProbe, finish
+from otel_discord.instrumentation._probe import CommandProbe, finish
 from otel_discord.instrumentation._safety import swallow
 from otel_discord.instrumentation._telemetry import Recorder
 
@@ -129,8 +127,7 @@ def make_schedule_event(original: Callable[..., Any]) -> Callable[..., Any]:
         if click is None:
             return original(self, coro, event_name, *args, **kwargs)
         # the task copies the current context: its listener runs inside the click's span
-        probe_token = CURRENT.set(click.probe)
-        span_token = otel_context.attach(trace.set_span_in_context(click.probe.span))
+        span_token = enter_span(click.probe.span, click.probe)
         try:
             task = original(self, coro, event_name, *args, **kwargs)
         except BaseException:
@@ -139,8 +136,7 @@ def make_schedule_event(original: Callable[..., Any]) -> Callable[..., Any]:
                 click.probe.span.end()
             raise
         finally:
-            otel_context.detach(span_token)
-            CURRENT.reset(probe_token)
+            leave_span(span_token)
         click.pending += 1
         task.add_done_callback(_done(telemetry, click))
         return task
@@ -150,7 +146,7 @@ def make_schedule_event(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def note_listener_error(exc: BaseException) -> bool:
     """Fail the listener click in flight with ``exc``; True if the click reports it."""
-    probe = CURRENT.get()
+    probe = current_probe()
     if probe is None or probe.error is not None:
         return False
     click = _open.get(id(probe.owner))

@@ -14,7 +14,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from otel_discord.instrumentation import _state
-from otel_discord.instrumentation._probe import CURRENT, note_error
+from otel_discord.instrumentation._active_span import current_probe
+from otel_discord.instrumentation._probe import note_error
 from otel_discord.instrumentation._safety import swallow
 
 AsyncMethod = Callable[..., Coroutine[Any, Any, Any]]
@@ -24,7 +25,7 @@ def make_invoke_error_handlers(original: AsyncMethod) -> AsyncMethod:
     """Wrap ``app_commands.Command._invoke_error_handlers``."""
 
     async def _invoke_error_handlers(self: Any, interaction: Any, error: Any, /) -> Any:
-        if _state.current is not None and CURRENT.get() is not None:
+        if _state.current is not None and current_probe() is not None:
             try:
                 note_error(interaction, error)
             except Exception as failure:

@@ -1,14 +1,14 @@
 """One command in flight: its span, clock and the error it ended with.
 
-The probe lives in a ContextVar for the duration of the command, so the hooks that
-see the error (the ``command_error`` dispatch, the app-command invokers) can attach
-it without touching the bot's objects or its error handlers.
+The probe is current for the duration of the command (in the OpenTelemetry
+``Context``, beside its span: ``_active_span``), so the hooks that see the error (the
+``command_error`` dispatch, the app-command invokers) can attach it without touching
+the bot's objects or its error handlers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from time import perf_counter
 from typing import Any, Final, TypeVar
 
@@ -25,6 +25,8 @@ from otel_discord.instrumentation._active_span import (
     _RUNTIME,
     _SPAN_KEY,
     _VAR,
+    PROBE_KEY,
+    current_probe,
     enter_span,
     leave_span,
 )
@@ -44,8 +46,6 @@ from otel_discord.instrumentation._telemetry import Recorder
 T = TypeVar("T")
 
 _STATUS_MESSAGE_LIMIT: Final = 200
-
-CURRENT: ContextVar[CommandProbe | None] = ContextVar("otel_discord_command", default=None)
 
 
 class CommandProbe:
@@ -97,7 +97,7 @@ def note_error(owner: Any, exc: BaseException) -> None:
     """Attach ``exc`` to the command in flight if ``owner`` (ctx or interaction) is its."""
     telemetry = _state.current
     mark_if_user_error(exc, telemetry.error_kinds if telemetry is not None else None)
-    probe = CURRENT.get()
+    probe = current_probe()
     if probe is None:
         return
     if probe.owner is owner or probe.owner is getattr(owner, "interaction", None):
@@ -147,21 +147,21 @@ async def run_observed(  # noqa: PLR0912, PLR0915 (flat on purpose: once per com
 
     ``failed`` tells a failed run (a check said no) from a success; None reads the
     owner's ``command_failed`` (the prefix and app command contexts' flag) without a call.
-    The span is made current and restored here rather than through ``enter_span`` and
-    ``leave_span`` (two calls per command): same statements, for the default runtime.
+    The span and the probe are made current and restored here rather than through
+    ``enter_span`` and ``leave_span`` (two calls per command): same statements, for the
+    default runtime.
     """
     span = probe.span
     try:
         var = _VAR
         if var is not None and _SPAN_KEY is not None and otel_context._RUNTIME_CONTEXT is _RUNTIME:
-            span_token = var.set(Context({**var.get(), _SPAN_KEY: span}))
+            span_token = var.set(Context({**var.get(), _SPAN_KEY: span, PROBE_KEY: probe}))
         else:
-            span_token = enter_span(span)
+            span_token = enter_span(span, probe)
     except Exception as exc:
         swallow(f"{site} start", exc)
         span.end()
         return await run
-    probe_token = CURRENT.set(probe)
     try:
         return await run
     except BaseException as exc:
@@ -176,7 +176,6 @@ async def run_observed(  # noqa: PLR0912, PLR0915 (flat on purpose: once per com
                     swallow("command context", exc)
             else:
                 leave_span(span_token)
-            CURRENT.reset(probe_token)
             if failed is None:
                 try:
                     ended_failed = probe.owner.command_failed

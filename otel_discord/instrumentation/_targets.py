@@ -23,7 +23,7 @@ from otel_discord.instrumentation._disnake import DISNAKE
 from otel_discord.instrumentation._dispatch import make_dispatch
 from otel_discord.instrumentation._error_handlers import make_invoke_error_handlers
 from otel_discord.instrumentation._errors import ErrorKinds, discord_py_error_kinds
-from otel_discord.instrumentation._event_errors import make_event
+from otel_discord.instrumentation._event_errors import make_event, make_on_error
 from otel_discord.instrumentation._library import Library, merge
 from otel_discord.instrumentation._nextcord import NEXTCORD
 from otel_discord.instrumentation._patching import Patcher
@@ -99,7 +99,9 @@ def patch_library(patcher: Patcher, module: ModuleType, library: Library | None)
     """Install every hook ``module`` supports."""
     client = module.Client
     patcher.wrap(client, "dispatch", make_dispatch)
-    # event-handler errors: an on_error shim per client (no frame of ours in tracebacks)
+    # event-handler errors, with no frame of ours in tracebacks: the library's handler
+    # hooked on the class, a bot's own handler shimmed on the bot (_event_errors)
+    patcher.wrap(client, "on_error", make_on_error)
     patcher.wrap(client, "event", make_event)
     http = getattr(module, "http", None)
     if http is not None:

@@ -11,7 +11,7 @@ from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
 from opentelemetry.sdk.trace import TracerProvider
 
 from otel_discord.instrumentation import _active_span, _safety
-from otel_discord.instrumentation._active_span import enter_span, leave_span
+from otel_discord.instrumentation._active_span import current_probe, enter_span, leave_span
 
 
 @pytest.fixture
@@ -58,3 +58,29 @@ def test_leaving_in_another_context_never_raises(span: trace.Span) -> None:
     failures = list(_safety.RECENT_FAILURES)
     _safety.RECENT_FAILURES.clear()  # expected here; the autouse check fails on any other
     assert [type(f) for f in failures] == [ValueError]
+
+
+@pytest.mark.parametrize("runtime", ["default", "another"])
+def test_the_probe_is_current_with_its_span_and_survives_a_child_span(
+    span: trace.Span, monkeypatch: pytest.MonkeyPatch, runtime: str
+) -> None:
+    """One set carries both; a span the bot opens inside the command keeps the probe
+    reachable (the error hooks find it), and leaving clears both."""
+    if runtime == "another":
+        monkeypatch.setattr(otel_context, "_RUNTIME_CONTEXT", ContextVarsRuntimeContext())
+    probe = object()
+    assert current_probe() is None
+    token = enter_span(span, probe)
+    assert current_probe() is probe
+    assert trace.get_current_span() is span
+    with TracerProvider().get_tracer("bot").start_as_current_span("bot's own"):
+        assert current_probe() is probe
+    leave_span(token)
+    assert current_probe() is None
+    assert trace.get_current_span() is trace.INVALID_SPAN
+
+
+def test_a_span_alone_makes_no_probe_current(span: trace.Span) -> None:
+    token = enter_span(span)
+    assert current_probe() is None
+    leave_span(token)

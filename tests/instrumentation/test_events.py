@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from opentelemetry._logs import SeverityNumber
 from otel_discord.instrumentation import DiscordInstrumentor
 from otel_discord.instrumentation._events import voice_changes
 from otel_discord.offline import payloads as g
-from tests.instrumentation.harness import Otel, World, run_bot
+from tests.instrumentation.harness import Otel, World, make_bot, run_bot, start
 
 Instrument = Callable[..., DiscordInstrumentor]
 
@@ -305,3 +306,81 @@ class TestEventHandlerErrors:
         run_bot(lambda world: world.say("explode"), setup)
         assert [("on_message", "LookupError")] == seen
         assert 1 == len(otel.error_logs())
+
+    def test_an_on_error_registered_after_the_first_event_runs_and_is_noted(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """``@bot.event`` on_error after events began: it runs, the error is logged once."""
+        seen: list[str] = []
+
+        def scenario(world: World) -> None:
+            world.say("hello")  # the bot is seen with the library's handler
+
+            @world.bot.event
+            async def on_error(event: str, *args: Any, **kwargs: Any) -> None:
+                seen.append(type(sys.exc_info()[1]).__name__)
+
+            world.say("explode")
+
+        instrument()
+        run_bot(scenario, raising_on_message)
+        assert ["LookupError"] == seen
+        assert 1 == len(otel.error_logs())
+
+
+class _OwnHandlerBot(commands.Bot):
+    """A subclass overriding ``on_error``, as many public bots do; ``up`` calls super()."""
+
+    def __init__(self, *, up: bool, **options: Any) -> None:
+        super().__init__(**options)
+        self.up = up
+        self.seen: list[tuple[str, str]] = []
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        self.seen.append((event_method, type(sys.exc_info()[1]).__name__))
+        if self.up:
+            await super().on_error(event_method, *args, **kwargs)
+
+
+class TestSubclassOnError:
+    """A bot class with its own ``on_error``: it runs as before, each error is noted once."""
+
+    @pytest.mark.parametrize("up", [False, True], ids=["own-only", "calls-super"])
+    def test_override_runs_and_error_noted_once(
+        self,
+        otel: Otel,
+        instrument: Instrument,
+        caplog: pytest.LogCaptureFixture,
+        up: bool,
+    ) -> None:
+        """The override sees the live exception; the library's output only when it calls
+        super(); one error log and one count either way (not one per handler layer)."""
+        bots: list[_OwnHandlerBot] = []
+
+        async def main() -> None:
+            bot = _OwnHandlerBot(
+                up=up,
+                command_prefix="!",
+                intents=make_bot().intents,
+                guild_ready_timeout=0,
+                chunk_guilds_at_startup=False,
+            )
+            bots.append(bot)
+            world = await start(bot, raising_on_message)
+            world.say("explode")
+            world.say("explode")
+            await g.settle()
+            await bot.close()
+
+        instrument()
+        with caplog.at_level(logging.ERROR, logger="discord"):
+            asyncio.run(main())
+        assert [("on_message", "LookupError")] * 2 == bots[0].seen
+        assert (2 if up else 0) == caplog.text.count("Ignoring exception in on_message")
+        assert 2 == len(otel.error_logs())
+        assert 2 == otel.value(
+            otel.metrics(),
+            "discord.errors",
+            error__type="LookupError",
+            discord__error__source="event",
+        )

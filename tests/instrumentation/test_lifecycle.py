@@ -26,6 +26,7 @@ Instrument = Callable[..., DiscordInstrumentor]
 
 PATCHED = [
     (discord.Client, "dispatch"),
+    (discord.Client, "on_error"),
     (discord.Client, "event"),
     (discord.http, "json_or_text"),
     (BotBase, "invoke"),
