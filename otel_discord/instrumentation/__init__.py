@@ -124,7 +124,7 @@ one exception carries ``otel_discord.exception.id``, so it is shown once.
 Forks
 -----
 py-cord (which installs as ``discord``), nextcord and disnake get every hook:
-the shared ones (``Client.dispatch``, the ``Client.on_error`` shim, the HTTP
+the shared ones (``Client.dispatch``, the ``Client.on_error`` hook and shim, the HTTP
 response reader) and their own command entry points and error classes, listed per fork in
 ``_pycord``, ``_nextcord`` and ``_disnake`` (the table is ``_targets``); their views and
 modals in ``_fork_components``, disnake's listener-answered components in

@@ -12,7 +12,7 @@ however many cogs listen. Named by the custom_id's stable prefix, as discord.py
 names a plain item.
 
 A listener's exception is handled by disnake (``Client.on_error``, printed as
-"Ignoring exception in on_button_click"); the ``on_error`` shim hands it to
+"Ignoring exception in on_button_click"); the ``on_error`` hook (or shim) hands it to
 :func:`note_listener_error`, so it fails the click and is reported once with it,
 as a view's failing click is (a second listener failing on the same click is
 reported as the event error it is). A ``bot.wait_for("button_click")``

@@ -8,8 +8,9 @@ for the client seen last (the client carries no mark of ours), one dict lookup f
 the event's cell ``[count, action, handler]`` and a list increment. A message or a
 payload type costs one more lookup and increment; other actions call their handler.
 Unseen keys take the slow path (``KeyError``: free to set up, paid once per key).
-Event-handler errors are observed by the client's ``on_error`` shim
-(``_event_errors``), which the first dispatch from a client installs.
+Event-handler errors are observed by the ``Client.on_error`` hook, or by the shim
+that the first dispatch from a client with a handler of its own installs
+(``_event_errors``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ tracking once each, not at every switch."""
 
 
 def _see(telemetry: Recorder, client: Any) -> None:
-    """Track ``client`` (gauges, loop lag) and give it the ``on_error`` shim, once."""
+    """Track ``client`` (gauges, loop lag) and see to its ``on_error`` (``hook_on_error``), once."""
     known = telemetry.known_clients
     if not any(seen is client for seen in known):
         telemetry.clients.see(client)

@@ -1,7 +1,8 @@
 """Which classes get patched, in discord.py and in its forks.
 
-Every flavour gets the shared hooks (``Client.dispatch``, ``Client.event`` with the
-per-client ``on_error`` shim, and ``http.json_or_text``); its command hooks and error
+Every flavour gets the shared hooks (``Client.dispatch``, ``Client.on_error``,
+``Client.event`` with the ``on_error`` shim of a bot that has its own handler, and
+``http.json_or_text``); its command hooks and error
 classes come from its
 :class:`~otel_discord.instrumentation._library.Library` (``_pycord``, ``_nextcord``,
 ``_disnake``; discord.py's are here). py-cord installs as ``discord``, and nextcord

@@ -95,8 +95,8 @@ class Recorder:
         self.logger = _logs.get_logger(n.SCOPE, __version__, logger_provider=logger_provider)
         self.clients = ClientRegistry(options.event_loop_lag_interval)
         self.seen_client: Any = None
-        """The client the dispatch hook saw last (tracked and shimmed): an identity check
-        per event tells it apart from one not seen yet."""
+        """The client the dispatch hook saw last (tracked, its ``on_error`` seen to): an
+        identity check per event tells it apart from one not seen yet."""
         self.known_clients: tuple[Any, ...] = ()
         """The clients tracked lately, newest first (``_dispatch.KNOWN_CLIENTS``)."""
         self._slot = slot_for(meter_provider or metrics.get_meter_provider(), self.meter)
