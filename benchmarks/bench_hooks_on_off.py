@@ -44,16 +44,16 @@ import _common as c
 import bench_event_overhead as b1
 
 SCRIPT = __file__
-CONTENDERS: Final = {
-    "ours-noop": "otel-discord instrumentor, no-op exporters",
-    "ours-full": "otel-discord configure() -> local Discord",
-    "prometheus": "discord-ext-prometheus",
-    "ours-full-vs-prometheus": "configure() against discord-ext-prometheus, head to head",
-}
 HEAD_TO_HEAD: Final = "ours-full-vs-prometheus"
 """Both installed on one bot; the two states of a pair are configure()'s hooks alone and
 discord-ext-prometheus's cog alone, so a pair's difference is ours minus the peer's with
 the process's noise common to both (the issue's bar against the peer, measured directly)."""
+CONTENDERS: Final = {
+    "ours-noop": "otel-discord instrumentor, no-op exporters",
+    "ours-full": "otel-discord configure() -> local Discord",
+    "prometheus": "discord-ext-prometheus",
+    HEAD_TO_HEAD: "configure() against discord-ext-prometheus, head to head",
+}
 SETTLE: Final = 50
 """Untimed items after each switch: the interpreter re-specializes the code it runs."""
 BLOCK: Final = {"event": 2_000, "command": 500, "slash": 500, "many": 1_000}
@@ -120,7 +120,7 @@ async def _cog_switch(bot: Any) -> Switch:
 
 
 def _head_to_head(ours: Switch, peer: Switch) -> Switch:
-    """ "on": our hooks alone; "off": the peer's alone."""
+    """Our hooks alone when switched "on", the peer's alone when "off"."""
 
     async def on() -> None:
         await peer.off()
