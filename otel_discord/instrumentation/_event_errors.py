@@ -39,7 +39,6 @@ SHIM: Final = "__otel_discord_on_error__"
 ErrorHandler = Callable[..., Coroutine[Any, Any, Any]]
 
 _hooked: weakref.WeakSet[Any] = weakref.WeakSet()
-_last: list[Callable[[], Any]] = [lambda: None]
 
 
 def _record(event_method: object) -> None:
@@ -116,14 +115,12 @@ def _class_hooked(client: Any) -> bool:
 
 
 def hook_on_error(client: Any) -> None:
-    """See to it that ``client``'s event errors are noted (once; cheap for the client seen last).
+    """See to it that ``client``'s event errors are noted, once (the dispatch hook calls
+    this for a client it does not remember).
 
     The class-level hook covers a bot that keeps the library's handler; a bot with its
     own handler gets the shim.
     """
-    if _last[0]() is client:
-        return
-    _last[0] = weakref.ref(client)
     if client in _hooked:
         return
     _hooked.add(client)  # tracked either way: a handler registered later is shimmed
@@ -161,4 +158,3 @@ def unhook_all() -> None:
             else:
                 client.on_error = registered
     _hooked.clear()
-    _last[0] = lambda: None
