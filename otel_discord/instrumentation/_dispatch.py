@@ -15,6 +15,7 @@ that the first dispatch from a client with a handler of its own installs
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -35,12 +36,16 @@ tracking once each, not at every switch."""
 
 
 def _see(telemetry: Recorder, client: Any) -> None:
-    """Track ``client`` (gauges, loop lag) and see to its ``on_error`` (``hook_on_error``), once."""
+    """Track ``client`` (gauges, loop lag) and see to its ``on_error`` (``hook_on_error``), once.
+
+    Known clients are remembered by weak reference (this runs only at a switch of
+    client): a closed bot is freed once another takes its place as the one seen last.
+    """
     known = telemetry.known_clients
-    if not any(seen is client for seen in known):
+    if not any(seen() is client for seen in known):
         telemetry.clients.see(client)
         hook_on_error(client)
-        telemetry.known_clients = (client, *known[: KNOWN_CLIENTS - 1])
+        telemetry.known_clients = (weakref.ref(client), *known[: KNOWN_CLIENTS - 1])
     telemetry.seen_client = client
 
 

@@ -13,6 +13,7 @@ is queued and replayed into the SDK's aggregations at collection time
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -97,8 +98,8 @@ class Recorder:
         self.seen_client: Any = None
         """The client the dispatch hook saw last (tracked, its ``on_error`` seen to): an
         identity check per event tells it apart from one not seen yet."""
-        self.known_clients: tuple[Any, ...] = ()
-        """The clients tracked lately, newest first (``_dispatch.KNOWN_CLIENTS``)."""
+        self.known_clients: tuple[weakref.ref[Any], ...] = ()
+        """The clients tracked lately, newest first, weakly (``_dispatch.KNOWN_CLIENTS``)."""
         self._slot = slot_for(meter_provider or metrics.get_meter_provider(), self.meter)
         self._slot.registry = self.clients
         self._events = self._slot.events

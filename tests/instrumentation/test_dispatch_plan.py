@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -394,6 +396,32 @@ class TestClientsTakingTurns:
         ids = asyncio.run(main())
         assert sorted(ids) == sorted(tracked)
         assert [("text", True, 10)] == message_points(otel)
+
+    def test_a_closed_bot_is_freed_once_another_is_seen(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """The hook remembers known clients weakly: a bot closed and dropped is collected
+        while the instrumentation and the next bot live on (it held the last 8 before)."""
+        instrument()
+
+        async def main() -> tuple[weakref.ref[commands.Bot], bool]:
+            first = make_bot()
+            (await start(first)).say("one")
+            await g.settle()
+            await first.close()
+            gone = weakref.ref(first)
+            del first
+            second = make_bot()
+            (await start(second)).say("two")
+            await g.settle()
+            gc.collect()
+            alive = gone() is not None
+            await second.close()
+            return gone, alive
+
+        _, alive = asyncio.run(main())
+        assert not alive
+        assert [("text", True, 2)] == message_points(otel)
 
 
 class TestNothingOfOursOnTheBot:
