@@ -147,6 +147,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 )
 
 from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._component_errors import unshim_all
 from otel_discord.instrumentation._components import reset_names
 from otel_discord.instrumentation._event_errors import unhook_all
 from otel_discord.instrumentation._events import reset_sessions
@@ -208,3 +209,4 @@ class DiscordInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         reset_sessions()
         reset_names()
         unhook_all()
+        unshim_all()

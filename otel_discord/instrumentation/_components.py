@@ -4,9 +4,9 @@ discord.py runs each click in ``View._scheduled_task`` and each submit in
 ``Modal._scheduled_task``; both catch every exception themselves and hand it to
 the view's or modal's ``on_error``. The span wraps that task (the exception
 never passes through our frame, so the bot's tracebacks stay its own), and the
-class-level ``on_error`` notes the exception for the outcome (a subclass that
-overrides ``on_error`` without calling ``super()`` leaves the outcome a
-success; the error itself still reaches #logs through its own log record).
+class-level ``on_error`` notes the exception for the outcome; a view or modal whose
+class overrides ``on_error`` gets a shim on the instance that does the same
+(``_component_errors``).
 
 Names are bounded and never the raw custom_id, which often embeds user or
 message ids: the view's class and callback (``TicketView.close``), the item's
@@ -25,6 +25,7 @@ from opentelemetry.trace import SpanKind
 
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._component_errors import shim_own_on_error
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._probe import CommandProbe, note_error, observe_command
 from otel_discord.instrumentation._safety import swallow
@@ -122,6 +123,7 @@ def make_view_task(original: AsyncMethod) -> AsyncMethod:
         telemetry = _state.current
         if telemetry is None:
             return await original(self, item, interaction)
+        shim_own_on_error(self)
         return await observe_command(
             telemetry,
             lambda: start_component(telemetry, interaction, item_name(self, item), KIND_COMPONENT),
@@ -140,6 +142,7 @@ def make_modal_task(original: AsyncMethod) -> AsyncMethod:
         telemetry = _state.current
         if telemetry is None:
             return await original(self, interaction, *args)
+        shim_own_on_error(self)
         return await observe_command(
             telemetry,
             lambda: start_component(telemetry, interaction, modal_name(self), KIND_MODAL),

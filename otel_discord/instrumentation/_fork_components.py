@@ -12,7 +12,7 @@ bounded names, never the raw custom_id), at each fork's own hook points:
   interaction)`` (its own task), with ``BaseModal.on_error(error, interaction)``.
 
 As on discord.py the class-level ``on_error`` notes the exception for the outcome
-(a view that overrides it without calling ``super()`` leaves the click a success),
+(a view or modal that overrides it gets the instance shim of ``_component_errors``),
 and the span wraps the task without ever being in the exception's way.
 """
 
@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import Any
 
 from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._component_errors import shim_own_on_error
 from otel_discord.instrumentation._components import (
     KIND_MODAL,
     AsyncMethod,
@@ -61,6 +62,7 @@ def make_pycord_modal_dispatch(original: AsyncMethod) -> AsyncMethod:
             modal = self._modals.get((user_id, custom_id))
             if modal is None:
                 return None  # nobody waits for this submit: py-cord drops it
+            shim_own_on_error(modal)
             return start_component(telemetry, interaction, modal_name(modal), KIND_MODAL)
 
         return await observe_command(

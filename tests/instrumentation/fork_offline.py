@@ -427,13 +427,16 @@ def component_spans(sinks: Sinks) -> list[tuple[str, Any, Any, Any]]:
     """Click and submit spans, sorted: (name, kind, status code, error.type)."""
     return sorted(
         (
-            span.name,
-            span.kind,
-            span.status.status_code,
-            (span.attributes or {}).get("error.type"),
-        )
-        for span in sinks.spans()
-        if (span.attributes or {}).get("discord.command.kind") in ("component", "modal")
+            (
+                span.name,
+                span.kind,
+                span.status.status_code,
+                (span.attributes or {}).get("error.type"),
+            )
+            for span in sinks.spans()
+            if (span.attributes or {}).get("discord.command.kind") in ("component", "modal")
+        ),
+        key=lambda row: (row[0], row[2].name),  # enums do not order: by name and status
     )
 
 

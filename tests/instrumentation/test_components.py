@@ -131,6 +131,120 @@ class TestClicksAndSubmits:
         assert "RuntimeError" == (log.log_record.attributes or {})["error.type"]
 
 
+VIEW_HANDLED: list[tuple[str, str]] = []
+MODAL_HANDLED: list[str] = []
+
+
+class OwnHandlerView(discord.ui.View):
+    """A persistent view that answers its own errors, as public ticket bots do."""
+
+    def __init__(self, *, call_super: bool = False) -> None:
+        super().__init__(timeout=None)
+        self.call_super = call_super
+
+    @discord.ui.button(label="Open", custom_id="own:open")
+    async def open(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        raise KeyError("ticket-category")
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        VIEW_HANDLED.append((type(error).__name__, str(getattr(item, "custom_id", ""))))
+        if self.call_super:
+            await super().on_error(interaction, error, item)
+
+
+class OwnHandlerModal(discord.ui.Modal, title="Report"):
+    """discord.py's modal example: on_error answers the user and prints the traceback."""
+
+    text: discord.ui.TextInput[Any] = discord.ui.TextInput(label="Text", custom_id="rp:text")
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        raise IndexError("list index out of range")
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        MODAL_HANDLED.append(type(error).__name__)
+
+
+class TestOwnOnError:
+    """A view or modal whose class overrides on_error: its bug fails the click, once."""
+
+    def run_own(self, instrument: Instrument, *, call_super: bool) -> dict[str, Any]:
+        instrumentor = instrument()
+        VIEW_HANDLED.clear()
+        MODAL_HANDLED.clear()
+        seen: dict[str, Any] = {}
+
+        async def main() -> None:
+            bot = make_bot()
+            view = OwnHandlerView(call_super=call_super)
+            ticket = TicketView()  # keeps the library's on_error
+
+            def setup(b: Any) -> None:
+                b.add_view(view)
+                b.add_view(ticket)
+
+            world = await start(bot, setup)
+            modal = OwnHandlerModal(custom_id="report:1")
+            bot._connection.store_view(modal)
+            data = {"custom_id": "own:open", "component_type": BUTTON}
+            for _ in range(2):  # one persistent view instance, two clicks
+                world.feed("INTERACTION_CREATE", interaction(world, COMPONENT, data))
+            text = {"type": 4, "custom_id": "rp:text", "value": "it broke"}
+            submit = {"custom_id": "report:1", "components": [{"type": 1, "components": [text]}]}
+            world.feed("INTERACTION_CREATE", interaction(world, MODAL_SUBMIT, submit))
+            claim = {"custom_id": "ticket:claim", "component_type": BUTTON}
+            world.feed("INTERACTION_CREATE", interaction(world, COMPONENT, claim))
+            await g.settle()
+            seen["shimmed"] = "on_error" in vars(view)
+            seen["library's"] = "on_error" in vars(ticket)
+            instrumentor.uninstrument()
+            seen["left"] = sorted(set(vars(view)) & {"on_error"}) + sorted(
+                set(vars(modal)) & {"on_error"}
+            )
+            await bot.close()
+
+        asyncio.run(main())
+        return seen
+
+    def test_override_alone(self, otel: Otel, instrument: Instrument) -> None:
+        """The handlers run as before, with the same arguments; both clicks and the submit
+        fail with the error reason, each bug gives one error log, and uninstrument leaves
+        nothing on the view or the modal."""
+        seen = self.run_own(instrument, call_super=False)
+        assert [("KeyError", "own:open")] * 2 == VIEW_HANDLED
+        assert ["IndexError"] == MODAL_HANDLED
+        counts = {
+            (a["discord.command.name"], a.get("discord.command.failure_reason", "-")): v
+            for a, v in otel.metrics()["discord.commands"]
+        }
+        assert {
+            ("OwnHandlerView.open", "error"): 2,
+            ("OwnHandlerModal", "error"): 1,
+            ("TicketView.claim", "error"): 1,
+        } == counts
+        assert ["IndexError", "KeyError", "KeyError", "RuntimeError"] == sorted(
+            (log.log_record.attributes or {})["error.type"] for log in otel.error_logs()
+        )
+        statuses = {s.status.status_code for s in otel.spans()}
+        assert {StatusCode.ERROR} == statuses
+        assert {"shimmed": True, "library's": False, "left": []} == seen
+
+    def test_override_calling_super(self, otel: Otel, instrument: Instrument) -> None:
+        """An override that calls the library's on_error is noted by the shim and by the
+        class hook: still one failure and one error log per click."""
+        self.run_own(instrument, call_super=True)
+        assert [("KeyError", "own:open")] * 2 == VIEW_HANDLED
+        counts = {
+            (a["discord.command.name"], a.get("discord.command.failure_reason", "-")): v
+            for a, v in otel.metrics()["discord.commands"]
+        }
+        assert 2 == counts[("OwnHandlerView.open", "error")]
+        assert ["IndexError", "KeyError", "KeyError", "RuntimeError"] == sorted(
+            (log.log_record.attributes or {})["error.type"] for log in otel.error_logs()
+        )
+
+
 class TestNames:
     """A custom_id never becomes a name as is when it embeds ids."""
 

@@ -48,6 +48,7 @@ class TestBehaviourUnchanged:
             + ["`question` is a required argument.", "Could not find the command."]
             + ["alice has been warned.", "Quoted!", "alice's profile"]
             + ["How can we help?", "Category: Bug", "Ticket opened: refund", "Ticket closed."]
+            + ["Sorry, that went wrong."]
         ) == sorted(played.plain.replies)
 
     def test_same_console(self, played: Played) -> None:
@@ -78,9 +79,10 @@ class TestCommands:
             ("ticket", "slash", "success"): 1,
             ("TicketView.category", "component", "success"): 1,
             ("TicketView.transcript", "component", "failure"): 1,
-            ("TicketView.open", "component", "success"): 1,
+            ("TicketView.open", "component", "success"): 2,
             ("ticket:close:#", "component", "success"): 1,
             ("TicketModal", "modal", "success"): 1,
+            ("TicketModal", "modal", "failure"): 1,  # its own on_error answered the bug
         } == commands_by_outcome(metrics["discord.commands"])
         assert {"prefix": 1, "slash": 1} == by(
             metrics["discord.commands.unknown"], "discord.command.kind"
@@ -110,6 +112,7 @@ class TestErrors:
             ("KeyError", "event"): 2,
             ("RuntimeError", "app_command"): 1,
             ("KeyError", "component"): 1,
+            ("LookupError", "component"): 1,
         } == by(played.sinks.metrics()["discord.errors"], "error.type", "discord.error.source")
 
     def test_error_logs(self, played: Played) -> None:
@@ -120,6 +123,7 @@ class TestErrors:
                 "Unhandled exception in event on_command_error",
                 "Unhandled exception in event on_member_join",
                 "Unhandled exception in command TicketView.transcript",
+                "Unhandled exception in command TicketModal",
             ]
         ) == sorted(str(record.log_record.body) for record in played.sinks.error_logs())
 
@@ -131,8 +135,10 @@ class TestComponents:
         assert [
             ("component TicketView.category", SpanKind.SERVER, StatusCode.UNSET, None),
             ("component TicketView.open", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("component TicketView.open", SpanKind.SERVER, StatusCode.UNSET, None),
             ("component TicketView.transcript", SpanKind.SERVER, StatusCode.ERROR, "KeyError"),
             ("component ticket:close:#", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("modal TicketModal", SpanKind.SERVER, StatusCode.ERROR, "LookupError"),
             ("modal TicketModal", SpanKind.SERVER, StatusCode.UNSET, None),
         ] == component_spans(played.sinks)
 
@@ -183,9 +189,9 @@ def test_uninstrument_restores_nextcord() -> None:
 
 @pytest.mark.slow
 def test_zero_code(discord_server: Any) -> None:
-    """``opentelemetry-instrument`` loads the instrumentor on nextcord: all 19 commands counted."""
+    """``opentelemetry-instrument`` loads the instrumentor on nextcord: all 21 commands counted."""
     assert_zero_code(
-        discord_server, "tests.instrumentation.fork_bots.nextcord_bot", "RuntimeError", 19
+        discord_server, "tests.instrumentation.fork_bots.nextcord_bot", "RuntimeError", 21
     )
 
 

@@ -1,0 +1,90 @@
+"""Errors of views and modals whose class overrides ``on_error``.
+
+A click's or a submit's exception reaches the click's probe through the class-level
+hook on the library's ``on_error`` (``_components.make_on_error``). A view or modal
+that overrides ``on_error`` without calling ``super()`` (discord.py's own modal
+example prints the traceback itself) never reaches that hook, so its bug would count
+as a success and, with no log record, never reach #logs. Such a view or modal gets a
+shim on the instance at its first click or submit: the shim notes the exception (an
+argument of ``on_error`` in every library, first or second), then runs the bot's own
+handler with the same arguments. Nothing changes in what runs or what is printed; an
+override that does call ``super()`` is noted twice, to the same effect.
+
+A view or modal that keeps the library's handler gets nothing on the instance.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Coroutine
+from typing import Any, Final
+
+from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._patching import MARKER
+from otel_discord.instrumentation._probe import note_error
+from otel_discord.instrumentation._safety import swallow
+
+SHIM: Final = "__otel_discord_on_error__"
+Handler = Callable[..., Coroutine[Any, Any, Any]]
+
+_shimmed: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _note(args: tuple[Any, ...]) -> None:
+    """Note the exception among ``on_error``'s arguments for the probe its owner runs."""
+    if _state.current is None:
+        return
+    try:
+        error = next((arg for arg in args if isinstance(arg, BaseException)), None)
+        if error is None:
+            return
+        for owner in args:  # the interaction: first (discord.py) or last (forks)
+            if owner is not error:
+                note_error(owner, error)  # only the probe's own owner is taken
+    except Exception as failure:
+        swallow("component error", failure)
+
+
+def _shim(owner: Any, registered: Handler | None) -> Handler:
+    ref = weakref.ref(owner)
+
+    async def on_error(*args: Any, **kwargs: Any) -> Any:
+        _note(args)
+        if registered is not None:
+            return await registered(*args, **kwargs)
+        target: Any = ref()
+        return await type(target).on_error(target, *args, **kwargs)
+
+    setattr(on_error, SHIM, True)
+    on_error.__wrapped__ = registered  # type: ignore[attr-defined]
+    return on_error
+
+
+def shim_own_on_error(owner: Any) -> None:
+    """Give ``owner`` (a view or modal) the shim if its ``on_error`` is its own; never raises."""
+    try:
+        handler = getattr(type(owner), "on_error", None)
+        if handler is None or getattr(handler, MARKER, False):  # the library's: hooked
+            return
+        if owner in _shimmed:
+            return
+        registered = vars(owner).get("on_error")  # one set on the instance itself
+        if getattr(registered, SHIM, False):
+            return
+        owner.on_error = _shim(owner, registered)
+        _shimmed.add(owner)
+    except Exception as failure:  # a slotted or unhashable view: left as it is
+        swallow("component on_error", failure)
+
+
+def unshim_all() -> None:
+    """Put every shimmed view's and modal's own ``on_error`` back (on uninstrument)."""
+    for owner in list(_shimmed):
+        shim = vars(owner).get("on_error")
+        if getattr(shim, SHIM, False):
+            registered = shim.__wrapped__
+            if registered is None:
+                del owner.on_error
+            else:
+                owner.on_error = registered
+    _shimmed.clear()
