@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Coroutine
-from typing import Any, Final
+from typing import Any
 
 from otel_discord.instrumentation import _state
-from otel_discord.instrumentation._patching import MARKER
+from otel_discord.instrumentation._patching import MARKER, SHIM, remove_shim
 from otel_discord.instrumentation._probe import note_error
 from otel_discord.instrumentation._safety import swallow
 
-SHIM: Final = "__otel_discord_on_error__"
 Handler = Callable[..., Coroutine[Any, Any, Any]]
 
 _shimmed: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -80,11 +79,5 @@ def shim_own_on_error(owner: Any) -> None:
 def unshim_all() -> None:
     """Put every shimmed view's and modal's own ``on_error`` back (on uninstrument)."""
     for owner in list(_shimmed):
-        shim = vars(owner).get("on_error")
-        if getattr(shim, SHIM, False):
-            registered = shim.__wrapped__
-            if registered is None:
-                del owner.on_error
-            else:
-                owner.on_error = registered
+        remove_shim(owner, vars(owner).get("on_error"))
     _shimmed.clear()

@@ -25,17 +25,16 @@ import sys
 import types
 import weakref
 from collections.abc import Callable, Coroutine
-from typing import Any, Final
+from typing import Any
 
 from otel_discord.exception_ids import innermost as unwrap
 from otel_discord.exception_ids import mark_escaped
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._disnake_listeners import note_listener_error
-from otel_discord.instrumentation._patching import MARKER
+from otel_discord.instrumentation._patching import MARKER, SHIM, remove_shim
 from otel_discord.instrumentation._safety import swallow
 
-SHIM: Final = "__otel_discord_on_error__"
 ErrorHandler = Callable[..., Coroutine[Any, Any, Any]]
 
 _hooked: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -150,11 +149,5 @@ def make_event(original: Callable[..., Any]) -> Callable[..., Any]:
 def unhook_all() -> None:
     """Put every shimmed client's own ``on_error`` back (on uninstrument)."""
     for client in list(_hooked):
-        own = own_handler(client)  # the class-level hook is the patcher's to restore
-        if own is not None and getattr(own, SHIM, False):
-            registered = own.__wrapped__
-            if registered is None:
-                del client.on_error
-            else:
-                client.on_error = registered
+        remove_shim(client, own_handler(client))  # the class-level hook is the patcher's
     _hooked.clear()

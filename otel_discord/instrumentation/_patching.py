@@ -18,6 +18,20 @@ from typing import Any, Final
 from otel_discord.instrumentation._safety import swallow
 
 MARKER: Final = "__otel_discord_wrapper__"
+SHIM: Final = "__otel_discord_on_error__"
+"""Marks an ``on_error`` shim set on an instance (a bot, a view, a modal) whose class
+has a handler of its own; its ``__wrapped__`` is what the instance had before, or None."""
+
+
+def remove_shim(owner: Any, found: Any) -> None:
+    """If ``found`` (``owner``'s own ``on_error``) is a shim, put back what it wrapped."""
+    if found is None or not getattr(found, SHIM, False):
+        return
+    registered = found.__wrapped__
+    if registered is None:
+        del owner.on_error
+    else:
+        owner.on_error = registered
 
 
 @dataclass(frozen=True, slots=True)
