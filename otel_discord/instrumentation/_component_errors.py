@@ -11,15 +11,23 @@ handler with the same arguments. Nothing changes in what runs or what is printed
 override that does call ``super()`` is noted twice, to the same effect.
 
 A view or modal that keeps the library's handler gets nothing on the instance.
+
+discord.py runs a ``DynamicItem``'s click itself (``ViewStore.schedule_dynamic_item_call``)
+and hands a failing ``from_custom_id`` or callback to no handler at all: it logs the
+exception with ``_log.exception`` on ``discord.ui.view``. A filter on that logger
+(it changes no record and drops none) notes a record's exception for the click in
+flight, so that bug fails the click too.
 """
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Final
 
 from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._active_span import current_probe
 from otel_discord.instrumentation._patching import MARKER, SHIM, remove_shim
 from otel_discord.instrumentation._probe import note_error
 from otel_discord.instrumentation._safety import swallow
@@ -76,8 +84,37 @@ def shim_own_on_error(owner: Any) -> None:
         swallow("component on_error", failure)
 
 
+VIEW_LOGGER: Final = "discord.ui.view"
+"""discord.py's logger for the view store: a dynamic item's exception is logged there."""
+
+
+class ClickErrors(logging.Filter):
+    """Notes the exception of a record logged during a click for that click; keeps every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            error = record.exc_info[1] if record.exc_info else None
+            if error is not None and _state.current is not None:
+                probe = current_probe()
+                if probe is not None:
+                    note_error(probe.owner, error)
+        except Exception as failure:
+            swallow("component error", failure)
+        return True
+
+
+CLICK_ERRORS: Final = ClickErrors()
+
+
+def watch_dynamic_items() -> None:
+    """Put the filter on discord.py's view logger (once: ``addFilter`` skips a repeat)."""
+    logging.getLogger(VIEW_LOGGER).addFilter(CLICK_ERRORS)
+
+
 def unshim_all() -> None:
-    """Put every shimmed view's and modal's own ``on_error`` back (on uninstrument)."""
+    """Put every shimmed view's and modal's own ``on_error`` back, and take the view
+    logger's filter off (on uninstrument)."""
     for owner in list(_shimmed):
         remove_shim(owner, vars(owner).get("on_error"))
     _shimmed.clear()
+    logging.getLogger(VIEW_LOGGER).removeFilter(CLICK_ERRORS)

@@ -25,7 +25,7 @@ from opentelemetry.trace import SpanKind
 
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
-from otel_discord.instrumentation._component_errors import shim_own_on_error
+from otel_discord.instrumentation._component_errors import shim_own_on_error, watch_dynamic_items
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._probe import CommandProbe, note_error, observe_command
 from otel_discord.instrumentation._safety import swallow
@@ -157,8 +157,8 @@ def make_modal_task(original: AsyncMethod) -> AsyncMethod:
 def make_dynamic_task(original: AsyncMethod) -> AsyncMethod:
     """Wrap ``ViewStore.schedule_dynamic_item_call``: a ``DynamicItem`` click, named by class.
 
-    discord.py logs a failing dynamic item's exception itself (it reaches #logs once
-    through that record); the click's outcome stays a success.
+    discord.py logs a failing dynamic item's exception itself; the view logger's filter
+    (``_component_errors.ClickErrors``) notes it for the click's outcome.
     """
 
     async def schedule_dynamic_item_call(
@@ -199,7 +199,8 @@ def patch_components(patcher: Patcher) -> None:
     from discord.ui.view import BaseView, ViewStore
 
     patcher.wrap(BaseView, "_scheduled_task", make_view_task)
-    patcher.wrap(ViewStore, "schedule_dynamic_item_call", make_dynamic_task)
+    if patcher.wrap(ViewStore, "schedule_dynamic_item_call", make_dynamic_task):
+        watch_dynamic_items()
     patcher.wrap(BaseView, "on_error", make_on_error)
     patcher.wrap(Modal, "_scheduled_task", make_modal_task)
     patcher.wrap(Modal, "on_error", make_on_error)

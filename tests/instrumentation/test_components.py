@@ -245,6 +245,77 @@ class TestOwnOnError:
         )
 
 
+class BrokenVote(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bvote:(?P<poll>\d+)"):
+    """A dynamic item whose callback has a bug: discord.py logs it and handles it."""
+
+    def __init__(self, poll: int) -> None:
+        super().__init__(discord.ui.Button(label="Vote", custom_id=f"bvote:{poll}"))
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: Any, match: Any
+    ) -> BrokenVote:
+        return cls(int(match["poll"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        raise ZeroDivisionError("no votes yet")
+
+
+class TestDynamicItemErrors:
+    """discord.py logs a failing DynamicItem itself; the click still fails, once."""
+
+    def test_callback_bug_fails_the_click(self, otel: Otel, instrument: Instrument) -> None:
+        """Two clicks, one per item: the broken one fails with one error log and an error
+        span; discord.py's own record is still logged, unchanged, and uninstrument takes
+        the logger's filter off."""
+        import logging
+
+        records: list[logging.LogRecord] = []
+
+        class Keep(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                records.append(record)
+
+        view_log = logging.getLogger("discord.ui.view")
+        handler = Keep()
+        view_log.addHandler(handler)
+        instrumentor = instrument()
+        filters: list[int] = []
+
+        async def main() -> None:
+            bot = make_bot()
+            world = await start(bot, lambda b: b.add_dynamic_items(VoteButton, BrokenVote))
+            for custom_id in ("vote:42", "bvote:7"):
+                payload = interaction(
+                    world, COMPONENT, {"custom_id": custom_id, "component_type": BUTTON}
+                )
+                payload["message"]["components"][0]["components"][0]["custom_id"] = custom_id
+                world.feed("INTERACTION_CREATE", payload)
+            await g.settle()
+            filters.append(len(view_log.filters))
+            instrumentor.uninstrument()
+            filters.append(len(view_log.filters))
+            await bot.close()
+
+        try:
+            asyncio.run(main())
+        finally:
+            view_log.removeHandler(handler)
+        counts = {
+            (a["discord.command.name"], a.get("discord.command.failure_reason", "-")): v
+            for a, v in otel.metrics()["discord.commands"]
+        }
+        assert {("VoteButton", "-"): 1, ("BrokenVote", "error"): 1} == counts
+        [log] = otel.error_logs()
+        assert "ZeroDivisionError" == (log.log_record.attributes or {})["error.type"]
+        statuses = sorted((s.name, s.status.status_code.name) for s in otel.spans())
+        assert [("component BrokenVote", "ERROR"), ("component VoteButton", "UNSET")] == statuses
+        assert ["Ignoring exception in dynamic item callback for %r"] == [
+            r.msg for r in records if r.exc_info
+        ]
+        assert [1, 0] == filters
+
+
 class TestNames:
     """A custom_id never becomes a name as is when it embeds ids."""
 
