@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import logging
 import os
+import sys
 import threading
 from typing import Final
 
@@ -109,9 +110,18 @@ def user_error_reason(exc: BaseException) -> str | None:
 
 
 class ExceptionIdFilter(logging.Filter):
-    """Adds ``ATTR_EXCEPTION_ID`` to records with ``exc_info`` (put it on the bridge handler)."""
+    """Adds ``ATTR_EXCEPTION_ID`` to records with ``exc_info`` (put it on the bridge handler).
+
+    It also keeps records from the bridge once the interpreter is finalizing: the
+    pipeline has flushed by then, and the SDK's batch processor raises (it imports
+    ``copy`` after ``sys.meta_path`` is gone) into whoever logged. asyncio logs
+    "Task exception was never retrieved" exactly then, from a failed task's
+    ``__del__``; the console's own handlers still print it.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if sys.is_finalizing():
+            return False
         exc_info = record.exc_info
         if exc_info and isinstance(exc_info[1], BaseException):
             with contextlib.suppress(Exception):  # the bot's logging comes first

@@ -1,9 +1,9 @@
 """Which classes get patched, in discord.py and in its forks.
 
 Every flavour gets the shared hooks (``Client.dispatch``, ``Client.on_error``,
-``Client.event`` with the ``on_error`` shim of a bot that has its own handler, and
-``http.json_or_text``); its command hooks and error
-classes come from its
+``Client.event`` with the ``on_error`` shim of a bot that has its own handler,
+``Client.close`` and ``http.json_or_text``); its command hooks and error classes come
+from its
 :class:`~otel_discord.instrumentation._library.Library` (``_pycord``, ``_nextcord``,
 ``_disnake``; discord.py's are here). py-cord installs as ``discord``, and nextcord
 ships a ``discord`` alias of itself: a library is told apart by where its
@@ -21,7 +21,7 @@ from otel_discord.instrumentation._app_commands import make_call, make_error_ori
 from otel_discord.instrumentation._commands import make_invoke
 from otel_discord.instrumentation._components import patch_components
 from otel_discord.instrumentation._disnake import DISNAKE
-from otel_discord.instrumentation._dispatch import make_dispatch
+from otel_discord.instrumentation._dispatch import make_close, make_dispatch
 from otel_discord.instrumentation._error_handlers import make_invoke_error_handlers
 from otel_discord.instrumentation._errors import ErrorKinds, discord_py_error_kinds
 from otel_discord.instrumentation._event_errors import make_event, make_on_error
@@ -104,6 +104,10 @@ def patch_library(patcher: Patcher, module: ModuleType, library: Library | None)
     # hooked on the class, a bot's own handler shimmed on the bot (_event_errors)
     patcher.wrap(client, "on_error", make_on_error)
     patcher.wrap(client, "event", make_event)
+    # drops our reference to a closed bot (the sharded client's close is its own)
+    for closing in (client, getattr(module, "AutoShardedClient", None)):
+        if closing is not None:
+            patcher.wrap(closing, "close", make_close)
     http = getattr(module, "http", None)
     if http is not None:
         patcher.wrap(http, "json_or_text", make_json_or_text)

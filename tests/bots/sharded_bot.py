@@ -4,19 +4,21 @@ Patterns from real public discord.py 2.x bots: ``AutoShardedBot``,
 ``logging.basicConfig`` at the top of the script, a global ``@bot.event
 on_command_error`` that answers some mistakes and silently drops everything
 else, cooldowns, owner-only commands, a prefix command group, a slash command
-group in the tree, and an ``on_member_join`` with a bug. Driven offline by
-``offline_run``.
+group in the tree, an ``on_member_join`` with a bug, and a ``tasks.loop`` started
+in ``on_ready`` that posts stats to a bot list with a token nobody configured. Driven
+offline by ``offline_run``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import discord
 import offline_run
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 log = logging.getLogger("sharded_bot")
@@ -34,9 +36,17 @@ bot = commands.AutoShardedBot(
 )
 
 
+@tasks.loop(minutes=30)
+async def post_stats() -> None:
+    token = os.environ["TOPGG_TOKEN"]  # a bug: never configured (discord.py logs it)
+    log.info("posting %d guilds with %s", len(bot.guilds), token[:4])
+
+
 @bot.event
 async def on_ready() -> None:
     log.info("ready on %d shards", bot.shard_count or 1)
+    if not post_stats.is_running():
+        post_stats.start()
 
 
 @bot.event

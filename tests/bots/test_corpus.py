@@ -280,6 +280,11 @@ class TestShardedBot:
                 "Ignoring exception in command tree",
             ): 1,
             ("❌ KeyError: 'member'", "Unhandled exception in event on\\_member\\_join"): 1,
+            # the tasks.loop's bug, which discord.py logs (the loop stops)
+            (
+                "❌ KeyError: 'TOPGG\\_TOKEN'",
+                "Unhandled exception in internal background task 'post\\_stats'.",
+            ): 1,
             # a slash command's bug: discord.py's own record came first, the span's is the same
             # named after the exception the bot raised, whichever record came first
             ("❌ KeyError: 'faq'", "Ignoring exception in command 'delete'"): 1,
@@ -300,7 +305,7 @@ class TestShardedBot:
 
     def test_stopped_notice(self, corpus) -> None:
         lines = stopped_lines(corpus["sharded_bot.py"])
-        assert ["9 commands (4 ok · 5 failed) · 8 messages · 36 events", "4 errors"] == lines[1:]
+        assert ["9 commands (4 ok · 5 failed) · 8 messages · 36 events", "5 errors"] == lines[1:]
 
 
 class TestFeedbackBot:

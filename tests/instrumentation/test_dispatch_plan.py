@@ -397,6 +397,26 @@ class TestClientsTakingTurns:
         assert sorted(ids) == sorted(tracked)
         assert [("text", True, 10)] == message_points(otel)
 
+    def test_a_closed_bot_is_freed(self, otel: Otel, instrument: Instrument) -> None:
+        """Once closed, the bot the hook saw last is no longer held by the instrumentation
+        (held, it kept the bot's module alive through our threads, and asyncio's "Task
+        exception was never retrieved" of a failed tasks.loop was never printed at exit:
+        ``tests/bots`` sharded bot)."""
+        instrument()
+
+        async def main() -> bool:
+            bot = make_bot()
+            (await start(bot)).say("one")
+            await g.settle()
+            await bot.close()
+            gone = weakref.ref(bot)
+            del bot
+            gc.collect()
+            return gone() is not None
+
+        assert not asyncio.run(main())
+        assert [("text", True, 1)] == message_points(otel)
+
     def test_a_closed_bot_is_freed_once_another_is_seen(
         self, otel: Otel, instrument: Instrument
     ) -> None:

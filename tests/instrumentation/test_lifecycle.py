@@ -28,6 +28,8 @@ PATCHED = [
     (discord.Client, "dispatch"),
     (discord.Client, "on_error"),
     (discord.Client, "event"),
+    (discord.Client, "close"),
+    (discord.AutoShardedClient, "close"),
     (discord.http, "json_or_text"),
     (BotBase, "invoke"),
     (app_commands.CommandTree, "_call"),
