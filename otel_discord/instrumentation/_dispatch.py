@@ -39,7 +39,8 @@ def _see(telemetry: Recorder, client: Any) -> None:
     """Track ``client`` (gauges, loop lag) and see to its ``on_error`` (``hook_on_error``), once.
 
     Known clients are remembered by weak reference (this runs only at a switch of
-    client): a closed bot is freed once another takes its place as the one seen last.
+    client), and ``forget`` drops the one seen last when it closes: no closed bot is
+    kept alive by the hook.
     """
     known = telemetry.known_clients
     if not any(seen() is client for seen in known):

@@ -45,7 +45,7 @@ class TestBehaviourUnchanged:
             + ["pong", "pong", "issue 7", "daily reward", "alice joined", "bookmarked quotable"]
             + ["This command is currently on cooldown."]
             + ["Pick your roles", "You picked Python, Rust", "Closed."]
-            + ["Thanks for the report: the tag command is slow"]
+            + ["Thanks for the report: the tag command is slow", "Could not file the report."]
         ) == sorted(played.plain.replies)
 
     def test_same_console(self, played: Played) -> None:
@@ -74,14 +74,15 @@ class TestCommands:
             ("roles", "slash", "success"): 1,
             ("RolesView.languages", "component", "success"): 1,
             ("RolesView.helper", "component", "failure"): 1,
-            ("RolesView.report", "component", "success"): 1,
+            ("RolesView.report", "component", "success"): 2,
             ("robocord:close:#", "component", "success"): 1,
             ("BugReport", "modal", "success"): 1,
+            ("BugReport", "modal", "failure"): 1,  # its own on_error answered the bug
         } == commands_by_outcome(metrics["discord.commands"])
         assert {"prefix": 1, "slash": 1} == by(
             metrics["discord.commands.unknown"], "discord.command.kind"
         )
-        assert 20 == sum(value for _, value in metrics["discord.command.duration"])
+        assert 22 == sum(value for _, value in metrics["discord.command.duration"])
 
     def test_spans(self, played: Played) -> None:
         spans = {span.name: span for span in played.sinks.spans()}
@@ -113,6 +114,7 @@ class TestErrors:
             ("LookupError", "event"): 1,
             ("RuntimeError", "event"): 1,
             ("PermissionError", "component"): 1,
+            ("ValueError", "component"): 1,
         } == by(played.sinks.metrics()["discord.errors"], "error.type", "discord.error.source")
 
     def test_error_logs(self, played: Played) -> None:
@@ -124,6 +126,7 @@ class TestErrors:
                 "Unhandled exception in event on_application_command_error",
                 "Unhandled exception in event on_member_remove",
                 "Unhandled exception in command RolesView.helper",
+                "Unhandled exception in command BugReport",
             ]
         ) == sorted(str(record.log_record.body) for record in played.sinks.error_logs())
 
@@ -136,7 +139,9 @@ class TestComponents:
             ("component RolesView.helper", SpanKind.SERVER, StatusCode.ERROR, "PermissionError"),
             ("component RolesView.languages", SpanKind.SERVER, StatusCode.UNSET, None),
             ("component RolesView.report", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("component RolesView.report", SpanKind.SERVER, StatusCode.UNSET, None),
             ("component robocord:close:#", SpanKind.SERVER, StatusCode.UNSET, None),
+            ("modal BugReport", SpanKind.SERVER, StatusCode.ERROR, "ValueError"),
             ("modal BugReport", SpanKind.SERVER, StatusCode.UNSET, None),
         ] == component_spans(played.sinks)
 
@@ -195,7 +200,7 @@ def test_uninstrument_restores_pycord() -> None:
 def test_zero_code(discord_server: Any) -> None:
     """``opentelemetry-instrument`` loads the instrumentor on py-cord: #logs and analytics fill."""
     assert_zero_code(
-        discord_server, "tests.instrumentation.fork_bots.pycord_bot", "LookupError", 20
+        discord_server, "tests.instrumentation.fork_bots.pycord_bot", "LookupError", 22
     )
 
 

@@ -40,9 +40,14 @@ class BugReport(discord.ui.Modal):
         )
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(
-            f"Thanks for the report: {self.children[0].value}", ephemeral=True
-        )
+        text = self.children[0].value
+        if text == "crash":
+            raise ValueError("the tracker rejected the report")  # a bug its on_error answers
+        await interaction.response.send_message(f"Thanks for the report: {text}", ephemeral=True)
+
+    async def on_error(self, error: Exception, interaction: discord.Interaction) -> None:
+        # answers the user and prints nothing, as many public bots' modals do
+        await interaction.response.send_message("Could not file the report.", ephemeral=True)
 
 
 class RolesView(discord.ui.View):
@@ -196,6 +201,9 @@ async def scenario(world: World) -> None:
     world.click("robocord:report")
     await world.settle()  # the modal is open
     world.submit("robocord:bug", {"bug:text": "the tag command is slow"})
+    world.click("robocord:report")
+    await world.settle()
+    world.submit("robocord:bug", {"bug:text": "crash"})  # handled by the modal's on_error
     world.click("robocord:close:1")  # a custom_id with a number: named robocord:close:#
 
 
