@@ -28,7 +28,7 @@ from typing import Any, Final
 
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._active_span import current_probe
-from otel_discord.instrumentation._patching import MARKER, SHIM, remove_shim
+from otel_discord.instrumentation._patching import MARKER, SHIM, class_handler, remove_shim
 from otel_discord.instrumentation._probe import note_error
 from otel_discord.instrumentation._safety import swallow
 
@@ -59,8 +59,7 @@ def _shim(owner: Any, registered: Handler | None) -> Handler:
         _note(args)
         if registered is not None:
             return await registered(*args, **kwargs)
-        target: Any = ref()
-        return await type(target).on_error(target, *args, **kwargs)
+        return await class_handler(ref())(*args, **kwargs)
 
     setattr(on_error, SHIM, True)
     on_error.__wrapped__ = registered  # type: ignore[attr-defined]

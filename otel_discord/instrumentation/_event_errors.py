@@ -32,7 +32,7 @@ from otel_discord.exception_ids import mark_escaped
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._disnake_listeners import note_listener_error
-from otel_discord.instrumentation._patching import MARKER, SHIM, remove_shim
+from otel_discord.instrumentation._patching import MARKER, SHIM, class_handler, remove_shim
 from otel_discord.instrumentation._safety import swallow
 
 ErrorHandler = Callable[..., Coroutine[Any, Any, Any]]
@@ -67,8 +67,7 @@ def _shim(client: Any, registered: ErrorHandler | None) -> ErrorHandler:
         _record(event_method)
         if registered is not None:
             return await registered(event_method, *args, **kwargs)
-        owner: Any = ref()
-        return await type(owner).on_error(owner, event_method, *args, **kwargs)
+        return await class_handler(ref())(event_method, *args, **kwargs)
 
     setattr(on_error, SHIM, True)
     on_error.__wrapped__ = registered  # type: ignore[attr-defined]

@@ -23,6 +23,17 @@ SHIM: Final = "__otel_discord_on_error__"
 has a handler of its own; its ``__wrapped__`` is what the instance had before, or None."""
 
 
+def class_handler(owner: Any) -> Any:
+    """``owner``'s class ``on_error``, bound as the class defines it (a plain function, a
+    ``classmethod`` or a ``staticmethod``), past any shim on the instance."""
+    for klass in type(owner).__mro__:
+        raw = vars(klass).get("on_error")
+        if raw is not None:
+            get = getattr(raw, "__get__", None)
+            return get(owner, type(owner)) if get is not None else raw
+    raise AttributeError("on_error")
+
+
 def remove_shim(owner: Any, found: Any) -> None:
     """If ``found`` (``owner``'s own ``on_error``) is a shim, put back what it wrapped."""
     if found is None or not getattr(found, SHIM, False):

@@ -166,6 +166,23 @@ class OwnHandlerModal(discord.ui.Modal, title="Report"):
         MODAL_HANDLED.append(type(error).__name__)
 
 
+class StaticHandlerView(discord.ui.View):
+    """An on_error that is a staticmethod: the shim must call it as the class binds it."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.button(label="Go", custom_id="static:go")
+    async def go(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        raise TimeoutError("upstream")
+
+    @staticmethod
+    async def on_error(
+        interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        VIEW_HANDLED.append((type(error).__name__, str(getattr(item, "custom_id", ""))))
+
+
 class TestOwnOnError:
     """A view or modal whose class overrides on_error: its bug fails the click, once."""
 
@@ -242,6 +259,29 @@ class TestOwnOnError:
         assert 2 == counts[("OwnHandlerView.open", "error")]
         assert ["IndexError", "KeyError", "KeyError", "RuntimeError"] == sorted(
             (log.log_record.attributes or {})["error.type"] for log in otel.error_logs()
+        )
+
+    def test_static_on_error(self, otel: Otel, instrument: Instrument) -> None:
+        """A staticmethod handler gets the library's arguments, not the view as well."""
+        instrument()
+        VIEW_HANDLED.clear()
+
+        async def main() -> None:
+            bot = make_bot()
+            view = StaticHandlerView()
+            world = await start(bot, lambda b: b.add_view(view))
+            data = {"custom_id": "static:go", "component_type": BUTTON}
+            world.feed("INTERACTION_CREATE", interaction(world, COMPONENT, data))
+            await g.settle()
+            await bot.close()
+
+        asyncio.run(main())
+        assert [("TimeoutError", "static:go")] == VIEW_HANDLED
+        [(attributes, count)] = otel.metrics()["discord.commands"]
+        assert ("StaticHandlerView.go", "error", 1) == (
+            attributes["discord.command.name"],
+            attributes["discord.command.failure_reason"],
+            count,
         )
 
 
