@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -308,8 +309,6 @@ class TestDynamicItemErrors:
         """Two clicks, one per item: the broken one fails with one error log and an error
         span; discord.py's own record is still logged, unchanged, and uninstrument takes
         the logger's filter off."""
-        import logging
-
         records: list[logging.LogRecord] = []
 
         class Keep(logging.Handler):
