@@ -58,6 +58,7 @@ def _environment(url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env["OTEL_EXPORTER_DISCORD_WEBHOOK_URL"] = url
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    env["PYTHONFAULTHANDLER"] = "1"  # a hung worker's threads are dumped when it is aborted
     return env
 
 
@@ -96,7 +97,12 @@ def runs() -> Iterator[dict[str, Run]]:
             results = {}
             for mode, proc in procs.items():
                 bound = SIGNAL_BOUND_S + 5 if mode.startswith("sigterm") else EXIT_BOUND_S
-                stdout, stderr = proc.communicate(timeout=bound)
+                try:
+                    stdout, stderr = proc.communicate(timeout=bound)
+                except subprocess.TimeoutExpired:
+                    proc.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+                    _, stderr = proc.communicate(timeout=10)
+                    pytest.fail(f"{mode} did not exit within {bound} s:\n{stderr[-6000:]}")
                 errors = [e for e in srv.embeds(mode) if not is_drop_notice(e)]
                 delivered = sum(occurrences(e) for e in errors if "refused the job" in str(e))
                 status = [
