@@ -14,6 +14,7 @@ from otel_discord.delivery import quiet_http
 from otel_discord.delivery.attachments import request_content
 from otel_discord.delivery.destination import Destination
 from otel_discord.delivery.quiet_http import own_request
+from otel_discord.delivery.redaction import REDACTOR
 from otel_discord.render.types import Payload
 
 PROJECT_URL = "https://github.com/otel-discord/otel-discord"
@@ -75,11 +76,15 @@ class Transport:
             return self._client
 
     def post(self, destination: Destination, payload: Payload, timeout_s: float) -> httpx.Response:
-        """POST one message (multipart when it carries files); raises httpx errors."""
+        """POST one message (multipart when it carries files); raises httpx errors.
+
+        Every payload leaves through here or ``request``, and every string in it is
+        scrubbed of secrets on the way (a token quoted in a log message or exception).
+        """
         with own_request():
             return self._get_client().post(
                 destination.url,
-                **request_content(payload),
+                **request_content(REDACTOR.scrub_payload(payload)),
                 headers=destination.headers(),
                 timeout=timeout_s,
             )
@@ -95,7 +100,11 @@ class Transport:
         """Any JSON request to ``url`` of ``destination`` (edits of a live message)."""
         with own_request():
             return self._get_client().request(
-                method, url, json=payload, headers=destination.headers(), timeout=timeout_s
+                method,
+                url,
+                json=REDACTOR.scrub_payload(payload),
+                headers=destination.headers(),
+                timeout=timeout_s,
             )
 
     def close(self) -> None:

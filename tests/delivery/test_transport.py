@@ -83,3 +83,45 @@ class TestSecretRedactor:
         record = self.record("value %d", (3,))
         redactor.filter(record)
         assert ("value %d", (3,)) == (record.msg, record.args)
+
+
+class TestScrubRendered:
+    """Secrets quoted in an embed, escaped by the renderers, or never registered."""
+
+    TOKEN = "ab_cd-" + "x" * 60
+
+    def test_registered_secret_through_escapes_and_wraps(self) -> None:
+        redactor = SecretRedactor()
+        redactor.add(self.TOKEN)
+        escaped = "failed: ab\\_cd-" + "x" * 30 + "\n" + "x" * 30 + "\u200b!"
+        assert "failed: ***\u200b!" == redactor.scrub_rendered(escaped)
+
+    def test_unregistered_webhook_and_bot_tokens_by_shape(self) -> None:
+        redactor = SecretRedactor()
+        url = "see https://discord.com/api/webhooks/123456789012345678/" + "Tk\\_" * 20 + "…"
+        assert "see https://discord.com/api/webhooks/123456789012345678/***…" == (
+            redactor.scrub_rendered(url)
+        )
+        bot = "MTA4NjYwNzY5NjU0MzI4MTIzNA.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
+        assert "token *** leaked" == redactor.scrub_rendered(f"token {bot} leaked")
+
+    def test_ordinary_text_is_untouched(self) -> None:
+        redactor = SecretRedactor()
+        redactor.add(self.TOKEN)
+        text = "play\\_song failed in module.sub.function after 3 tries \u200b@everyone"
+        assert text == redactor.scrub_rendered(text)
+
+    def test_payload_keeps_its_shape_and_files(self) -> None:
+        from otel_discord.delivery.attachments import Attachment, FilePayload, files_of
+
+        redactor = SecretRedactor()
+        redactor.add(self.TOKEN)
+        chart = Attachment("chart.png", b"\x89PNG", "image/png")
+        payload = FilePayload(
+            {"embeds": [{"title": f"x {self.TOKEN}", "color": 3, "fields": [{"name": "a"}]}]},
+            [chart],
+        )
+        clean = redactor.scrub_payload(payload)
+        assert {"embeds": [{"title": "x ***", "color": 3, "fields": [{"name": "a"}]}]} == clean
+        assert (chart,) == files_of(clean)
+        assert self.TOKEN in payload["embeds"][0]["title"]  # the original is left as it was
