@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import random
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,11 @@ from otel_discord.state.span_fields import FieldReader
 
 MAX_SPAN_NAMES: Final = 200
 MAX_DURATIONS: Final = 512
-MAX_SERIES: Final = 2000
+"""Durations kept per span name and window: a uniform sample (a reservoir) beyond this."""
+MAX_SERIES: Final = 2048
+"""Series kept per counter, above the SDK's default cardinality limit (2,000 series and
+its overflow series); one counter's many series never crowd out another's."""
+_random: Final = random.Random().random
 _ERROR: Final = StatusCode.ERROR
 _NAME_TIMES: Final = FieldReader("name", "start_time", "end_time")
 _NAME_TIMES_STATUS: Final = FieldReader("name", "start_time", "end_time", "status")
@@ -65,8 +70,10 @@ class SpanStats:
         self.errors += error
         if len(self.durations) < MAX_DURATIONS:
             self.durations.append(duration_s)
-        else:  # keep a uniform-ish sample without randomness: overwrite round-robin
-            self.durations[self.count % MAX_DURATIONS] = duration_s
+        else:  # a reservoir: every span of the window as likely to be kept as any other
+            slot = int(_random() * self.count)
+            if slot < MAX_DURATIONS:
+                self.durations[slot] = duration_s
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,9 @@ class ActivityWindow:
         self.start_ns = start_ns
         self._counters: dict[tuple[str, tuple[tuple[str, Any], ...]], float] = {}
         self._last: dict[tuple[str, tuple[tuple[str, Any], ...]], float] = {}
+        self._last_series: dict[str, int] = {}
+        """Series per counter in ``_last``; ``_window_series``: in ``_counters``."""
+        self._window_series: dict[str, int] = {}
         self._spans: dict[str, SpanStats] = {}
         self._history: dict[str, deque[float]] = {}
         self._members: dict[str, list[int]] = {}
@@ -134,6 +144,7 @@ class ActivityWindow:
         by_name = self._spans
         reader = _NAME_TIMES if none_failed else _NAME_TIMES_STATUS
         readers, learn = reader.by_type, reader.learn
+        random = _random
         error = False
         for span in spans:
             read = readers.get(type(span)) or learn(type(span))
@@ -156,7 +167,9 @@ class ActivityWindow:
             if len(durations) < MAX_DURATIONS:
                 durations.append(duration)
             else:
-                durations[count % MAX_DURATIONS] = duration
+                slot = int(random() * count)
+                if slot < MAX_DURATIONS:
+                    durations[slot] = duration
 
     def add_metrics(self, data: MetricsData) -> None:
         """Turn the activity counters (cumulative or delta) into per-window increments."""
@@ -173,15 +186,19 @@ class ActivityWindow:
             value = float(point.value)
             if cumulative:
                 previous = self._last.get(key)
-                if previous is None and len(self._last) >= MAX_SERIES:
+                if previous is None and not _admit(self._last_series, name):
                     continue
                 self._last[key] = value
                 # A first sighting counts fully: the process started in this window.
                 delta = value if previous is None or value < previous else value - previous
             else:
                 delta = value
-            if delta and (key in self._counters or len(self._counters) < MAX_SERIES):
-                self._counters[key] = self._counters.get(key, 0.0) + delta
+            if not delta:
+                continue
+            if key in self._counters:
+                self._counters[key] += delta
+            elif _admit(self._window_series, name):
+                self._counters[key] = delta
 
     def close(self, end_ns: int) -> Activity:
         """Hand out this window and start the next one (counter baselines carry over)."""
@@ -191,7 +208,17 @@ class ActivityWindow:
             self._history.setdefault(metric, deque(maxlen=HISTORY)).append(activity.total(metric))
         history = {name: tuple(values) for name, values in self._history.items()}
         self._counters = {}
+        self._window_series = {}
         self._spans = {}
         self._members = {}
         self.start_ns = end_ns
         return dataclasses.replace(activity, history=history)
+
+
+def _admit(series: dict[str, int], name: str) -> bool:
+    """Count one more series of counter ``name`` if it has room (``MAX_SERIES``)."""
+    count = series.get(name, 0)
+    if count >= MAX_SERIES:
+        return False
+    series[name] = count + 1
+    return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
@@ -69,6 +69,38 @@ class TestWindow:
         window.add_spans(exporter.get_finished_spans())
         activity = window.close(T0 + MIN)
         assert (4, 1) == (activity.spans["play"].count, activity.spans["play"].errors)
+
+    def test_durations_are_a_sample_of_the_whole_window(self) -> None:
+        """2,000 spans of 2 s, then 600 of 100 ms: p50 and p95 are 2 s, not the last 512's."""
+        window = ActivityWindow(T0)
+        window.add_spans(_spans("play", [2.0] * 2000 + [0.1] * 600))
+        stats = window.close(T0 + MIN).spans["play"]
+        assert 2600 == stats.count
+        durations = sorted(stats.durations)
+        assert 512 == len(durations)
+        assert 2.0 == percentile(durations, 0.5) == percentile(durations, 0.95)
+
+    def test_one_counter_never_crowds_out_another(self) -> None:
+        """3,000 guilds' messages (the SDK's overflow series included) and the commands."""
+        reader = InMemoryMetricReader()
+        provider = MeterProvider(metric_readers=[reader])
+        meter = provider.get_meter("otel_discord.instrumentation")
+        messages = meter.create_counter("discord.messages")
+        for guild in range(3000):
+            messages.add(1, {"discord.guild.id": str(guild)})
+        meter.create_counter("discord.commands").add(5, {"discord.command.name": "play"})
+        window = ActivityWindow(T0)
+        window.add_metrics(reader.get_metrics_data())
+        activity = window.close(T0 + MIN)
+        assert 3000 == activity.total("discord.messages")
+        assert 5 == activity.total("discord.commands")
+
+
+def _spans(name: str, durations: list[float]) -> list[ReadableSpan]:
+    return [
+        ReadableSpan(name=name, start_time=T0, end_time=T0 + round(seconds * 1e9))
+        for seconds in durations
+    ]
 
 
 class TestRender:
