@@ -381,6 +381,7 @@ class Pipeline:
                 service=self.service,
                 host=self.host,
                 chart=chart.filename if chart else None,
+                thresholds=self.charts.thresholds,
             )
         if embeds:
             self._submit(Channel.PERFORMANCE, snapshot_item(embeds, chart, key=f"snapshot:{name}"))

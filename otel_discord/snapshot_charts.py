@@ -31,6 +31,7 @@ class SnapshotCharts:
             cpu_percent=float(config.alert_cpu_percent),
             memory_percent=float(config.alert_memory_percent),
             latency_ms=float(config.alert_latency_ms),
+            disk_percent=float(config.alert_disk_percent),
         )
 
     def record(self, history: MetricHistory) -> None:

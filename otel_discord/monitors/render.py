@@ -43,6 +43,21 @@ def format_value(value: float, unit: str) -> str:
     return number(value, unit) if unit else (f"{value:.1f}" if abs(value) < 10 else f"{value:.0f}")
 
 
+def format_beside(value: float, threshold: float, unit: str) -> str:
+    """``format_value``, with the decimals it takes not to read as the threshold it crossed.
+
+    90.04 % over a 90 % threshold reads ``90.04 %``, not ``90 %``.
+    """
+    text = format_value(value, unit)
+    if value == threshold or unit == "shards" or text != format_value(threshold, unit):
+        return text
+    digits = next((d for d in (1, 2, 3) if round(value, d) != round(threshold, d)), 3)
+    shown = f"{value:,.{digits}f}"
+    if not unit:
+        return shown
+    return f"{shown}/min" if unit == "/min" else f"{shown} {unit}"
+
+
 def _condition(rule: AlertRule, threshold: float) -> str:
     """``CPU usage above 90 %``; rules on a zero threshold read as their title alone."""
     if threshold == 0:
@@ -72,7 +87,7 @@ def render_alert(event: AlertEvent, *, service: str, host: str | None) -> Embed:
     icon, prefix = ("🔴", "") if event.kind == "firing" else ("🔁", "Still firing: ")
     lasted = f" · for {human_duration(event.duration_s)}" if event.duration_s >= 1 else ""
     lines = [
-        f"**{format_value(event.value, rule.unit)}** now · threshold "
+        f"**{format_beside(event.value, event.threshold, rule.unit)}** now · threshold "
         f"{format_value(event.threshold, rule.unit)}{lasted}"
     ]
     if len(event.recent) > 1:
@@ -85,7 +100,11 @@ def render_alert(event: AlertEvent, *, service: str, host: str | None) -> Embed:
         "color": style.RED,
         "fields": [
             {"name": "Since", "value": _relative(event.started_ns), "inline": True},
-            {"name": "Peak", "value": format_value(event.peak, rule.unit), "inline": True},
+            {
+                "name": "Peak",
+                "value": format_beside(event.peak, event.threshold, rule.unit),
+                "inline": True,
+            },
         ],
         "footer": _rule_footer(rule, service, host),
         "timestamp": style.iso(event.at_ns),

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Final
 
 from otel_discord.render import limits
+from otel_discord.render.charts.build import Thresholds
 from otel_discord.render.style import GREEN, RED, YELLOW
 from otel_discord.render.text import clip, code_block, human_count, sparkline
 from otel_discord.render.types import Embed
@@ -28,11 +29,9 @@ PERFORMANCE_TITLE: Final = "⚡ Performance snapshot"
 SYSTEM_TITLE: Final = "🖥️ System snapshot"
 PROCESS_TITLE: Final = "⚙️ Process and bot"
 
-PERCENT_WARN: Final = 75.0
-PERCENT_CRITICAL: Final = 90.0
-LATENCY_WARN_MS: Final = 500.0
-LATENCY_CRITICAL_MS: Final = 1000.0
-_SEVERITY_PERCENTS: Final = (rk.CPU, rk.MEMORY, rk.DISK)
+PERCENT_WARN_MARGIN: Final = 15.0
+"""A percentage this close under its alert threshold colours the snapshot yellow."""
+
 
 MAX_CORE_ROWS: Final = 16
 """Above this many cores the system snapshot shows them as one compact line."""
@@ -94,6 +93,7 @@ def render_performance(
     service: str,
     host: str | None,
     chart: str | None = None,
+    thresholds: Thresholds | None = None,
 ) -> list[Embed]:
     """The periodic snapshot: host, process and bot in one table, bot counts as fields."""
     readings = history.readings()
@@ -103,7 +103,7 @@ def render_performance(
     if not table and not fields:
         return []
     embeds = _fit(
-        [_Draft(PERFORMANCE_TITLE, table, fields, severity_colour(readings))],
+        [_Draft(PERFORMANCE_TITLE, table, fields, severity_colour(readings, thresholds))],
         history,
         window=window,
         service=service,
@@ -126,6 +126,7 @@ def render_system(
     service: str,
     host: str | None,
     chart: str | None = None,
+    thresholds: Thresholds | None = None,
 ) -> list[Embed]:
     """The full snapshot: every core and shard, in a host embed and a process/bot embed."""
     readings = history.readings()
@@ -135,7 +136,7 @@ def render_system(
     hidden = len(_shard_keys(readings, limit=None)) - len(shards)
     more = [f"{_NOTE}{hidden} more shards"] if hidden > 0 else []
     bot_rows = _expand(_BOT_ROWS, rk.LATENCY, [rk.LATENCY, *shards, *more])
-    colour = severity_colour(readings)
+    colour = severity_colour(readings, thresholds)
     drafts = [
         _Draft(title, table, [], colour)
         for title, table in (
@@ -155,13 +156,24 @@ def render_system(
     return _with_image(_fit(drafts, history, window=window, service=service, host=host), chart)
 
 
-def severity_colour(readings: dict[str, Reading]) -> int:
-    """Red over 90 % / 1000 ms, yellow over 75 % / 500 ms, else green (latest values)."""
-    percents = [readings[k].now for k in _SEVERITY_PERCENTS if k in readings]
-    latency = readings[rk.LATENCY].now if rk.LATENCY in readings else 0.0
-    if any(p > PERCENT_CRITICAL for p in percents) or latency > LATENCY_CRITICAL_MS:
+def severity_colour(readings: dict[str, Reading], thresholds: Thresholds | None = None) -> int:
+    """From the latest values: red past an alert threshold, yellow near one (15 points
+    under a percentage's, half the latency's), else green."""
+    t = thresholds or Thresholds()
+    levels = [
+        (readings[key].now, limit, limit - PERCENT_WARN_MARGIN)
+        for key, limit in (
+            (rk.CPU, t.cpu_percent),
+            (rk.MEMORY, t.memory_percent),
+            (rk.DISK, t.disk_percent),
+        )
+        if key in readings
+    ]
+    if rk.LATENCY in readings:
+        levels.append((readings[rk.LATENCY].now, t.latency_ms, t.latency_ms / 2))
+    if any(value > limit for value, limit, _ in levels):
         return RED
-    if any(p > PERCENT_WARN for p in percents) or latency > LATENCY_WARN_MS:
+    if any(value > near for value, _, near in levels):
         return YELLOW
     return GREEN
 
@@ -224,11 +236,8 @@ def _bot_fields(readings: dict[str, Reading]) -> list[dict[str, object]]:
     if shards is not None and connected is not None:
         value = f"{human_count(connected.now)}/{human_count(shards.now)} connected"
         fields.append({"name": "Shards", "value": value, "inline": True})
-    elif shards is not None or connected is not None:
-        only = shards or connected
-        assert only is not None
-        name = "Shards" if only is shards else "Shards connected"
-        fields.append({"name": name, "value": human_count(only.now), "inline": True})
+    elif shards is not None:  # a connected reading always brings its shard count
+        fields.append({"name": "Shards", "value": human_count(shards.now), "inline": True})
     for key, name in ((rk.GUILDS, "Guilds"), (rk.USERS_CACHED, "Users cached")):
         if key in readings:
             fields.append({"name": name, "value": human_count(readings[key].now), "inline": True})

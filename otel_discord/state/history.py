@@ -6,7 +6,9 @@ into a few dozen *readings* with stable keys (``system.cpu.percent``,
 ``discord.latency_ms``...) and keeps a short history of each, so the performance
 embed can show now / average / peak / sparkline, and alert rules can ask for
 ``value(key)``. Rates come from counters: cumulative points are differenced between
-ingests using their own timestamps; delta points are divided by their interval.
+ingests using their own timestamps; delta points are divided by their interval (a
+series' first point, either way, is a baseline), and a delta up-down counter's changes
+are summed into its level.
 
 Memory is bounded: ``samples`` values per reading, and at most ``max_series``
 counter series and readings (a cardinality explosion is ignored, not stored).
@@ -38,20 +40,33 @@ _SAMPLE_TIMES: Final = 1024
 """How many ingest timestamps to remember for "N samples" lines."""
 
 _NS_PER_S: Final = 1e9
+_MS_PER_UNIT: Final = {
+    "ns": 1e-6,
+    "us": 1e-3,
+    "ms": 1.0,
+    "s": 1000.0,
+    "min": 60_000.0,
+    "h": 3_600_000.0,
+}
+"""Milliseconds per UCUM time unit; an unknown or missing unit is read as seconds
+(OpenTelemetry's convention for durations)."""
 
 _STATE: Final = (
     "state",
+    "cpu.mode",
     "system.cpu.state",
     "system.memory.state",
     "system.paging.state",
     "system.filesystem.state",
 )
-_CPU: Final = ("cpu", "system.cpu.logical_number")
-_DEVICE: Final = ("device", "system.device")
+_CPU: Final = ("cpu", "cpu.logical_number", "system.cpu.logical_number")
+_DEVICE: Final = ("device", "system.device", "network.interface.name")
 _DIRECTION: Final = ("direction", "disk.io.direction", "network.io.direction")
 _MOUNTPOINT: Final = ("mountpoint", "system.filesystem.mountpoint")
 _SHARD: Final = ("shard", "shard_id", "shard.id", "discord.shard.id", "discord.shard_id")
 _TYPE: Final = ("type",)
+_CONNECTED: Final = ("discord.gateway.connected", "discord.connected")
+"""One point per shard: 1 when it is ready and open."""
 
 _VIRTUAL_DISK: Final = re.compile(r"(loop|ram|zram|dm-|md)\d")
 """Devices layered over (or beside) physical disks: counting them would double the rate."""
@@ -134,8 +149,8 @@ class _Batch:
         return math.fsum(rates) if rates else None
 
     def seconds_factor(self, name: str) -> float:
-        """Multiplier to milliseconds for a duration metric (seconds unless it says ms)."""
-        return 1.0 if self.units.get(name) == "ms" else 1000.0
+        """Multiplier to milliseconds for a duration metric (its UCUM unit; seconds if none)."""
+        return _MS_PER_UNIT.get(self.units.get(name, ""), 1000.0)
 
 
 class MetricHistory:
@@ -228,15 +243,55 @@ class MetricHistory:
                 continue
             attrs: Attrs = point.attributes or {}
             batch.time_ns = max(batch.time_ns, point.time_unix_nano)
+            if delta and not counter:  # an up-down counter's changes: the level is their sum
+                level = self._level(name, attrs, point)
+                if level is None:
+                    continue
+                value = level
             batch.values.setdefault(name, []).append((attrs, value))
             if not counter:
                 continue
             if delta:
-                rate = _delta_rate(value, point.start_time_unix_nano, point.time_unix_nano)
+                rate = self._delta_rate(name, attrs, point)
             else:
                 rate = self._cumulative_rate(batch, name, attrs, point)
             if rate is not None:
                 batch.rates.setdefault(name, []).append((attrs, rate))
+
+    def _level(self, name: str, attrs: Attrs, point: NumberDataPoint) -> float | None:
+        """The running sum of a delta up-down counter's changes (its first one is its level)."""
+        key = _series_key(name, attrs)
+        value, now = float(point.value), point.time_unix_nano
+        prev = self._counters.get(key)
+        if prev is None:
+            if len(self._counters) >= self._max_series:
+                return None
+            self._counters[key] = _Counter(point.start_time_unix_nano, now, value, self._ingests)
+            return value
+        prev.seen = self._ingests
+        if now > prev.time_ns:  # not the same point exported again
+            prev.time_ns, prev.value = now, prev.value + value
+        return prev.value
+
+    def _delta_rate(self, name: str, attrs: Attrs, point: NumberDataPoint) -> float | None:
+        """A delta point over its own interval, from a series' second point on.
+
+        The first is a baseline, as a cumulative series' first point is: an asynchronous
+        counter's first delta is everything since it began counting (bytes since boot)
+        over an interval since the provider started.
+        """
+        key = _series_key(name, attrs)
+        start, now = point.start_time_unix_nano, point.time_unix_nano
+        prev = self._counters.get(key)
+        if prev is None:
+            if len(self._counters) < self._max_series:
+                self._counters[key] = _Counter(start, now, float(point.value), self._ingests)
+            return None
+        prev.seen = self._ingests
+        if now <= prev.time_ns:
+            return None  # the same point exported again
+        prev.start_ns, prev.time_ns = start, now
+        return _delta_rate(float(point.value), start, now)
 
     def _cumulative_rate(
         self, batch: _Batch, name: str, attrs: Attrs, point: NumberDataPoint
@@ -273,7 +328,9 @@ def _derive(batch: _Batch) -> Iterator[Derived]:
 
 
 def _percent(fraction: float) -> float:
-    return min(max(fraction * 100.0, 0.0), 100.0)
+    # Rounded past any reading's precision: 0.56 * 100 is 56.00000000000001, which would
+    # breach a 56 % threshold.
+    return min(max(round(fraction * 100.0, 9), 0.0), 100.0)
 
 
 def _system_cpu(batch: _Batch) -> Iterator[Derived]:
@@ -439,6 +496,7 @@ def _discord(batch: _Batch) -> Iterator[Derived]:
         _, points = batch.first(*names)
         if points:
             yield key, label, "", combine(v for _, v in points)
+    yield from _shards(batch)
     rate = batch.rate_sum("discord.gateway.events")
     if rate is not None:
         yield keys.EVENTS_PER_MIN, "events", "/min", rate * 60
@@ -454,14 +512,25 @@ _DISCORD_GAUGES: Final[
         math.fsum,
         ("discord.users.cached", "discord.user.count"),
     ),
-    (keys.SHARDS, "shards", max, ("discord.shards", "discord.shard.count")),
-    (
-        keys.CONNECTED,
-        "connected",
-        math.fsum,
-        ("discord.gateway.connected", "discord.connected"),
-    ),
+    (keys.CONNECTED, "connected", math.fsum, _CONNECTED),
 )
 """Bot gauges: (reading key, label, how to combine per-shard points, metric names accepted)."""
+
+
+def _shards(batch: _Batch) -> Iterator[Derived]:
+    """The shards reported on: one ``connected`` point each, else the shard-count gauge.
+
+    A process of a cluster runs some of the bot's shards (``shard_ids``), and its
+    ``discord.shards`` is the bot's whole count: compared with the shards it runs, the
+    others would read as disconnected.
+    """
+    _, connected = batch.first(*_CONNECTED)
+    if connected:
+        yield keys.SHARDS, "shards", "", float(len(connected))
+        return
+    _, points = batch.first("discord.shards", "discord.shard.count")
+    if points:
+        yield keys.SHARDS, "shards", "", max(v for _, v in points)
+
 
 _DERIVATIONS: Final = (_system_cpu, _load, _memory, _filesystem, _io_rates, _process, _discord)

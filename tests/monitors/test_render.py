@@ -147,6 +147,36 @@ REPORT = HealthReport(
 )
 
 
+class TestJustOverTheThreshold:
+    """A value past its threshold never reads as the threshold itself."""
+
+    @pytest.mark.parametrize(
+        ("value", "threshold", "unit", "shown"),
+        [
+            (90.04, 90.0, "%", "90.04 %"),
+            (90.3, 90.0, "%", "90.3 %"),
+            (1000.4, 1000.0, "ms", "1,000.4 ms"),
+            (250.2, 250.0, "ms", "250.2 ms"),
+            (95.0, 90.0, "%", "95 %"),  # apart already: as format_value shows it
+        ],
+    )
+    def test_value_and_peak(self, value: float, threshold: float, unit: str, shown: str) -> None:
+        rule = AlertRule("x", "Usage", "k", threshold, unit=unit)
+        event = AlertEvent(
+            rule=rule,
+            kind="firing",
+            value=value,
+            peak=value,
+            threshold=threshold,
+            started_ns=T0,
+            at_ns=T0,
+            recent=(value,),
+        )
+        embed = render_alert(event, service="s", host=None)
+        assert embed["description"].startswith(f"**{shown}** now · threshold ")
+        assert {"name": "Peak", "value": shown, "inline": True} == embed["fields"][1]
+
+
 class TestHealth:
     """The health embed: score, breakdown table, recommendations, delivery counters."""
 

@@ -27,6 +27,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from otel_discord.render import limits
+from otel_discord.render.charts.build import Thresholds
 from otel_discord.render.performance import (
     GREEN,
     RED,
@@ -256,7 +257,10 @@ class TestHistoryFromBotInstruments:
         "temporality", [AggregationTemporality.CUMULATIVE, AggregationTemporality.DELTA]
     )
     def test_event_rate_from_counter(self, temporality: AggregationTemporality) -> None:
-        """Events per minute follow the points' own timestamps, cumulative or delta."""
+        """Events per minute follow the points' own timestamps, cumulative or delta.
+
+        Either way a series' first point is a baseline, not a rate (guild_create here).
+        """
         provider, reader, events, _ = self._bot_meter(temporality)
         history = MetricHistory()
         events.add(10, {"event": "message_create"})
@@ -269,14 +273,12 @@ class TestHistoryFromBotInstruments:
         provider.shutdown()
         (previous,) = points_of(first, "discord.gateway.events")
         latest = points_of(second, "discord.gateway.events")
+        [message] = [p for p in latest if p.attributes == {"event": "message_create"}]
         if temporality is AggregationTemporality.CUMULATIVE:
-            seconds = (latest[0].time_unix_nano - previous.time_unix_nano) / S
-            expected = 30 / seconds * 60  # guild_create is new: it is a baseline, not a rate
+            seconds = (message.time_unix_nano - previous.time_unix_nano) / S
         else:
-            expected = (
-                sum(p.value / ((p.time_unix_nano - p.start_time_unix_nano) / S) for p in latest)
-                * 60
-            )
+            seconds = (message.time_unix_nano - message.start_time_unix_nano) / S
+        expected = 30 / seconds * 60
         assert expected == pytest.approx(history.value("discord.events_per_min"), rel=1e-9)
 
 
@@ -328,21 +330,55 @@ class TestRates:
         assert history.readings()["discord.events_per_min"].history == (3600.0, 3600.0)
 
     def test_delta_temporality_divides_by_interval(self) -> None:
-        """A delta point's value over its own interval is the rate."""
+        """A delta point's value over its own interval is the rate, from a series' second on."""
         history = MetricHistory()
         delta = AggregationTemporality.DELTA
-        history.ingest(
-            export(
-                counter(
-                    "cpython.gc.collections",
-                    [({"generation": "0"}, 8), ({"generation": "1"}, 2)],
-                    at=T0 + 30 * S,
-                    start=T0 + 20 * S,
-                    temporality=delta,
+        for at, young, old in ((20, 10**6, 10**5), (30, 8, 2)):
+            history.ingest(
+                export(
+                    counter(
+                        "cpython.gc.collections",
+                        [({"generation": "0"}, young), ({"generation": "1"}, old)],
+                        at=T0 + at * S,
+                        start=T0 + (at - 10) * S,
+                        temporality=delta,
+                    )
                 )
             )
+        # the first delta of an asynchronous counter is everything since it began: no rate
+        assert history.readings()["process.gc.collections_per_min"].history == (60.0,)
+
+    def test_delta_up_down_counters_sum_into_levels(self) -> None:
+        """RSS and threads exported as changes (delta temporality) read as levels."""
+        history = MetricHistory()
+        delta = AggregationTemporality.DELTA
+        for at, rss, threads in ((10, 150 * MIB, 12), (20, MIB, 0), (30, -2 * MIB, 1)):
+            history.ingest(
+                export(
+                    counter(
+                        "process.memory.usage",
+                        [({}, rss)],
+                        at=T0 + at * S,
+                        start=T0 + (at - 10) * S,
+                        temporality=delta,
+                        monotonic=False,
+                    ),
+                    counter(
+                        "process.thread.count",
+                        [({}, threads)],
+                        at=T0 + at * S,
+                        start=T0 + (at - 10) * S,
+                        temporality=delta,
+                        monotonic=False,
+                    ),
+                )
+            )
+        assert history.readings()["process.memory.rss_bytes"].history == (
+            150 * MIB,
+            151 * MIB,
+            149 * MIB,
         )
-        assert history.value("process.gc.collections_per_min") == 60.0
+        assert history.readings()["process.threads"].history == (12.0, 12.0, 13.0)
 
     def test_cpu_from_time_deltas(self) -> None:
         """Without utilization, busy share per CPU comes from cpu.time deltas, then averaged."""
@@ -404,6 +440,67 @@ class TestRates:
             )
         )
         assert history.readings() == {}
+
+
+class TestSpellingsAndUnits:
+    """Current semantic-convention names, other units, and a cluster's share of the shards."""
+
+    def test_cpu_mode_and_logical_number(self) -> None:
+        """``cpu.mode`` and ``cpu.logical_number`` (semconv today) read as ``state`` and ``cpu``."""
+        history = MetricHistory()
+        for at, idle, user in ((10, 100.0, 50.0), (20, 107.5, 52.5)):
+            points = [
+                ({"cpu.logical_number": c, "cpu.mode": mode}, value)
+                for c in (0, 1)
+                for mode, value in (("idle", idle), ("user", user))
+            ]
+            history.ingest(export(counter("system.cpu.time", points, at=T0 + at * S)))
+        assert history.value("system.cpu.core.0.percent") == 25.0
+        assert history.value("system.cpu.percent") == 25.0
+
+    def test_network_interface_name_skips_loopback(self) -> None:
+        history = MetricHistory()
+        for at, sent in ((10, 0), (12, 2048)):
+            points = [
+                ({"network.interface.name": "eth0", "network.io.direction": "transmit"}, sent),
+                ({"network.interface.name": "lo", "network.io.direction": "transmit"}, 99 * sent),
+            ]
+            history.ingest(export(counter("system.network.io", points, at=T0 + at * S)))
+        assert history.value("system.network.tx_bps") == 1024.0
+
+    @pytest.mark.parametrize(
+        ("unit", "value"),
+        [("s", 0.084), ("ms", 84.0), ("us", 84_000.0), ("ns", 84_000_000.0), ("", 0.084)],
+    )
+    def test_latency_units(self, unit: str, value: float) -> None:
+        """84 ms whatever UCUM time unit the gauge carries (none: seconds)."""
+        history = MetricHistory()
+        history.ingest(
+            export(gauge("discord.gateway.latency", [({"shard": 0}, value)], at=T0, unit=unit))
+        )
+        assert history.value("discord.latency_ms") == pytest.approx(84.0, rel=1e-12)
+
+    def test_percent_has_no_float_noise(self) -> None:
+        """0.56 is 56 %, not 56.00000000000001 % (which breaches a 56 % threshold)."""
+        history = MetricHistory()
+        history.ingest(
+            export(gauge("system.memory.utilization", [({"state": "used"}, 0.56)], at=T0))
+        )
+        assert history.value("system.memory.percent") == 56.0
+
+    def test_a_cluster_process_runs_some_of_the_shards(self) -> None:
+        """shard_ids=[0, 1] of 4: two shards here, both connected, none down."""
+        history = MetricHistory()
+        history.ingest(
+            export(
+                gauge("discord.shards", [({}, 4)], at=T0),
+                gauge("discord.connected", [({"shard": 0}, 1), ({"shard": 1}, 1)], at=T0),
+            )
+        )
+        assert history.value("discord.shards") == 2.0
+        assert history.value("discord.connected") == 2.0
+        embeds = render_performance(history, window=(T0, T0 + S), service="s", host=None)
+        assert {"name": "Shards", "value": "2/2 connected", "inline": True} in embeds[0]["fields"]
 
 
 class TestBounds:
@@ -536,6 +633,23 @@ class TestRenderPerformance:
         assert colour == embed["color"]
         assert embed["footer"] == {"text": "s"}
 
+    def test_colour_follows_the_configured_thresholds(self) -> None:
+        """CPU 80 % under a 70 % alert is red; latency 600 ms under a 300 ms alert too."""
+        for name, value, unit in (
+            ("system.cpu.utilization", 0.2, ""),
+            ("discord.gateway.latency", 0.6, "s"),
+        ):
+            attrs = {"state": "idle", "cpu": 1} if name == "system.cpu.utilization" else {}
+            history = MetricHistory()
+            history.ingest(export(gauge(name, [(attrs, value)], at=T0, unit=unit)))
+            limits = Thresholds(cpu_percent=70.0, latency_ms=300.0)
+            (embed,) = render_performance(
+                history, window=(T0, T0), service="s", host=None, thresholds=limits
+            )
+            assert RED == embed["color"]
+            (default,) = render_performance(history, window=(T0, T0), service="s", host=None)
+            assert YELLOW == default["color"]
+
     def test_bot_counts_alone(self) -> None:
         """With only bot counts there is no table: the window line and the fields."""
         history = MetricHistory()
@@ -549,7 +663,7 @@ class TestRenderPerformance:
         (embed,) = render_performance(history, window=(T0, T0), service=" ", host="h")
         assert "14:00:00–14:00:00 UTC, 1 sample" == embed["description"]
         assert [
-            {"name": "Shards connected", "value": "0", "inline": True},
+            {"name": "Shards", "value": "0/1 connected", "inline": True},  # one point: one shard
             {"name": "Guilds", "value": "12,345", "inline": True},
             {"name": "Users cached", "value": "987,654", "inline": True},
         ] == embed["fields"]

@@ -57,11 +57,13 @@ def wants(key: str) -> bool:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The alert thresholds drawn on the performance chart (from the configuration)."""
+    """The alert thresholds (from the configuration): lines on the performance chart, and
+    the snapshots' colour (``render.performance.severity_colour``)."""
 
-    cpu_percent: float
-    memory_percent: float
-    latency_ms: float
+    cpu_percent: float = 90.0
+    memory_percent: float = 90.0
+    latency_ms: float = 1000.0
+    disk_percent: float = 90.0
 
 
 def nice_ceiling(value: float) -> float:
