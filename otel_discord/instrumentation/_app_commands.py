@@ -21,6 +21,7 @@ from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._probe import (
     CommandProbe,
+    drop_own_frame,
     note_error,
     run_observed,
 )
@@ -118,6 +119,7 @@ def make_error_origin(original: AsyncMethod) -> AsyncMethod:
                     note_error(interaction, exc)
                 except Exception as failure:
                     swallow("app command error", failure)
+            drop_own_frame(exc, invoker.__code__)
             raise
 
     return invoker

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from time import perf_counter
+from types import CodeType
 from typing import Any, Final, TypeVar
 
 from opentelemetry import context as otel_context
@@ -166,6 +167,7 @@ async def run_observed(  # noqa: PLR0912, PLR0915 (flat on purpose: once per com
         return await run
     except BaseException as exc:
         probe.error = exc
+        drop_own_frame(exc, _RUN_OBSERVED)
         raise
     finally:
         try:
@@ -209,6 +211,22 @@ async def run_observed(  # noqa: PLR0912, PLR0915 (flat on purpose: once per com
                     span.end()
         except Exception as exc:
             swallow(f"{site} finish", exc)
+
+
+_RUN_OBSERVED: Final = run_observed.__code__
+
+
+def drop_own_frame(exc: BaseException, code: CodeType) -> None:
+    """Take the handling frame (running ``code``) off ``exc``'s traceback before a bare ``raise``.
+
+    A bug the bot's own handler re-raises (``@cmd.error`` ending in ``raise error``)
+    escapes through our wrapper, and every traceback the bot then prints would show a
+    frame of ours. CPython 3.11+ re-raises the exception with ``__traceback__`` as it
+    is at the bare ``raise``, so the frame is gone; 3.10 re-raises what it caught.
+    """
+    tb = exc.__traceback__
+    if tb is not None and tb.tb_frame.f_code is code:
+        exc.__traceback__ = tb.tb_next
 
 
 def finish(telemetry: Recorder, probe: CommandProbe, failed: bool) -> None:

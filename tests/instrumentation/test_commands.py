@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -399,3 +401,32 @@ class TestBotErrorHandlersStillRun:
         assert ["Unhandled exception in command boom"] == [
             r.log_record.body for r in otel.error_logs()
         ]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="3.10 re-raises the caught traceback")
+class TestReRaisedErrorsShowNoFrameOfOurs:
+    """A local handler's ``raise error`` escapes through our wrapper, out of sight."""
+
+    def test_event_traceback_has_no_otel_discord_frame(
+        self, otel: Otel, instrument: Instrument, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        def setup(bot: commands.Bot) -> None:
+            add_commands(bot)
+            boom = bot.get_command("boom")
+            assert boom is not None
+
+            @boom.error
+            async def on_boom_error(ctx: commands.Context[Any], error: Exception) -> None:
+                raise error  # a common shape: answer some errors, re-raise the rest
+
+        instrument()
+        with caplog.at_level(logging.ERROR, logger="discord"):
+            run_bot(lambda world: world.say("!boom"), setup)
+        [printed] = [
+            r for r in caplog.records if r.getMessage() == "Ignoring exception in on_message"
+        ]
+        assert printed.exc_info is not None
+        frames = [frame.filename for frame in traceback.extract_tb(printed.exc_info[2])]
+        assert any(name.endswith("discord/ext/commands/bot.py") for name in frames)
+        assert [] == [name for name in frames if "otel_discord" in name]
+        assert "ValueError" == (otel.span("boom").attributes or {})["error.type"]
