@@ -51,9 +51,16 @@ in_forked_child(_after_fork_in_child)
 
 
 def innermost(exc: BaseException) -> BaseException:
-    """Follow ``.original`` (discord.py's wrappers) to the exception the code raised."""
+    """Follow ``.original`` (discord.py's wrappers) to the exception the code raised.
+
+    A ``TransformerError`` raised ``from`` another exception wraps a bug in a
+    transformer's own code (discord.py's ``raise TransformerError(...) from e``); one
+    without a cause is the user's bad input.
+    """
     for _ in range(_MAX_UNWRAP):
         inner = getattr(exc, "original", None)
+        if inner is None and type(exc).__name__ == "TransformerError":
+            inner = exc.__cause__
         if not isinstance(inner, BaseException) or inner is exc:
             break
         exc = inner

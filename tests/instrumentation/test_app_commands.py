@@ -290,3 +290,50 @@ class TestRejectedInteractions:
         run_bot(lambda world: world.slash("hello", options=[g.option("name", "x")]), tree_cls=Tree)
         assert "interaction_check" == (otel.span("/hello").attributes or {})["error.type"]
         assert [] == otel.error_logs()
+
+
+class Zone(app_commands.Transformer):
+    """A time zone option: bad input is the user's, a zone it does not know is its bug."""
+
+    async def transform(self, interaction: Interaction, value: str) -> str:
+        if value == "nowhere":  # the user's mistake, as a transformer reports one
+            raise app_commands.TransformerError(value, self.type, self)
+        zones: dict[str, str] = {"CET": "Europe/Paris"}
+        return zones[value]  # a bug for any other zone
+
+
+class TestTransformers:
+    """A transformer's bug is a bug; its ``TransformerError`` for bad input is the user's."""
+
+    @staticmethod
+    def setup(bot: commands.Bot) -> None:
+        @bot.tree.command(description="Local time")
+        async def time(interaction: Interaction, zone: app_commands.Transform[str, Zone]) -> None:
+            assert zone  # the offline bot answers no interaction
+
+    @pytest.mark.parametrize(
+        ("zone", "reason", "error_type", "logs"),
+        [
+            ("CET", "", None, []),
+            ("nowhere", "bad argument", "discord.app_commands.errors.TransformerError", []),
+            ("UTC", "error", "KeyError", ["Unhandled exception in command time"]),
+        ],
+    )
+    def test_outcome(
+        self,
+        otel: Otel,
+        instrument: Instrument,
+        zone: str,
+        reason: str,
+        error_type: str | None,
+        logs: list[str],
+    ) -> None:
+        instrument()
+        run_bot(
+            lambda world: world.slash("time", options=[g.option("zone", zone)]), setup=self.setup
+        )
+        attributes = otel.span("/time").attributes or {}
+        assert error_type == attributes.get("error.type")
+        [(point, count)] = otel.metrics()["discord.commands"]
+        assert (reason or None, 1) == (point.get("discord.command.failure_reason"), count)
+        assert logs == [r.log_record.body for r in otel.error_logs()]
