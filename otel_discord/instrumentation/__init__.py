@@ -135,6 +135,7 @@ fork in a venv of its own (``make test-fork``).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection
 from typing import Any
 
@@ -156,6 +157,7 @@ from otel_discord.instrumentation._options import Options
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._targets import error_kinds, installed_libraries, patch_library
 from otel_discord.instrumentation._telemetry import Recorder
+from otel_discord.instrumentation._uncaught import make_excepthook
 from otel_discord.instrumentation.package import _instruments, _instruments_any
 from otel_discord.instrumentation.version import __version__
 
@@ -190,6 +192,7 @@ class DiscordInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         try:
             for module, library in libraries:
                 patch_library(patcher, module, library)
+            patcher.wrap(sys, "excepthook", make_excepthook)
         except BaseException:
             patcher.restore()
             telemetry.close()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from otel_discord.render import style
 from otel_discord.render.events import render_notice
-from otel_discord.render.text import human_count, human_duration
+from otel_discord.render.text import counted, human_count, human_duration
 from otel_discord.render.types import Embed
 from otel_discord.state.activity import COMMANDS, Activity
 
@@ -45,11 +45,11 @@ def render_stopped(
     commands = totals.commands_ok + totals.commands_failed
     if commands or totals.messages or totals.events:
         lines.append(
-            f"{human_count(commands)} commands ({human_count(totals.commands_ok)} ok · "
+            f"{counted(commands, 'command')} ({human_count(totals.commands_ok)} ok · "
             f"{human_count(totals.commands_failed)} failed) · "
-            f"{human_count(totals.messages)} messages · {human_count(totals.events)} events"
+            f"{counted(totals.messages, 'message')} · {counted(totals.events, 'event')}"
         )
-    lines.append(f"{human_count(totals.errors)} errors")
+    lines.append(counted(totals.errors, "error"))
     return render_notice(
         TITLE, lines, service=service, host=host, time_ns=stopped_ns, colour=style.GREY
     )

@@ -327,6 +327,11 @@ def _pair(big: int, small: int, big_unit: str, small_unit: str) -> str:
 _COUNT_UNITS: Final = ((1e3, "k"), (1e6, "M"), (1e9, "B"), (1e12, "T"))
 
 
+def counted(n: float, noun: str) -> str:
+    """``1 error``, ``2 errors``, ``1,284 messages``: a count and its noun, plural unless one."""
+    return f"{human_count(n)} {noun}{'' if n == 1 else 's'}"
+
+
 def human_count(n: float, *, compact: bool = False) -> str:
     """``1284`` -> ``"1,284"``; with ``compact``, ``12345`` -> ``"12.3k"`` (from 10,000 up)."""
     if not math.isfinite(n):

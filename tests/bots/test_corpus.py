@@ -32,9 +32,12 @@ from otel_discord.testing import DiscordServer
 HERE = Path(__file__).parent
 WRAPPER = Path(sys.executable).with_name("opentelemetry-instrument")
 BOTS = ("template_bot.py", "sharded_bot.py", "feedback_bot.py")
+CRASHING = "crashing_bot.py"
+"""Dies at start-up (exit code 1): not in ``BOTS``, whose runs end normally."""
 SETTINGS = {
     "template_bot.py": {},
     "feedback_bot.py": {},
+    CRASHING: {"OTEL_EXPORTER_DISCORD_STATUS_MESSAGE": "false"},
     # without the live status message, a plain "stopped" notice closes the run
     "sharded_bot.py": {"OTEL_EXPORTER_DISCORD_STATUS_MESSAGE": "false"},
 }
@@ -82,7 +85,7 @@ def corpus() -> Iterator[dict[str, BotRuns]]:
     """Every bot, plain and instrumented, all started at once (subprocesses are slow)."""
     with contextlib.ExitStack() as stack:
         started = {}
-        for bot in BOTS:
+        for bot in (*BOTS, CRASHING):
             server = stack.enter_context(
                 DiscordServer(webhook_limit=(50, 1.0), channel_limit=(300, 1.0))
             )
@@ -193,6 +196,7 @@ class TestTheBotDoesNotNotice:
                 else [("instrumentation/_probe.py", "run_observed")],
             ),
             ("feedback_bot.py", []),
+            (CRASHING, []),
         ],
     )
     def test_same_console_lines(self, corpus, bot, remaining) -> None:
@@ -344,3 +348,23 @@ class TestFeedbackBot:
         runs = corpus["feedback_bot.py"]
         assert "4 ok · 1 failed · 1 error" == fields(activity(runs))["Commands"]
         assert 1 == sum(k[0] == "❌ IndexError: list index out of range" for k in problems(runs))
+
+
+class TestCrashingBot:
+    """A start-up failure ends the process: it is in #logs, and the stop counts it."""
+
+    def test_exit_code_and_output_unchanged(self, corpus) -> None:
+        runs = corpus[CRASHING]
+        assert (1, 1) == (runs.plain.returncode, runs.instrumented.returncode)
+        assert "" == runs.plain.stdout == runs.instrumented.stdout
+        assert console(runs.plain.stderr)[0][-1] == "KeyError: 'BOT_OWNER_ID'"
+
+    def test_the_fatal_error_is_reported_once(self, corpus) -> None:
+        runs = corpus[CRASHING]
+        assert {
+            (
+                "❌ KeyError: 'BOT\\_OWNER\\_ID'",
+                "Unhandled exception in the process (nothing caught it; it ended the process)",
+            ): 1
+        } == {k: v for k, v in problems(runs).items() if k[0].startswith("❌")}
+        assert "1 error" in stopped_lines(runs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -40,6 +41,7 @@ PATCHED = [
     (discord.ui.Modal, "_scheduled_task"),
     (discord.ui.Modal, "on_error"),
     (ViewStore, "schedule_dynamic_item_call"),
+    (sys, "excepthook"),
 ]
 
 
