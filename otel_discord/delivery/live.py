@@ -28,6 +28,8 @@ from otel_discord.delivery.discord_errors import describe_response
 from otel_discord.delivery.policy import FATAL_STATUSES, backoff_delay
 from otel_discord.delivery.ratelimit import DestinationLimiter, RateLimitHeaders, retry_after_s
 from otel_discord.delivery.redaction import REDACTOR
+from otel_discord.render import limits
+from otel_discord.render.embeds import pack_messages
 from otel_discord.render.types import Embed, Payload
 
 _logger = logging.getLogger("otel_discord.delivery")
@@ -216,10 +218,12 @@ class LiveMessage:
         self._handle(response, limiter, version, editing=editing)
 
     def _payload(self, embeds: list[Embed], *, editing: bool) -> Payload:
-        payload: Payload = {"embeds": embeds, "allowed_mentions": {"parse": []}}
-        if not editing and isinstance(self.destination, WebhookDestination) and self.core.username:
-            payload["username"] = self.core.username
-        return payload
+        """The same fitting as every queued message: limits, encodable text, username rules."""
+        named = not editing and isinstance(self.destination, WebhookDestination)
+        messages = pack_messages(
+            embeds[: limits.MESSAGE_EMBEDS], username=self.core.username if named else None
+        )
+        return messages[0] if messages else {"embeds": [], "allowed_mentions": {"parse": []}}
 
     def _handle(
         self,

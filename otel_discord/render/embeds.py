@@ -55,6 +55,7 @@ _PAYLOAD_KEYS: Final = frozenset(
 _FORBIDDEN_IN_USERNAME: Final = re.compile("discord|clyde", re.IGNORECASE)
 _LOOKALIKE: Final = str.maketrans({"o": "\u043e", "O": "\u041e", "e": "\u0435", "E": "\u0415"})
 """Cyrillic look-alikes: keep a forbidden word readable while Discord accepts it."""
+_FORBIDDEN_USERNAMES: Final = frozenset({"everyone", "here"})
 
 
 def _text(value: object) -> str:
@@ -261,6 +262,8 @@ def _username(value: str | None) -> str | None:
     if not name:
         return None
     name = _FORBIDDEN_IN_USERNAME.sub(lambda m: m[0].translate(_LOOKALIKE), name)
+    if name.lower() in _FORBIDDEN_USERNAMES:  # Discord refuses these names outright
+        name = name.translate(_LOOKALIKE)
     return clip(name, limits.WEBHOOK_USERNAME)
 
 

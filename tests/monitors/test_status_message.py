@@ -197,6 +197,40 @@ class TestStatusMessage:
         assert (2, 2) == (status.live.created, status.live.edited)
 
 
+class TestOddNames:
+    """The status message is fitted like every other message: limits, encoding, username."""
+
+    @pytest.mark.parametrize(
+        ("service", "username"),
+        [("s" * 2100, None), ("svc-\udcff-bad", None), ("astrobot", "MyDiscordBot")],
+    )
+    def test_posted_and_edited(
+        self, four_channels: Any, service: str, username: str | None
+    ) -> None:
+        clock = Clock()
+        config = four_channels.config(
+            status_message=True, health_interval_ms=HEALTH_S * 1000, username=username
+        )
+        pipeline = Pipeline(config, clock_ns=clock)
+        pipeline.service = service
+        rig = Rig.build(pipeline, clock)
+        rig.values.update(CALM)
+        try:
+            pipeline.start()
+            assert pipeline.flush(5)
+            for _ in range(3):
+                rig.step(60)
+            pipeline.monitors.check_health()
+            assert pipeline.flush(5)
+            live = pipeline.monitors.status
+            assert live is not None
+            assert (1, 1) == (live.live.created, live.live.edited)
+        finally:
+            rig.close()
+            pipeline.shutdown(5)
+        assert [] == four_channels.server.violations
+
+
 class TestSwitchedOff:
     """``OTEL_EXPORTER_DISCORD_STATUS_MESSAGE=false`` restores a full check every interval."""
 

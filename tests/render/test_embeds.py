@@ -356,6 +356,14 @@ class TestPackMessages:
         assert payload["username"] == "otel-disc\u043erd"
         assert payload_problems(payload) == []
 
+    @pytest.mark.parametrize("name", ["everyone", "Here"])
+    def test_username_discord_refuses_outright_is_made_acceptable(self, name: str) -> None:
+        """Discord refuses a webhook named "everyone" or "here" (400 USERNAME_INVALID)."""
+        payload = pack_messages([{"title": "t"}], username=name)[0]
+        assert payload["username"].lower() not in ("everyone", "here")
+        assert len(name) == len(payload["username"])  # the same letters, some Cyrillic
+        assert [] == payload_problems(payload)
+
     def test_content_is_clipped(self) -> None:
         """Content over 2000 characters is cut."""
         payload = pack_messages([], content="c" * 2500)[0]
