@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Final
 
 from otel_discord.render import limits
 from otel_discord.render.charts.build import Thresholds
-from otel_discord.render.style import GREEN, RED, YELLOW
+from otel_discord.render.style import GREEN, RED, YELLOW, utc
 from otel_discord.render.text import clip, code_block, human_count, sparkline
 from otel_discord.render.types import Embed
 from otel_discord.state import reading_keys as rk
@@ -180,17 +180,12 @@ def severity_colour(readings: dict[str, Reading], thresholds: Thresholds | None 
 
 def window_line(window: tuple[int, int], samples: Sequence[int]) -> str:
     """``14:01–14:06 UTC, 12 samples``: what the embed covers, in UTC."""
-    start, end = (_utc(ns) for ns in window)
+    start, end = (utc(ns) for ns in window)
     fmt = "%H:%M" if end - start >= _MINUTES_ONLY else "%H:%M:%S"
     if start.date() != end.date():
         fmt = "%Y-%m-%d " + fmt
     count = sum(1 for t in samples if window[0] <= t <= window[1])
     return f"{start:{fmt}}–{end:{fmt}} UTC, {count} sample{'s' if count != 1 else ''}"
-
-
-def _utc(ns: int) -> datetime:
-    seconds, rest = divmod(ns, 1_000_000_000)
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).replace(microsecond=rest // 1000)
 
 
 def _fit(
@@ -224,7 +219,7 @@ def _fit(
             embed["description"] += "\n" + block
         if footer:
             embed["footer"] = {"text": footer}
-        embed["timestamp"] = _utc(window[1]).isoformat(timespec="milliseconds")
+        embed["timestamp"] = utc(window[1]).isoformat(timespec="milliseconds")
         embeds.append(embed)
     return embeds
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from typing import Final
 
@@ -35,14 +36,33 @@ def severity_icon(severity_number: int) -> str:
     return "ℹ️"
 
 
+_LAST_SECOND: Final = 253_402_300_799
+"""9999-12-31 23:59:59 UTC, the last second a ``datetime`` holds."""
+
+
+def utc_seconds(seconds: float) -> datetime:
+    """Unix seconds as an aware UTC time, clamped to 1970..9999: a broken or hostile
+    timestamp (a record dated year 14,645) never fails a render."""
+    if not math.isfinite(seconds):
+        seconds = 0.0
+    return datetime.fromtimestamp(min(max(seconds, 0.0), _LAST_SECOND), tz=timezone.utc)
+
+
+def utc(time_ns: int) -> datetime:
+    """``utc_seconds`` of nanoseconds, to the microsecond."""
+    seconds, rest = divmod(int(time_ns), 1_000_000_000)
+    at = utc_seconds(seconds)
+    return at.replace(microsecond=rest // 1000) if 0 <= seconds <= _LAST_SECOND else at
+
+
 def iso(time_ns: int) -> str:
     """ISO 8601 in UTC, as Discord's embed timestamp expects."""
-    return datetime.fromtimestamp(time_ns / 1e9, tz=timezone.utc).isoformat(timespec="seconds")
+    return utc(time_ns).isoformat(timespec="seconds")
 
 
 def clock(time_ns: int) -> str:
     """``14:05:09`` in UTC, for time windows in text."""
-    return datetime.fromtimestamp(time_ns / 1e9, tz=timezone.utc).strftime("%H:%M:%S")
+    return utc(time_ns).strftime("%H:%M:%S")
 
 
 def window_text(start_ns: int, end_ns: int) -> str:

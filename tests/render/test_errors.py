@@ -134,3 +134,17 @@ class TestRender:
         embed = render_error(occurrence(exc_type=None, message="@everyone look <@123>"), 1, 0, 0)
         assert "@everyone" not in embed["description"]
         assert "<@123>" not in embed["description"]
+
+
+class TestAbsurdTimes:
+    """A record dated year 14,645 (or before 1970) renders, clamped: its group is not lost."""
+
+    def test_group_with_an_absurd_last_time(self) -> None:
+        occ = occurrence(time_ns=400_000_000_000 * 10**9)
+        embed = render_error(occ, 5, 1_700_000_000 * 10**9, 400_000_000_000 * 10**9)
+        assert "9999-12-31T23:59:59+00:00" == embed["timestamp"]
+        assert "last 23:59:59 UTC" in embed["description"]
+
+    def test_iso_and_clock_clamp(self) -> None:
+        assert "1970-01-01T00:00:00+00:00" == style.iso(-5 * 10**18)
+        assert "23:59:59" == style.clock(10**30)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Final
 
 from otel_discord.render.charts import theme
 from otel_discord.render.charts.spec import Chart, Heatmap, Panel, Point, Series, Threshold
+from otel_discord.render.style import utc_seconds
 from otel_discord.state import reading_keys as rk
 from otel_discord.state.timeline import HOUR_S, Timeline
 
@@ -202,5 +202,5 @@ def caption(start_s: float, end_s: float) -> str:
     """``last 60 min · 13:05 to 14:05 UTC``: what the time axis covers (no en dash: the
     built-in font has none)."""
     minutes = max(1, math.ceil((end_s - start_s) / 60 - 1e-9))
-    first, last = (datetime.fromtimestamp(t, tz=timezone.utc) for t in (start_s, end_s))
+    first, last = (utc_seconds(t) for t in (start_s, end_s))
     return f"last {minutes} min · {first:%H:%M} to {last:%H:%M} UTC"

@@ -14,11 +14,11 @@ import itertools
 import math
 import statistics
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Final
 
 from otel_discord.render.charts import theme
 from otel_discord.render.charts.spec import Chart, Heatmap, Panel, Point
+from otel_discord.render.style import utc_seconds
 
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont
@@ -103,7 +103,7 @@ def _time_labels(
     clock = "%H:%M:%S" if len(ticks) > 1 and ticks[1] - ticks[0] < 60 else "%H:%M"
     previous_end = -math.inf
     for tick in ticks:
-        label = datetime.fromtimestamp(tick, tz=timezone.utc).strftime(clock)
+        label = utc_seconds(tick).strftime(clock)
         half = draw.textlength(label, font=fonts.small) / S / 2
         box = (theme.AXIS_LEFT, 0, theme.WIDTH - theme.MARGIN, 0)
         x = min(_x(tick, x_range, box), theme.WIDTH - 2 - half)
