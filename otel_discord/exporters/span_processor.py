@@ -110,7 +110,9 @@ class DiscordSpanProcessor(SimpleSpanProcessor):
         if span_is_error(span):
             errors = self._errors
             errors.append((monotonic(), span))
-            self._exporter.pipeline.start()  # the scheduler that hands errors over
+            pipeline = self._exporter.pipeline
+            pipeline.learn_resource(span.resource)  # the start-up notice names the service
+            pipeline.start()  # the scheduler that hands errors over
             held = len(errors)
             if held >= MAX_BUFFERED:  # an error storm: no more grace; past the cap, wait
                 self._hand_over(wait=held > MAX_BUFFERED, errors_until=float("inf"))

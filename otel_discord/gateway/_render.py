@@ -11,7 +11,7 @@ from typing import Final
 
 from otel_discord.gateway._fleet import INSTANCE_ATTR, SenderView
 from otel_discord.render import limits, style
-from otel_discord.render.text import clip, code_block, human_count, neutralise
+from otel_discord.render.text import clip, code_block, human_count, inline_code, neutralise
 from otel_discord.render.types import Embed
 from otel_discord.state.activity import COMMANDS, Activity
 
@@ -66,7 +66,7 @@ def annotate_activity(
             )
             if value
         ]
-        lines.append(f"`{clip(neutralise(label), 40)}` " + (" · ".join(parts) or "idle"))
+        lines.append(f"{inline_code(label, 40)} " + (" · ".join(parts) or "idle"))
     if len(labels) > MAX_PROCESS_LINES:
         lines.append(f"… {len(labels) - MAX_PROCESS_LINES} more processes")
     fields = list(out.get("fields") or [])
@@ -97,9 +97,9 @@ def render_roster(
             f" {spans:>6} {logs:>6}"
         )
         if state.silent:
-            problems.append(f"🔕 `{neutralise(state.label)}` silent")
+            problems.append(f"🔕 {inline_code(state.label)} silent")
         if down and not state.silent:
-            problems.append(f"🔌 `{neutralise(state.label)}` shards {', '.join(down)} disconnected")
+            problems.append(f"🔌 {inline_code(state.label)} shards {', '.join(down)} disconnected")
     lines = [clip("\n".join(problems), 1000)] if problems else []
     budget = limits.EMBED_DESCRIPTION - sum(len(line) + 1 for line in lines)
     lines.append(code_block("\n".join(rows), min(budget, 3000), width=limits.CODE_BLOCK_WIDTH))

@@ -13,7 +13,7 @@ from typing import Final
 from otel_discord.gateway._fleet import Transition
 from otel_discord.gateway._render import render_silence
 from otel_discord.render import limits, style
-from otel_discord.render.text import clip, neutralise
+from otel_discord.render.text import clip, inline_code
 from otel_discord.render.types import Embed
 
 MAX_NAMED: Final = 40
@@ -35,7 +35,7 @@ def silence_embeds(transitions: Sequence[Transition], *, time_ns: int) -> list[t
 
 def _grouped(kind: str, group: Sequence[Transition], time_ns: int) -> Embed:
     views = sorted(group, key=lambda t: t[1].label)
-    names = [f"`{neutralise(view.label)}`" for _, view, _ in views[:MAX_NAMED]]
+    names = [inline_code(view.label) for _, view, _ in views[:MAX_NAMED]]
     hidden = len(views) - len(names)
     if hidden:
         names.append(f"+{hidden} more")

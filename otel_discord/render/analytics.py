@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from otel_discord.render import style
-from otel_discord.render.text import clip, code_block, human_count, neutralise, sparkline
+from otel_discord.render.text import (
+    clip,
+    code_block,
+    human_count,
+    inline_code,
+    neutralise,
+    sparkline,
+)
 from otel_discord.render.types import Embed
 from otel_discord.state.activity import COMMANDS, Activity, percentile
 
@@ -47,7 +54,7 @@ def render_activity(activity: Activity, *, service: str, host: str | None) -> li
         fields.append({"name": "Joins · leaves", "value": "\n".join(lines), "inline": True})
     voice = activity.by("discord.voice.changes", "discord.change")
     if voice:
-        text = " · ".join(f"{k} {human_count(v)}" for k, v in sorted(voice.items()))
+        text = " · ".join(f"{neutralise(k)} {human_count(v)}" for k, v in sorted(voice.items()))
         fields.append({"name": "Voice", "value": text, "inline": True})
     reactions = activity.by("discord.reactions", "discord.change")
     if reactions:
@@ -119,7 +126,7 @@ def _top_commands(activity: Activity) -> str:
     for rank, (name, count) in enumerate(ranked, 1):
         failed = failures.get(name, 0)
         suffix = f" ({human_count(failed)} failed)" if failed else ""
-        lines.append(f"{rank}. `{clip(neutralise(name), 60)}` — {human_count(count)}{suffix}")
+        lines.append(f"{rank}. {inline_code(name)} — {human_count(count)}{suffix}")
     return "\n".join(lines)
 
 

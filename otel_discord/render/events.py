@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -27,14 +28,25 @@ def guild_of(attributes: Mapping[str, Any]) -> str:
     return str(attributes.get("discord.guild.name") or attributes.get("discord.guild.id") or "?")
 
 
+def _count(value: object) -> float | None:
+    """An attribute from the wire as a count, if it is one ("many", inf, -3: not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
 def render_event(notice: EventNotice, count: int = 1, first_ns: int | None = None) -> Embed:
     """A small embed for one activity event (or ``count`` merged member events)."""
     attrs = notice.attributes
     icon, verb, colour = _ICONS.get(notice.name, ("📌", "", style.BLUE))
     guild = neutralise(guild_of(attrs))
     if notice.name.startswith("discord.guild."):
-        members = attrs.get("discord.guild.member_count")
-        extra = f" — {human_count(float(members))} members" if members is not None else ""
+        members = _count(attrs.get("discord.guild.member_count"))
+        extra = f" — {human_count(members)} members" if members is not None else ""
         title = f"{icon} {verb} {guild}{extra}"
     elif notice.name in MERGED_EVENTS:
         who = "member" if count == 1 else "members"

@@ -327,6 +327,17 @@ def _pair(big: int, small: int, big_unit: str, small_unit: str) -> str:
 _COUNT_UNITS: Final = ((1e3, "k"), (1e6, "M"), (1e9, "B"), (1e12, "T"))
 
 
+def inline_code(text: str, limit: int = 60) -> str:
+    """``text`` as an inline code span, clipped to ``limit``: shown literally.
+
+    Inside a code span Discord renders no markdown, no mention and no escape (a
+    backslash would show), so the text is not neutralised; a backtick would end the
+    span and becomes a look-alike (U+02CB), a line break a space.
+    """
+    inner = clip(text.replace("`", "\u02cb").replace("\n", " ").replace("\r", " "), limit)
+    return f"`{inner.strip() or ' '}`"
+
+
 def counted(n: float, noun: str) -> str:
     """``1 error``, ``2 errors``, ``1,284 messages``: a count and its noun, plural unless one."""
     return f"{human_count(n)} {noun}{'' if n == 1 else 's'}"

@@ -219,6 +219,13 @@ class TestErrors:
         assert ERROR_GRACE_S <= waited < ERROR_GRACE_S + 2.5
         assert "3 spans · error rate 33.3 %" == stack.summary_rows()[0]
 
+    def test_a_first_error_span_names_the_service_in_the_startup_notice(self, stack: Stack) -> None:
+        """The error path starts the pipeline: it learns the span's resource first."""
+        stack.spans("fail", [5], error=True)
+        assert stack.exporter.force_flush(10_000)
+        [hello] = [e for e in stack.server.embeds(Channel.DIAGNOSTICS) if "started" in e["title"]]
+        assert hello["description"].startswith("Service **astrobot** on **prod-1**.")
+
     def test_error_storm_goes_at_the_cap(self, stack: Stack) -> None:
         stack.spans("fail", [1] * MAX_BUFFERED, error=True)
         assert 0 == len(stack.processor._errors)  # handed over by the ending thread

@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Status, StatusCode
 
 from otel_discord.render.analytics import render_activity
-from otel_discord.state.activity import ActivityWindow, percentile
+from otel_discord.state.activity import COMMANDS, Activity, ActivityWindow, percentile
 
 T0 = 1_700_000_000_000_000_000
 MIN = 60_000_000_000
@@ -129,3 +129,26 @@ class TestRender:
             percentile([1.0, 2.0, 3.0, 10.0], 0.5),
             percentile([1.0, 10.0], 0.95),
         )
+
+
+class TestUntrustedNames:
+    """Names from metric attributes are shown literally in code spans and inert elsewhere."""
+
+    def test_command_names_and_voice_changes(self) -> None:
+        name = "set_prefix`**x**"
+        counters = {
+            (
+                COMMANDS,
+                (("discord.command.name", name), ("discord.command.outcome", "success")),
+            ): 5.0,
+            (
+                "discord.voice.changes",
+                (("discord.change", "[x](http://evil.example) @everyone"),),
+            ): 2.0,
+        }
+        activity = Activity(T0, T0 + MIN, counters, {}, {})
+        [embed] = render_activity(activity, service="s", host=None)
+        shown = {f["name"]: f["value"] for f in embed["fields"]}
+        assert "1. `set_prefix\u02cb**x**` — 5" == shown["Top commands"]  # no backslash shows
+        assert "@everyone" not in shown["Voice"]
+        assert "](" not in shown["Voice"]

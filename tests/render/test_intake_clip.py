@@ -130,3 +130,32 @@ class TestEventsClipped:
             attributes={"payload": "p" * 2_000_000},
         )
         assert (MESSAGE_CHARS, 1024) == (len(notice.body), len(notice.attributes["payload"]))
+
+
+class TestGuildNoticeMemberCount:
+    """A guild join/leave renders whatever the member count attribute holds."""
+
+    @pytest.mark.parametrize(
+        ("count", "title"),
+        [
+            (1204, "👋 Left guild Synthwave Club — 1,204 members"),
+            ("1204", "👋 Left guild Synthwave Club — 1,204 members"),
+            ("many", "👋 Left guild Synthwave Club"),
+            (float("inf"), "👋 Left guild Synthwave Club"),
+            (-3, "👋 Left guild Synthwave Club"),
+        ],
+    )
+    def test_title(self, count: object, title: str) -> None:
+        from otel_discord.render.events import render_event
+
+        notice = EventNotice(
+            time_ns=0,
+            name="discord.guild.leave",
+            body="",
+            service="bot",
+            attributes={
+                "discord.guild.name": "Synthwave Club",
+                "discord.guild.member_count": count,
+            },
+        )
+        assert title == render_event(notice)["title"]
