@@ -1,16 +1,27 @@
 """Event-loop lag of the bot's loop, measured by a timer that notes how late it fires.
 
 One cheap ``call_later`` chain per loop (started the first time a client dispatches
-on it). A collection reports the worst delay since the previous collection, or how
-overdue the pending timer is: a loop blocked outright still shows growing lag.
+on it). A collection reports the worst delay since that reader's previous collection,
+or how overdue the pending timer is: a loop blocked outright still shows growing lag.
+
+Each periodic metric reader collects on a thread of its own, so the windows are kept
+per collecting thread: with two readers (``OTEL_METRICS_EXPORTER=otlp,discord``) the
+first to collect does not take a spike away from the other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
+from typing import Final
 
 from otel_discord.instrumentation._safety import swallow
+
+MAX_READERS: Final = 8
+"""Collecting threads with a window of their own; the longest unseen is dropped past it."""
+_ANY: Final = -1
+"""The window of a thread not seen collecting before (no thread id is negative)."""
 
 
 class _Probe:
@@ -19,7 +30,9 @@ class _Probe:
     def __init__(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
         self._loop = weakref.ref(loop)
         self._interval = interval
-        self._worst = 0.0
+        self._worst: dict[int, float] = {_ANY: 0.0}
+        """The worst lag of each collecting thread's current window; ``_ANY``'s starts at
+        every collection (a thread's first collection reads it)."""
         self._stopped = False
         self._expected = loop.time() + interval
         self._handle: asyncio.TimerHandle | None = loop.call_later(interval, self._tick)
@@ -30,19 +43,29 @@ class _Probe:
             return
         try:
             now = loop.time()
-            self._worst = max(self._worst, now - self._expected)
+            lag = now - self._expected
+            worst = self._worst
+            for reader, value in list(worst.items()):
+                if lag > value:
+                    worst[reader] = lag
             self._expected = now + self._interval
             self._handle = loop.call_later(self._interval, self._tick)
         except Exception as exc:  # never let a probe error reach the loop's handler
             swallow("event loop lag probe", exc)
 
     def take(self) -> float | None:
-        """Return the worst lag since the last call and start a new window."""
+        """The worst lag since this thread's last call; a new window for it starts."""
         loop = self._loop()
         if self._stopped or loop is None or loop.is_closed():
             return None
         overdue = loop.time() - self._expected
-        worst, self._worst = self._worst, 0.0
+        windows = self._worst
+        reader = threading.get_ident()
+        worst = windows.pop(reader, windows[_ANY])
+        windows[_ANY] = 0.0
+        if len(windows) > MAX_READERS:
+            del windows[next(reader for reader in windows if reader != _ANY)]
+        windows[reader] = 0.0  # last in order: the most recently seen
         return max(worst, overdue, 0.0)
 
     def stop(self) -> None:

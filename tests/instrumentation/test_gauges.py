@@ -6,6 +6,7 @@ import asyncio
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -199,6 +200,39 @@ class TestLoopLag:
             return count
 
         assert 1 == asyncio.run(main())
+
+    def test_two_readers_each_see_a_spike(self) -> None:
+        """Readers collecting on threads of their own (otlp and discord) both see the block."""
+        lag = LoopLag(interval=0.001)
+        seen: dict[str, list[float | None]] = {"otlp": [], "discord": []}
+
+        # each reader collects on a long-lived thread of its own, as periodic readers do
+        threads = {reader: ThreadPoolExecutor(max_workers=1) for reader in seen}
+
+        def collect(reader: str) -> None:
+            seen[reader].append(threads[reader].submit(lag.observe).result())
+
+        async def main() -> None:
+            lag.ensure_running(asyncio.get_running_loop())
+            await asyncio.sleep(0.01)
+            collect("otlp")
+            collect("discord")  # both have a window of their own from now on
+            await asyncio.sleep(0.01)
+            time.sleep(0.05)
+            await asyncio.sleep(0.01)
+            collect("otlp")  # first after the block: takes it for itself only
+            collect("discord")
+            collect("discord")  # its window started again: the block is behind it
+            lag.stop()
+
+        asyncio.run(main())
+        for pool in threads.values():
+            pool.shutdown()
+        [_, otlp], [_, discord, again] = seen["otlp"], seen["discord"]
+        assert otlp is not None
+        assert discord is not None
+        assert again is not None
+        assert min(otlp, discord) >= 0.045 > again
 
 
 def test_gateway_module_settle_waits_for_handlers() -> None:
