@@ -14,6 +14,7 @@ from otel_discord.render import style
 from otel_discord.render.text import (
     clip,
     code_block,
+    counted,
     human_count,
     inline_code,
     neutralise,
@@ -101,7 +102,7 @@ def _member_lines(changes: Mapping[str, tuple[int, int]]) -> list[str]:
         for guild, (joins, leaves) in ranked[:3]
     ]
     if len(ranked) > 3:
-        lines.append(f"… {len(ranked) - 3} more guilds")
+        lines.append(f"… {counted(len(ranked) - 3, 'more guild')}")
     return lines
 
 
@@ -142,10 +143,13 @@ def _span_table(activity: Activity) -> str:
     total = sum(s.count for s in activity.spans.values())
     errors = sum(s.errors for s in activity.spans.values())
     rate = f"{100 * errors / total:.1f} %" if total else "0 %"
-    return f"{human_count(total)} spans · error rate {rate}\n" + code_block("\n".join(rows), 900)
+    return f"{counted(total, 'span')} · error rate {rate}\n" + code_block("\n".join(rows), 900)
 
 
 def _ms(seconds: float) -> str:
     if math.isnan(seconds):
         return "-"
-    return f"{seconds * 1000:.0f}ms" if seconds < 10 else f"{seconds:.0f}s"
+    millis = round(seconds * 1000)
+    if millis < 1:
+        return "<1ms" if seconds > 0 else "0ms"
+    return f"{millis}ms" if millis < 10_000 else f"{seconds:.0f}s"

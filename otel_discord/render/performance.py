@@ -326,7 +326,8 @@ def _row(reading: Reading) -> _Row:
     values = (reading.now, reading.mean, reading.peak)
     label, scale = reading.label, 1.0
     if reading.unit in ("By", "By/s"):
-        unit, scale = _byte_scale(max(abs(v) for v in values))
+        # Scaled for the usual level, not the peak: one spike must not turn "now" into 0.0.
+        unit, scale = _byte_scale(max(abs(reading.now), abs(reading.mean)))
         label = f"{label} {unit}{reading.unit[2:]}"
     elif reading.unit:
         label = f"{label} {reading.unit}"

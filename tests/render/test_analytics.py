@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -10,7 +11,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Status, StatusCode
 
 from otel_discord.render.analytics import render_activity
-from otel_discord.state.activity import COMMANDS, Activity, ActivityWindow, percentile
+from otel_discord.state.activity import COMMANDS, Activity, ActivityWindow, SpanStats, percentile
 
 T0 = 1_700_000_000_000_000_000
 MIN = 60_000_000_000
@@ -152,3 +153,25 @@ class TestUntrustedNames:
         assert "1. `set_prefix\u02cb**x**` — 5" == shown["Top commands"]  # no backslash shows
         assert "@everyone" not in shown["Voice"]
         assert "](" not in shown["Voice"]
+
+
+class TestFigures:
+    """Durations in the span table and the guild list read right at their edges."""
+
+    @pytest.mark.parametrize(
+        ("seconds", "shown"),
+        [(9.9996, "10s"), (9.9994, "9999ms"), (0.0004, "<1ms"), (0.0, "0ms"), (12.4, "12s")],
+    )
+    def test_span_durations(self, seconds: float, shown: str) -> None:
+        spans = {"play": SpanStats(count=1, errors=0, durations=[seconds])}
+        activity = Activity(T0, T0 + MIN, {}, spans, {})
+        [embed] = render_activity(activity, service="s", host=None)
+        [table] = [f["value"] for f in embed["fields"] if f["name"] == "Spans"]
+        row = next(line for line in table.split("\n") if line.startswith("play"))
+        assert row.split()[2:4] == [shown, shown]
+
+    def test_one_more_guild(self) -> None:
+        changes = {f"guild {i}": (1, 0) for i in range(4)}
+        activity = Activity(T0, T0 + MIN, {}, {}, {}, changes)
+        [embed] = render_activity(activity, service="s", host=None)
+        assert any(f["value"].endswith("… 1 more guild") for f in embed["fields"])

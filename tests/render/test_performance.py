@@ -633,6 +633,20 @@ class TestRenderPerformance:
         assert colour == embed["color"]
         assert embed["footer"] == {"text": "s"}
 
+    def test_one_spike_leaves_now_readable(self) -> None:
+        """Steady 300 KiB/s reads, one 2 GiB/s minute: the row keeps a unit "now" reads in."""
+        history = MetricHistory()
+        total = 0.0
+        for minute in range(8):
+            total += (2 * 1024**3 if minute == 4 else 300 * 1024) * 60
+            points = [({"device": "vda", "direction": "read"}, total)]
+            history.ingest(export(counter("system.disk.io", points, at=T0 + minute * 60 * S)))
+        (embed,) = render_performance(history, window=(T0, T0 + 8 * 60 * S), service="s", host=None)
+        [row] = [line for line in embed["description"].split("\n") if line.startswith("disk read")]
+        label, now = row.split()[:3:2], row.split()[3]
+        assert ["disk", "MiB/s"] == label  # by the usual level (the mean), not the 2 GiB/s peak
+        assert "0.3" == now
+
     def test_colour_follows_the_configured_thresholds(self) -> None:
         """CPU 80 % under a 70 % alert is red; latency 600 ms under a 300 ms alert too."""
         for name, value, unit in (
