@@ -64,7 +64,7 @@ class _Probe:
         worst = windows.pop(reader, windows[_ANY])
         windows[_ANY] = 0.0
         if len(windows) > MAX_READERS:
-            del windows[next(reader for reader in windows if reader != _ANY)]
+            del windows[next(oldest for oldest in windows if oldest != _ANY)]
         windows[reader] = 0.0  # last in order: the most recently seen
         return max(worst, overdue, 0.0)
 

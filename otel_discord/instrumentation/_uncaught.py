@@ -33,7 +33,7 @@ def make_excepthook(original: ExceptHook) -> ExceptHook:
                 telemetry.report_error(
                     unwrap(exc),
                     source=n.SOURCE_PROCESS,
-                    where="the process (nothing caught it; it ended the process)",
+                    where="the process, which it ended",
                     attributes={},
                 )
             except Exception as failure:

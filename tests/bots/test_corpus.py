@@ -364,7 +364,7 @@ class TestCrashingBot:
         assert {
             (
                 "❌ KeyError: 'BOT\\_OWNER\\_ID'",
-                "Unhandled exception in the process (nothing caught it; it ended the process)",
+                "Unhandled exception in the process, which it ended",
             ): 1
         } == {k: v for k, v in problems(runs).items() if k[0].startswith("❌")}
         assert "1 error" in stopped_lines(runs)
