@@ -12,6 +12,7 @@ rows the chart and the alerts are about.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -98,7 +99,7 @@ def render_performance(
     """The periodic snapshot: host, process and bot in one table, bot counts as fields."""
     readings = history.readings()
     rows = _CHARTED_ROWS if chart else (*_HOST_ROWS, *_PROCESS_ROWS, *_BOT_ROWS)
-    table = _table_lines(readings, rows, compact_cores=True, sparklines=not chart)
+    table = _table_lines(readings, rows, compact_cores=True, sparklines=not chart, window=window)
     fields = _bot_fields(readings)
     if not table and not fields:
         return []
@@ -142,12 +143,17 @@ def render_system(
         for title, table in (
             (
                 SYSTEM_TITLE,
-                _table_lines(readings, host_rows, compact_cores=True, sparklines=not chart),
+                _table_lines(
+                    readings, host_rows, compact_cores=True, sparklines=not chart, window=window
+                ),
             ),
             (
                 PROCESS_TITLE,
                 _table_lines(
-                    readings, (*_PROCESS_ROWS, *bot_rows, *_BOT_COUNTS), compact_cores=False
+                    readings,
+                    (*_PROCESS_ROWS, *bot_rows, *_BOT_COUNTS),
+                    compact_cores=False,
+                    window=window,
                 ),
             ),
         )
@@ -272,6 +278,7 @@ def _table_lines(
     *,
     compact_cores: bool,
     sparklines: bool = True,
+    window: tuple[int, int] | None = None,
 ) -> list[str]:
     """Header and one line per reading present; the per-core line where ``_CORES`` stands."""
     rows: list[_Row | str] = []
@@ -282,7 +289,7 @@ def _table_lines(
             if compact_cores:
                 rows.append(_CORES)
         elif key in readings:
-            rows.append(_row(readings[key]))
+            rows.append(_row(readings[key], window))
     table_rows = [r for r in rows if isinstance(r, _Row)]
     if not table_rows:
         return []
@@ -322,12 +329,17 @@ def _cores_lines(cores: list[float], label_w: int) -> list[str]:
     return [label + chunks[0], *(" " * len(label) + c for c in chunks[1:])]
 
 
-def _row(reading: Reading) -> _Row:
-    values = (reading.now, reading.mean, reading.peak)
+def _row(reading: Reading, window: tuple[int, int] | None) -> _Row:
+    """``now`` and the average and peak of the window the embed covers (its line says it)."""
+    inside = reading.within(*window) if window is not None else reading.history
+    if inside:
+        values = (reading.now, math.fsum(inside) / len(inside), max(inside))
+    else:
+        values = (reading.now, reading.mean, reading.peak)
     label, scale = reading.label, 1.0
     if reading.unit in ("By", "By/s"):
         # Scaled for the usual level, not the peak: one spike must not turn "now" into 0.0.
-        unit, scale = _byte_scale(max(abs(reading.now), abs(reading.mean)))
+        unit, scale = _byte_scale(max(abs(values[0]), abs(values[1])))
         label = f"{label} {unit}{reading.unit[2:]}"
     elif reading.unit:
         label = f"{label} {reading.unit}"

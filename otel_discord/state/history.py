@@ -86,6 +86,15 @@ class Reading:
     peak: float
     mean: float
     at_ns: int
+    times: tuple[int, ...] = ()
+    """When each value of ``history`` was exported (unix ns), oldest first."""
+
+    def within(self, start_ns: int, end_ns: int) -> tuple[float, ...]:
+        """The values exported in ``[start_ns, end_ns]`` (all of them if none was timed)."""
+        if not self.times:
+            return self.history
+        pairs = zip(self.history, self.times, strict=True)
+        return tuple(v for v, t in pairs if start_ns <= t <= end_ns)
 
 
 Attrs = Mapping[str, Any]
@@ -117,6 +126,7 @@ class _Track:
     label: str
     unit: str
     values: deque[float]
+    times: deque[int]
     at_ns: int = 0
     seen: int = 0
 
@@ -202,6 +212,7 @@ class MetricHistory:
             peak=max(history),
             mean=math.fsum(history) / len(history),
             at_ns=track.at_ns,
+            times=tuple(track.times),
         )
 
     def _record(self, key: str, label: str, unit: str, value: float, at_ns: int) -> None:
@@ -209,8 +220,11 @@ class MetricHistory:
         if track is None:
             if len(self._tracks) >= self._max_series:
                 return
-            track = self._tracks[key] = _Track(label, unit, deque(maxlen=self._samples))
+            track = self._tracks[key] = _Track(
+                label, unit, deque(maxlen=self._samples), deque(maxlen=self._samples)
+            )
         track.values.append(value)
+        track.times.append(at_ns)
         track.at_ns = at_ns
         track.seen = self._ingests
 

@@ -633,6 +633,19 @@ class TestRenderPerformance:
         assert colour == embed["color"]
         assert embed["footer"] == {"text": "s"}
 
+    def test_avg_and_max_cover_the_window_the_embed_names(self) -> None:
+        """A minute at 95 % CPU, then one at 10 %: the second embed's avg and max are 10."""
+        history = MetricHistory()
+        for at, idle in ((T0 + 30 * S, 0.05), (T0 + 60 * S, 0.05), (T0 + 90 * S, 0.9)):
+            points = [({"cpu": 1, "state": "idle"}, idle)]
+            history.ingest(export(gauge("system.cpu.utilization", points, at=at)))
+        window = (T0 + 61 * S, T0 + 120 * S)
+        (embed,) = render_performance(history, window=window, service="s", host=None)
+        lines = embed["description"].split("\n")
+        assert "14:01:01–14:02:00 UTC, 1 sample" == lines[0]
+        [row] = [line for line in lines if line.startswith("cpu %")]
+        assert ["10.0", "10.0", "10.0"] == row.split()[2:5]  # now, avg, max of the window
+
     def test_one_spike_leaves_now_readable(self) -> None:
         """Steady 300 KiB/s reads, one 2 GiB/s minute: the row keeps a unit "now" reads in."""
         history = MetricHistory()
