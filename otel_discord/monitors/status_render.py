@@ -109,7 +109,7 @@ def render_status(view: StatusView) -> Embed:
         {"name": errors_name, "value": errors_value, "inline": True},
     ]
     return {
-        "title": clip(f"{icon} {view.service} · {state}", limits.EMBED_TITLE),
+        "title": clip(f"{icon} {neutralise(view.service)} · {state}", limits.EMBED_TITLE),
         "description": (
             f"Updated {stamp(view.now_ns, 'R')} · next update in "
             f"{human_duration(view.health_interval_s)}"
@@ -126,7 +126,7 @@ def render_stopped(view: StatusView) -> Embed:
     lasted = uptime(view.started_ns, view.now_ns)
     errors_name, errors_value = _errors(view)
     return {
-        "title": clip(f"🔴 {view.service} · Stopped", limits.EMBED_TITLE),
+        "title": clip(f"🔴 {neutralise(view.service)} · Stopped", limits.EMBED_TITLE),
         "description": f"🔴 Stopped {stamp(view.now_ns, 'f')} after {lasted} of uptime.",
         "color": style.RED,
         "fields": [

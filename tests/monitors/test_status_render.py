@@ -81,3 +81,12 @@ class TestRenderStatus:
             "footer": FOOTER,
             "timestamp": "2025-11-28T17:12:00+00:00",
         } == render_stopped(VIEW)
+
+    def test_service_name_is_inert_in_the_title(self) -> None:
+        odd = dataclasses.replace(VIEW, service="**bot** @everyone <@123> [x](http://evil.example)")
+        for embed in (render_status(odd), render_stopped(odd)):
+            title = str(embed["title"])
+            assert "**bot**" not in title
+            assert "@everyone" not in title
+            assert "<@123>" not in title
+            assert "](" not in title
