@@ -52,14 +52,16 @@ def clip(text: str, limit: int, *, ellipsis: str = ELLIPSIS) -> str:
 
 
 _EVERYONE_HERE = re.compile(r"@(?=everyone|here)", re.IGNORECASE)
-_ANGLE_MENTION = re.compile(r"<(?=[@#/])")
+_ANGLE_MENTION = re.compile(r"<(?=[@#/:]|a:|t:\d|id:)")
+"""Mentions, custom emoji (``<:name:id>``, ``<a:name:id>``), timestamps (``<t:…>``) and
+guide links (``<id:customize>``): each would render."""
 _EXACT_ANGLE_MENTION = re.compile(r"<(?=@|#\d|/[^<>\n]*:\d)")
 """User, role, channel and command mentions only, so ``</div>`` in code stays as is."""
 _URL = r"https?://[^\s<>`|]*[^\s<>`|*_~.,:;\"')\]]"
 _MARKDOWN = re.compile(
     rf"(?P<url>{_URL})"
     r"|(?P<md>[*_~|`])"
-    r"|(?P<backslash>\\)(?=[^\w\s])"
+    r"|(?P<backslash>\\)(?=[^\w\s]|\Z)"
     r"|(?P<line>^[ \t]*-?)(?P<line_md>#|>)",
     re.MULTILINE,
 )

@@ -70,7 +70,9 @@ _CONNECTED: Final = ("discord.gateway.connected", "discord.connected")
 
 _VIRTUAL_DISK: Final = re.compile(r"(loop|ram|zram|dm-|md)\d")
 """Devices layered over (or beside) physical disks: counting them would double the rate."""
-_LOOPBACK: Final = re.compile(r"lo\d*")
+_LOCAL_NET: Final = re.compile(r"lo\d*|veth.*|docker.*|br-.*|virbr.*|cni.*|flannel.*|cali.*")
+"""Loopback, and the virtual interfaces of containers: their traffic also crosses the
+physical interface, and counting both would double the rate."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,8 @@ class _Batch:
     values: dict[str, list[tuple[Attrs, float]]] = field(default_factory=dict)
     rates: dict[str, list[tuple[Attrs, float]]] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
-    reset: set[str] = field(default_factory=set)
+    reset: dict[str, list[Attrs]] = field(default_factory=dict)
+    """The series of each counter that restarted in this export."""
     time_ns: int = 0
 
     def get(self, name: str) -> list[tuple[Attrs, float]]:
@@ -152,8 +155,9 @@ class _Batch:
         return names[0], []
 
     def rate_sum(self, name: str, keep: Callable[[Attrs], bool] | None = None) -> float | None:
-        """Sum of the per-second rates of ``name``'s series; None if none yet or one reset."""
-        if name in self.reset:
+        """Sum of the per-second rates of ``name``'s kept series; None if none yet or one of
+        them reset (a reset of a series left out, such as a loop device, costs nothing)."""
+        if any(keep is None or keep(attrs) for attrs in self.reset.get(name, ())):
             return None
         rates = [r for a, r in self.rates.get(name, []) if keep is None or keep(a)]
         return math.fsum(rates) if rates else None
@@ -320,7 +324,8 @@ class MetricHistory:
             return None
         prev.seen = self._ingests
         if value < prev.value or (start and prev.start_ns and start != prev.start_ns):
-            batch.reset.add(name)  # restarted counter: a new baseline, never a negative rate
+            # restarted counter: a new baseline, never a negative rate
+            batch.reset.setdefault(name, []).append(attrs)
             prev.start_ns, prev.time_ns, prev.value = start, now, value
             return None
         if now <= prev.time_ns:
@@ -444,7 +449,7 @@ def _io_rates(batch: _Batch) -> Iterator[Derived]:
         def keep(attrs: Attrs, name: str = name, direction: str = direction) -> bool:
             device = _attr(attrs, _DEVICE) or ""
             wanted = (
-                device in disks if name == "system.disk.io" else not _LOOPBACK.fullmatch(device)
+                device in disks if name == "system.disk.io" else not _LOCAL_NET.fullmatch(device)
             )
             return wanted and _attr(attrs, _DIRECTION) == direction
 

@@ -445,6 +445,28 @@ class TestRates:
 class TestSpellingsAndUnits:
     """Current semantic-convention names, other units, and a cluster's share of the shards."""
 
+    def test_container_interfaces_and_a_loop_device_reset_are_left_out(self) -> None:
+        """docker0/veth traffic also crosses eth0; a loop device restarting costs no sample."""
+        history = MetricHistory()
+        for at, total, loop in ((10, 0, 5000), (12, 2048, 10)):
+            net = [
+                ({"device": "eth0", "direction": "receive"}, total),
+                ({"device": "docker0", "direction": "receive"}, total),
+                ({"device": "veth1a2b", "direction": "receive"}, total),
+            ]
+            disk = [
+                ({"device": "sda", "direction": "read"}, total),
+                ({"device": "loop0", "direction": "read"}, loop),  # restarts: 5000 -> 10
+            ]
+            history.ingest(
+                export(
+                    counter("system.network.io", net, at=T0 + at * S),
+                    counter("system.disk.io", disk, at=T0 + at * S),
+                )
+            )
+        assert history.value("system.network.rx_bps") == 1024.0
+        assert history.value("system.disk.read_bps") == 1024.0
+
     def test_cpu_mode_and_logical_number(self) -> None:
         """``cpu.mode`` and ``cpu.logical_number`` (semconv today) read as ``state`` and ``cpu``."""
         history = MetricHistory()

@@ -20,6 +20,7 @@ from otel_discord.render.text import (
     human_count,
     human_duration,
     human_rate,
+    inline_code,
     neutralise,
     sparkline,
 )
@@ -142,6 +143,12 @@ class TestNeutralise:
             ("see https://example.com/a_b*c_d now", "see https://example.com/a_b*c_d now"),
             ("C:\\Users\\me \\\\\\*", "C:\\Users\\me \\*"),
             ("user@example.com 3 < 4", "user@example.com 3 < 4"),
+            ("svc\\\\", "svc\\"),  # a trailing backslash escapes nothing the caller adds
+            (
+                f"<{ZWSP}t:1764349200:R> <{ZWSP}:pepe:123> <{ZWSP}a:dance:456> "
+                f"<{ZWSP}id:customize>",
+                "<t:1764349200:R> <:pepe:123> <a:dance:456> <id:customize>",
+            ),
         ],
     )
     def test_cases(self, expected: str, text: str) -> None:
@@ -159,6 +166,22 @@ class TestNeutralise:
     def test_property_no_fence(self, text: str) -> None:
         """Backticks are escaped (URLs cannot hold them), so no code block can open."""
         assert FENCE not in neutralise(text)
+
+
+class TestInlineCode:
+    """inline_code shows a name literally: nothing escaped, nothing able to end the span."""
+
+    @pytest.mark.parametrize(
+        ("text", "shown"),
+        [
+            ("set_prefix", "`set_prefix`"),
+            ("a`b\nc", "`a\u02cbb c`"),
+            ("", "` `"),
+            ("x" * 70, "`" + "x" * 59 + "…`"),
+        ],
+    )
+    def test_cases(self, text: str, shown: str) -> None:
+        assert shown == inline_code(text)
 
 
 class TestCodeBlock:
