@@ -153,7 +153,7 @@ class TestAnalytics:
             unsampled.get_tracer("astrobot").start_span("quiet").end()
         assert 0 == len(stack.processor._buffer)
         stack.spans("counted", [5])
-        assert ["1 spans · error rate 0.0 %"] == stack.summary_rows()[:1]
+        assert ["1 span · error rate 0.0 %"] == stack.summary_rows()[:1]
 
     @pytest.mark.parametrize(
         ("flags", "counted"),
@@ -181,7 +181,8 @@ class TestAnalytics:
                 stack.processor.on_end(span)
         stack.spans("marker", [5])
         expected = 2 * BATCH_SIZE * counted + 1
-        assert [f"{expected} spans · error rate 0.0 %"] == stack.summary_rows()[:1]
+        spans = "1 span" if expected == 1 else f"{expected:,} spans"
+        assert [f"{spans} · error rate 0.0 %"] == stack.summary_rows()[:1]
 
     def test_spans_from_other_threads(self, stack: Stack) -> None:
         """Four threads ending spans at once: none lost, none counted twice."""
@@ -287,7 +288,7 @@ class TestErrors:
         assert 0 == len(stack.processor._buffer) == len(stack.processor._errors)  # dropped
         monkeypatch.undo()
         stack.spans("after", [1])
-        assert "1 spans · error rate 0.0 %" == stack.summary_rows()[0]
+        assert "1 span · error rate 0.0 %" == stack.summary_rows()[0]
 
 
 class TestKnownOkHandOver:
