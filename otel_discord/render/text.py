@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Final, Literal
 
@@ -27,6 +28,39 @@ _MIN_USEFUL_BLOCK: Final = _MIN_FENCED + 12
 _BARS: Final = "▁▂▃▄▅▆▇█"
 
 
+_ZWJ: Final = "\u200d"
+_REGIONAL: Final = range(0x1F1E6, 0x1F200)
+
+
+def _extends(char: str) -> bool:
+    """A character that belongs to the one before it: a combining mark, a variation
+    selector, a skin tone, an emoji tag, or the character after a zero-width joiner."""
+    code = ord(char)
+    return (
+        unicodedata.combining(char) != 0
+        or unicodedata.category(char) in ("Mn", "Me", "Mc")
+        or 0xFE00 <= code <= 0xFE0F
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+        or char == _ZWJ
+    )
+
+
+def cluster_end(s: str, end: int) -> int:
+    """``end`` moved back so that ``s[:end]`` splits no character a person sees as one
+    (an accented letter, a ZWJ emoji family, a flag); ``end`` itself if none fits."""
+    cut = end
+    while 0 < cut < len(s) and (_extends(s[cut]) or s[cut - 1] == _ZWJ):
+        cut -= 1
+    if 0 < cut < len(s) and ord(s[cut]) in _REGIONAL:
+        run = cut
+        while run > 0 and ord(s[run - 1]) in _REGIONAL:
+            run -= 1
+        if (cut - run) % 2:  # the cut would leave half a flag
+            cut -= 1
+    return cut if cut > 0 else end
+
+
 def clip(text: str, limit: int, *, ellipsis: str = ELLIPSIS) -> str:
     """Trim ``text`` and cut it to ``limit`` code points at a word or line boundary.
 
@@ -40,9 +74,9 @@ def clip(text: str, limit: int, *, ellipsis: str = ELLIPSIS) -> str:
     if len(s) <= limit:
         return s
     if limit <= len(ellipsis):
-        return s[:limit].rstrip()
+        return s[: cluster_end(s, limit)].rstrip() or s[:limit]
     budget = limit - len(ellipsis)
-    head = s[:budget]
+    head = s[: cluster_end(s, budget)]
     floor = int(budget * (1 - _BOUNDARY_WINDOW))
     cut = head.rfind("\n", floor)
     if cut <= 0:

@@ -119,6 +119,25 @@ class TestClip:
         if len(text.strip()) <= limit:
             assert text.strip() == result
 
+    @pytest.mark.parametrize(
+        ("text", "limit", "clipped"),
+        [
+            ("x" * 8 + "\U0001f468\u200d\U0001f469\u200d\U0001f467", 12, "x" * 8 + "…"),
+            (
+                "a" * 9 + "\U0001f1eb\U0001f1f7\U0001f1e9\U0001f1ea",
+                12,
+                "a" * 9 + "\U0001f1eb\U0001f1f7…",
+            ),
+            ("a" * 10 + "e\u0301e\u0301", 12, "a" * 10 + "…"),
+            ("ab" + "\U0001f44d\U0001f3fd" * 5, 5, "ab\U0001f44d\U0001f3fd…"),
+        ],
+    )
+    def test_never_splits_what_reads_as_one_character(
+        self, text: str, limit: int, clipped: str
+    ) -> None:
+        """A ZWJ family, a flag, an accented letter, a skin tone: whole or not at all."""
+        assert clipped == clip(text, limit)
+
 
 class TestNeutralise:
     """neutralise keeps text readable while no mention or layout markdown survives."""
