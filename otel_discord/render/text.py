@@ -100,6 +100,9 @@ _MARKDOWN = re.compile(
     re.MULTILINE,
 )
 _MASKED_LINK = re.compile(r"\](?=\()")
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+"""C0 controls but tab and line breaks, DEL, and the bidirectional embeddings,
+overrides and isolates."""
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -123,7 +126,10 @@ def neutralise(text: str) -> str:
 
     Mentions get a zero-width space after ``@`` / ``<``; markdown characters are
     backslash-escaped; masked links are split. URLs are left intact so they still link.
+    Bidirectional overrides and control characters are dropped: a right-to-left
+    override would reverse the text that follows it, ours included.
     """
+    text = _INVISIBLE.sub("", text)
     text = _EVERYONE_HERE.sub("@" + ZWSP, text)
     text = _ANGLE_MENTION.sub("<" + ZWSP, text)
     text = _MARKDOWN.sub(_escape, text)
@@ -193,12 +199,14 @@ def code_block(
 ) -> str:
     """Wrap ``text`` in a fenced block of at most ``limit`` characters whose fences hold.
 
-    Backtick runs and mentions inside are defused. Lines past the budget are cut from the bottom
+    Backtick runs and mentions inside are defused, control characters and bidirectional
+    overrides dropped. Lines past the budget are cut from the bottom
     (``keep="head"``) or the top (``keep="tail"``) with a ``… N lines cut`` marker.
     ``width`` truncates (or wraps) long lines, e.g. to ``limits.CODE_BLOCK_WIDTH``.
     """
     lang = _LANG_ALLOWED.sub("", lang)
-    body = defuse_fences(defuse_mentions(text.replace("\r\n", "\n").replace("\r", "\n")))
+    plain = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    body = defuse_fences(defuse_mentions(plain))
     body = body.rstrip()
     lines = body.split("\n")
     while len(lines) > 1 and not lines[0].strip():

@@ -163,6 +163,7 @@ class TestNeutralise:
             ("C:\\Users\\me \\\\\\*", "C:\\Users\\me \\*"),
             ("user@example.com 3 < 4", "user@example.com 3 < 4"),
             ("svc\\\\", "svc\\"),  # a trailing backslash escapes nothing the caller adds
+            ("abcdefg\tok\nline", "abc\u202edef\x00g\x1b\tok\nline"),  # no override, no control
             (
                 f"<{ZWSP}t:1764349200:R> <{ZWSP}:pepe:123> <{ZWSP}a:dance:456> "
                 f"<{ZWSP}id:customize>",
@@ -430,3 +431,8 @@ class TestHumanisers:
     def test_count(self, expected: str, n: float, compact: bool) -> None:
         """Thousands separators, or a short suffix when compact."""
         assert expected == human_count(n, compact=compact)
+
+
+def test_code_block_drops_overrides_and_controls() -> None:
+    """A right-to-left override in a traceback would reverse the block's text after it."""
+    assert "```\nabc def\n```" == code_block("abc\u202e def\x00", 100)
