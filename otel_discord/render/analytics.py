@@ -18,6 +18,7 @@ from otel_discord.render.text import (
     human_count,
     inline_code,
     neutralise,
+    one_line,
     sparkline,
 )
 from otel_discord.render.types import Embed
@@ -98,7 +99,7 @@ def _member_lines(changes: Mapping[str, tuple[int, int]]) -> list[str]:
     """The busiest guilds' joins and leaves, e.g. ``Lo-Fi Lounge +12 / −3``."""
     ranked = sorted(changes.items(), key=lambda item: (-sum(item[1]), item[0]))
     lines = [
-        f"{clip(neutralise(guild), 40)} +{joins} / −{leaves}"
+        f"{clip(neutralise(one_line(guild)), 40)} +{joins} / −{leaves}"
         for guild, (joins, leaves) in ranked[:3]
     ]
     if len(ranked) > 3:
@@ -137,7 +138,7 @@ def _span_table(activity: Activity) -> str:
     for name, stats in ranked:
         durations = sorted(stats.durations)
         rows.append(
-            f"{name[:20]:<20} {stats.count:>6} {_ms(percentile(durations, 0.5)):>7}"
+            f"{one_line(name)[:20]:<20} {stats.count:>6} {_ms(percentile(durations, 0.5)):>7}"
             f" {_ms(percentile(durations, 0.95)):>7} {stats.errors:>4}"
         )
     total = sum(s.count for s in activity.spans.values())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from otel_discord.render import limits, style
-from otel_discord.render.text import clip, human_count, human_duration, neutralise
+from otel_discord.render.text import clip, human_count, human_duration, neutralise, one_line
 from otel_discord.render.types import Embed
 from otel_discord.state.storm import Storm
 
@@ -27,8 +27,8 @@ def render_storm(storm: Storm, *, service: str, host: str | None) -> list[Embed]
     seconds = max(1.0, (storm.end_ns - storm.start_ns) / 1e9)
     kinds = len(storm.kinds) + (1 if storm.other else 0)
     lines = [
-        f"• `{human_count(kind.count)}×` {clip(neutralise(kind.label), 90)} — "
-        f"{clip(neutralise(kind.source), 40)}"
+        f"• `{human_count(kind.count)}×` {clip(neutralise(one_line(kind.label)), 90)} — "
+        f"{clip(neutralise(one_line(kind.source)), 40)}"
         for kind in storm.kinds[:SHOWN_KINDS]
     ]
     hidden = storm.kinds[SHOWN_KINDS:]

@@ -378,8 +378,14 @@ def inline_code(text: str, limit: int = 60) -> str:
     backslash would show), so the text is not neutralised; a backtick would end the
     span and becomes a look-alike (U+02CB), a line break a space.
     """
-    inner = clip(text.replace("`", "\u02cb").replace("\n", " ").replace("\r", " "), limit)
+    inner = clip(one_line(text).replace("`", "\u02cb"), limit)
     return f"`{inner.strip() or ' '}`"
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace (line breaks included) as one space: a name
+    that goes in a list item or a table row."""
+    return " ".join(text.split())
 
 
 def counted(n: float, noun: str) -> str:

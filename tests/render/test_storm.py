@@ -69,3 +69,12 @@ class TestRenderStorm:
         assert "@here" not in embed["description"]
         assert "_2 kinds · each with exact counts in its own embed_" == lines[-1]
         assert embed["footer"]["text"].endswith("22:13:20–22:14:20 UTC")
+
+    def test_a_multi_line_kind_stays_on_its_line(self) -> None:
+        """A message with line breaks (and a source with one) is one list item."""
+        window = StormWindow(T0)
+        for _ in range(STORM_THRESHOLD + 1):
+            window.add(occurrence("ValueError", "bad row:\n  id=3\n  name=x", source="app\njob"))
+        [embed] = render_storm(window.close(T0 + MINUTE), service="astrobot", host="h1")
+        first = embed["description"].splitlines()[0]
+        assert first.startswith("• `101×` ValueError: bad row: id=3 name=x — app job")
