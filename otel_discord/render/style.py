@@ -6,6 +6,7 @@ import math
 from datetime import datetime, timezone
 from typing import Final
 
+from otel_discord.render.text import clip, one_line
 from otel_discord.severity import SEVERITY_ERROR, SEVERITY_FATAL, SEVERITY_WARN
 
 GREEN: Final = 0x2ECC71
@@ -70,11 +71,15 @@ def window_text(start_ns: int, end_ns: int) -> str:
     return f"{clock(start_ns)}–{clock(end_ns)} UTC"
 
 
+NAME_CHARS: Final = 100
+"""A service or host name in a footer: past this it only takes room from the content."""
+
+
 def footer(service: str, host: str | None, extra: str | None = None) -> dict[str, str]:
     """Every embed says what service it came from."""
-    parts = [f"service {service}"]
+    parts = [f"service {clip(one_line(service), NAME_CHARS)}"]
     if host:
-        parts.append(f"host {host}")
+        parts.append(f"host {clip(one_line(host), NAME_CHARS)}")
     if extra:
         parts.append(extra)
     return {"text": " · ".join(parts)}

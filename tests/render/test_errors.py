@@ -148,3 +148,9 @@ class TestAbsurdTimes:
     def test_iso_and_clock_clamp(self) -> None:
         assert "1970-01-01T00:00:00+00:00" == style.iso(-5 * 10**18)
         assert "23:59:59" == style.clock(10**30)
+
+
+def test_a_long_service_name_takes_no_room_from_the_content() -> None:
+    """A 2,100-character service name is cut in the footer; the description keeps its room."""
+    embed = render_error(occurrence(service="s" * 2100, host="h\nost"), 1, 0, 0)
+    assert embed["footer"]["text"] == f"service {'s' * 99}… · host h ost"
