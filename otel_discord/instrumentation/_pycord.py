@@ -2,6 +2,8 @@
 
 Prefix commands: ``discord.ext.commands.bot.BotBase.invoke`` (discord.py's shape).
 Application commands: ``discord.bot.ApplicationCommandMixin.invoke_application_command``
+(``discord.ext.bridge``'s ``BotBase`` overrides both without calling them: its own
+two are wrapped as well)
 runs every slash, user and message command with an ``ApplicationContext``; failures
 go to the command's and cog's handlers and then the ``application_command_error``
 event, and a command the bot does not know to ``unknown_application_command``
@@ -50,10 +52,16 @@ def patch(patcher: Patcher, module: ModuleType) -> None:
     from discord.ext.commands.bot import BotBase
 
     patcher.wrap(module.http, "parse_response", make_json_or_text)
-    patcher.wrap(BotBase, "invoke", make_invoke)
-    patcher.wrap(
-        ApplicationCommandMixin, "invoke_application_command", make_invoke_application_command
-    )
+    owners: list[Any] = [(BotBase, ApplicationCommandMixin)]
+    try:  # bridge.Bot runs both kinds of commands through overrides of its own
+        from discord.ext.bridge.bot import BotBase as BridgeBotBase
+    except ImportError:  # pragma: no cover - a py-cord without ext.bridge
+        pass
+    else:
+        owners.append((BridgeBotBase, BridgeBotBase))
+    for prefix_owner, app_owner in owners:
+        patcher.wrap(prefix_owner, "invoke", make_invoke)
+        patcher.wrap(app_owner, "invoke_application_command", make_invoke_application_command)
     patch_pycord(patcher)
 
 

@@ -15,7 +15,7 @@ pytest.importorskip("discord.bot", reason="py-cord is not installed")
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_discord.instrumentation import DiscordInstrumentor
-from tests.instrumentation.fork_bots import pycord_bot
+from tests.instrumentation.fork_bots import pycord_bot, pycord_bridge_bot
 from tests.instrumentation.fork_offline import (
     Played,
     assert_error_log_in_span,
@@ -167,10 +167,78 @@ class TestEventsAndGauges:
         assert [({}, 1)] == played.live["discord.shards"]
 
 
+class TestBridgeBot:
+    """``bridge.Bot`` runs both kinds of commands through overrides of its own."""
+
+    @pytest.fixture(scope="class")
+    def bridged(self) -> Played:
+        return play_twice(pycord_bridge_bot)
+
+    def test_behaviour_unchanged(self, bridged: Played) -> None:
+        assert bridged.plain.replies == bridged.observed.replies
+        assert bridged.plain.console_lines() == bridged.observed.console_lines()
+
+    def test_command_counts(self, bridged: Played) -> None:
+        counts = {
+            (
+                attrs["discord.command.name"],
+                attrs["discord.command.kind"],
+                attrs.get("discord.command.failure_reason", "ok"),
+            ): value
+            for attrs, value in bridged.sinks.metrics()["discord.commands"]
+        }
+        assert {
+            ("hi", "prefix", "ok"): 1,
+            ("hi", "slash", "ok"): 1,
+            ("add", "prefix", "ok"): 1,
+            ("add", "slash", "ok"): 1,
+            ("add", "prefix", "bad argument"): 1,
+            ("stats", "prefix", "error"): 1,
+            ("stats", "slash", "error"): 1,
+            ("tag", "prefix", "ok"): 1,
+            ("tag show", "prefix", "ok"): 1,
+            ("tag show", "prefix", "error"): 1,
+            ("tag show", "slash", "ok"): 1,
+            ("tag show", "slash", "error"): 1,
+            ("config", "prefix", "ok"): 1,
+            ("config prefix", "prefix", "ok"): 1,
+            ("config prefix", "prefix", "error"): 1,
+            ("config prefix", "prefix", "missing argument"): 1,
+            ("crash", "slash", "error"): 1,
+        } == counts
+
+    def test_every_bug_under_its_command(self, bridged: Played) -> None:
+        """Each bug once under its command; a handler re-raising it is the same exception."""
+        logs = bridged.sinks.error_logs()
+        by_command = {
+            str(r.log_record.body): (r.log_record.attributes or {})["otel_discord.exception.id"]
+            for r in logs
+            if "in command" in str(r.log_record.body)
+        }
+        assert 6 == len([r for r in logs if "in command" in str(r.log_record.body)])
+        assert {
+            f"Unhandled exception in command {name}"
+            for name in ("config prefix", "crash", "stats", "tag show")
+        } == set(by_command)
+        handler = [
+            (r.log_record.attributes or {})["otel_discord.exception.id"]
+            for r in logs
+            if str(r.log_record.body) == "Unhandled exception in event on_command_error"
+        ]
+        assert 3 == len(handler)
+        command_ids = {
+            (r.log_record.attributes or {})["otel_discord.exception.id"]
+            for r in logs
+            if "in command" in str(r.log_record.body)
+        }
+        assert set(handler) <= command_ids  # #logs shows each exception once
+
+
 def test_uninstrument_restores_pycord() -> None:
     """Every py-cord hook point gets its original back, by identity."""
     import discord.http
     from discord.bot import ApplicationCommandMixin
+    from discord.ext.bridge.bot import BotBase as BridgeBotBase
     from discord.ext.commands.bot import BotBase
     from discord.ui.modal import BaseModal, ModalStore
     from discord.ui.view import BaseView
@@ -182,6 +250,8 @@ def test_uninstrument_restores_pycord() -> None:
         (BaseModal, "on_error"),
         (ApplicationCommandMixin, "invoke_application_command"),
         (BotBase, "invoke"),
+        (BridgeBotBase, "invoke"),
+        (BridgeBotBase, "invoke_application_command"),
         (discord.http, "parse_response"),
         (discord.Client, "dispatch"),
         (discord.Client, "event"),
