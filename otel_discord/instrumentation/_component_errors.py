@@ -28,6 +28,7 @@ from typing import Any, Final
 
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._active_span import current_probe
+from otel_discord.instrumentation._names import ERROR_TYPE_INTERACTION_CHECK
 from otel_discord.instrumentation._patching import MARKER, SHIM, class_handler, remove_shim
 from otel_discord.instrumentation._probe import note_error
 from otel_discord.instrumentation._safety import swallow
@@ -83,6 +84,55 @@ def shim_own_on_error(owner: Any) -> None:
         swallow("component on_error", failure)
 
 
+_LIBRARIES: Final = frozenset({"discord", "nextcord", "disnake"})
+_CHECK: Final = "interaction_check"
+_checked: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _refused() -> None:
+    """The view's ``interaction_check`` said no: the click in flight failed that check."""
+    probe = current_probe()
+    if probe is not None:
+        probe.failure_hint = ERROR_TYPE_INTERACTION_CHECK
+
+
+def _check_shim(view: Any, registered: Handler | None) -> Handler:
+    ref = weakref.ref(view)
+
+    async def interaction_check(*args: Any, **kwargs: Any) -> Any:
+        check = registered if registered is not None else class_handler(ref(), _CHECK)
+        allowed = await check(*args, **kwargs)
+        if not allowed and _state.current is not None:
+            try:
+                _refused()
+            except Exception as failure:
+                swallow("component check", failure)
+        return allowed
+
+    setattr(interaction_check, SHIM, True)
+    interaction_check.__wrapped__ = registered  # type: ignore[attr-defined]
+    return interaction_check
+
+
+def shim_own_interaction_check(view: Any) -> None:
+    """Give ``view`` a shim over the ``interaction_check`` its class defines, never raises.
+
+    A refused click returns from the library's task as a success would: only the check
+    knows. The library's own check always allows, so a view that keeps it gets nothing.
+    """
+    try:
+        defining = next(k for k in type(view).__mro__ if _CHECK in vars(k))
+        if str(defining.__module__).split(".", 1)[0] in _LIBRARIES or view in _checked:
+            return
+        registered = vars(view).get(_CHECK)
+        if getattr(registered, SHIM, False):
+            return
+        setattr(view, _CHECK, _check_shim(view, registered))
+        _checked.add(view)
+    except Exception as failure:  # no check at all, a slotted or unhashable view
+        swallow("component check", failure)
+
+
 VIEW_LOGGER: Final = "discord.ui.view"
 """discord.py's logger for the view store: a dynamic item's exception is logged there."""
 
@@ -111,9 +161,12 @@ def watch_dynamic_items() -> None:
 
 
 def unshim_all() -> None:
-    """Put every shimmed view's and modal's own ``on_error`` back, and take the view
-    logger's filter off (on uninstrument)."""
+    """Put every shimmed view's and modal's own ``on_error`` and ``interaction_check``
+    back, and take the view logger's filter off (on uninstrument)."""
     for owner in list(_shimmed):
         remove_shim(owner, vars(owner).get("on_error"))
     _shimmed.clear()
+    for view in list(_checked):
+        remove_shim(view, vars(view).get(_CHECK), _CHECK)
+    _checked.clear()
     logging.getLogger(VIEW_LOGGER).removeFilter(CLICK_ERRORS)

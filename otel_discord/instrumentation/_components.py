@@ -25,7 +25,11 @@ from opentelemetry.trace import SpanKind
 
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
-from otel_discord.instrumentation._component_errors import shim_own_on_error, watch_dynamic_items
+from otel_discord.instrumentation._component_errors import (
+    shim_own_interaction_check,
+    shim_own_on_error,
+    watch_dynamic_items,
+)
 from otel_discord.instrumentation._patching import Patcher
 from otel_discord.instrumentation._probe import CommandProbe, note_error, observe_command
 from otel_discord.instrumentation._safety import swallow
@@ -116,6 +120,11 @@ def start_component(telemetry: Recorder, interaction: Any, name: str, kind: str)
     )
 
 
+def _refused_by_check(probe: CommandProbe) -> bool:
+    """A click the view's own ``interaction_check`` refused (its shim noted it)."""
+    return probe.failure_hint is not None
+
+
 def make_view_task(original: AsyncMethod) -> AsyncMethod:
     """Wrap ``BaseView._scheduled_task(item, interaction)``."""
 
@@ -124,11 +133,12 @@ def make_view_task(original: AsyncMethod) -> AsyncMethod:
         if telemetry is None:
             return await original(self, item, interaction)
         shim_own_on_error(self)
+        shim_own_interaction_check(self)
         return await observe_command(
             telemetry,
             lambda: start_component(telemetry, interaction, item_name(self, item), KIND_COMPONENT),
             lambda: original(self, item, interaction),
-            lambda _: False,
+            _refused_by_check,
             "component",
         )
 

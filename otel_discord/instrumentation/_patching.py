@@ -19,30 +19,31 @@ from otel_discord.instrumentation._safety import swallow
 
 MARKER: Final = "__otel_discord_wrapper__"
 SHIM: Final = "__otel_discord_on_error__"
-"""Marks an ``on_error`` shim set on an instance (a bot, a view, a modal) whose class
-has a handler of its own; its ``__wrapped__`` is what the instance had before, or None."""
+"""Marks a shim set on an instance (a bot's, a view's or a modal's ``on_error``, a
+view's ``interaction_check``) whose class has one of its own; its ``__wrapped__`` is
+what the instance had before, or None."""
 
 
-def class_handler(owner: Any) -> Any:
-    """``owner``'s class ``on_error``, bound as the class defines it (a plain function, a
-    ``classmethod`` or a ``staticmethod``), past any shim on the instance."""
+def class_handler(owner: Any, name: str = "on_error") -> Any:
+    """``owner``'s class ``name`` (``on_error``), bound as the class defines it (a plain
+    function, a ``classmethod`` or a ``staticmethod``), past any shim on the instance."""
     for klass in type(owner).__mro__:
-        raw = vars(klass).get("on_error")
+        raw = vars(klass).get(name)
         if raw is not None:
             get = getattr(raw, "__get__", None)
             return get(owner, type(owner)) if get is not None else raw
-    raise AttributeError("on_error")
+    raise AttributeError(name)
 
 
-def remove_shim(owner: Any, found: Any) -> None:
-    """If ``found`` (``owner``'s own ``on_error``) is a shim, put back what it wrapped."""
+def remove_shim(owner: Any, found: Any, name: str = "on_error") -> None:
+    """If ``found`` (``owner``'s own ``name``) is a shim, put back what it wrapped."""
     if found is None or not getattr(found, SHIM, False):
         return
     registered = found.__wrapped__
     if registered is None:
-        del owner.on_error
+        delattr(owner, name)
     else:
-        owner.on_error = registered
+        setattr(owner, name, registered)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import discord
 from opentelemetry.trace import StatusCode
@@ -300,6 +300,62 @@ class BrokenVote(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bvot
 
     async def callback(self, interaction: discord.Interaction) -> None:
         raise ZeroDivisionError("no votes yet")
+
+
+class OwnerOnlyView(discord.ui.View):
+    """Only its owner may click: the common "this is not your menu" check."""
+
+    clicked: ClassVar[list[int]] = []
+
+    def __init__(self, owner_id: int) -> None:
+        super().__init__(timeout=None)
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return interaction.user.id == self.owner_id
+
+    @discord.ui.button(label="Confirm", custom_id="confirm:yes")
+    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+        self.clicked.append(interaction.user.id)
+
+
+class TestRefusedClick:
+    """A click the view's own interaction_check refuses is a failed check, not a success."""
+
+    def test_refused_then_allowed(self, otel: Otel, instrument: Instrument) -> None:
+        instrumentor = instrument()
+        seen: dict[str, Any] = {}
+
+        async def main() -> None:
+            bot = make_bot()
+            world = await start(bot)
+            owner = int(world.alice["id"])
+            view = OwnerOnlyView(owner_id=owner + 1)  # someone else's menu first
+            bot.add_view(view)
+            data = {"custom_id": "confirm:yes", "component_type": BUTTON}
+            world.feed("INTERACTION_CREATE", interaction(world, COMPONENT, data))
+            await g.settle()
+            view.owner_id = owner
+            world.feed("INTERACTION_CREATE", interaction(world, COMPONENT, data))
+            await g.settle()
+            seen["clicked"] = list(OwnerOnlyView.clicked)
+            instrumentor.uninstrument()
+            seen["left"] = "interaction_check" in vars(view)
+            await bot.close()
+
+        OwnerOnlyView.clicked.clear()
+        asyncio.run(main())
+        assert 1 == len(seen["clicked"])  # the check works as the bot wrote it
+        counts = {
+            (a["discord.command.outcome"], a.get("discord.command.failure_reason", "-")): v
+            for a, v in otel.metrics()["discord.commands"]
+        }
+        assert {("failure", "check failed"): 1, ("success", "-"): 1} == counts
+        refused = [s for s in otel.spans() if (s.attributes or {}).get("error.type")]
+        assert ["interaction_check"] == [(s.attributes or {})["error.type"] for s in refused]
+        assert StatusCode.ERROR not in {s.status.status_code for s in otel.spans()}
+        assert [] == otel.error_logs()
+        assert seen["left"] is False
 
 
 class TestDynamicItemErrors:
