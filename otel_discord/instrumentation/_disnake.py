@@ -12,6 +12,7 @@ know it ignores; the same lookup here counts it as unknown. Views and modals:
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any
 
@@ -48,14 +49,14 @@ def _start(telemetry: Recorder, bot: Any, interaction: Any) -> CommandProbe | No
     return start_app_command(telemetry, interaction)
 
 
-def make_process_application_commands(original: AsyncMethod) -> AsyncMethod:
+def make_process_application_commands(original: AsyncMethod) -> Callable[..., Awaitable[None]]:
     """Wrap ``InteractionBotBase.process_application_commands``."""
 
-    async def process_application_commands(self: Any, interaction: Any, /) -> None:
+    def process_application_commands(self: Any, interaction: Any, /) -> Awaitable[None]:
         telemetry = _state.current
         if telemetry is None:
-            return await original(self, interaction)  # type: ignore[no-any-return]
-        return await observe_command(
+            return original(self, interaction)
+        return observe_command(
             telemetry,
             lambda: _start(telemetry, self, interaction),
             lambda: original(self, interaction),

@@ -13,6 +13,7 @@ Views and modals: ``_fork_components``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any
 
@@ -28,18 +29,18 @@ from otel_discord.instrumentation._library import (
     prefix_user_errors,
 )
 from otel_discord.instrumentation._patching import Patcher
-from otel_discord.instrumentation._probe import observe_command
+from otel_discord.instrumentation._probe import drop_own_frame, observe_command
 from otel_discord.instrumentation._safety import swallow
 
 
-def make_call_from_interaction(original: AsyncMethod) -> AsyncMethod:
+def make_call_from_interaction(original: AsyncMethod) -> Callable[..., Awaitable[None]]:
     """Wrap ``BaseApplicationCommand.call_from_interaction``."""
 
-    async def call_from_interaction(self: Any, interaction: Any, /) -> None:
+    def call_from_interaction(self: Any, interaction: Any, /) -> Awaitable[None]:
         telemetry = _state.current
         if telemetry is None:
-            return await original(self, interaction)  # type: ignore[no-any-return]
-        return await observe_command(
+            return original(self, interaction)
+        return observe_command(
             telemetry,
             lambda: start_app_command(telemetry, interaction),
             lambda: original(self, interaction),
@@ -54,7 +55,11 @@ def make_process_application_commands(original: AsyncMethod) -> AsyncMethod:
     """Wrap ``Client.process_application_commands`` to count commands it could not find."""
 
     async def process_application_commands(self: Any, interaction: Any, /) -> None:
-        await original(self, interaction)
+        try:
+            await original(self, interaction)
+        except BaseException as exc:  # no frame of ours in what the bot prints (3.11+)
+            drop_own_frame(exc, process_application_commands.__code__)
+            raise
         telemetry = _state.current
         if telemetry is None:
             return

@@ -14,6 +14,7 @@ renamed), 429s included.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import Any
 
@@ -28,14 +29,14 @@ from otel_discord.instrumentation._probe import observe_command
 from otel_discord.instrumentation._ratelimit import make_json_or_text
 
 
-def make_invoke_application_command(original: AsyncMethod) -> AsyncMethod:
+def make_invoke_application_command(original: AsyncMethod) -> Callable[..., Awaitable[None]]:
     """Wrap ``ApplicationCommandMixin.invoke_application_command``."""
 
-    async def invoke_application_command(self: Any, ctx: Any, /) -> None:
+    def invoke_application_command(self: Any, ctx: Any, /) -> Awaitable[None]:
         telemetry = _state.current
         if telemetry is None:
-            return await original(self, ctx)  # type: ignore[no-any-return]
-        return await observe_command(
+            return original(self, ctx)
+        return observe_command(
             telemetry,
             lambda: start_app_command(telemetry, ctx.interaction),
             lambda: original(self, ctx),

@@ -15,7 +15,7 @@ disnake = pytest.importorskip("disnake", reason="disnake is not installed")
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_discord.instrumentation import DiscordInstrumentor
-from tests.instrumentation.fork_bots import disnake_bot
+from tests.instrumentation.fork_bots import disnake_bot, disnake_hooks_bot
 from tests.instrumentation.fork_offline import (
     Played,
     assert_error_log_in_span,
@@ -206,3 +206,18 @@ def test_ratelimits_counted(monkeypatch: pytest.MonkeyPatch) -> None:
     import disnake
 
     assert_ratelimits_counted(disnake, monkeypatch)
+
+
+class TestHooksAndChecks:
+    """A failing ``before_invoke`` hook escapes past our hook: no frame of ours shows."""
+
+    @pytest.fixture(scope="class")
+    def hooked(self) -> Played:
+        return play_twice(disnake_hooks_bot)
+
+    def test_console_unchanged_and_no_frame_of_ours(self, hooked: Played) -> None:
+        assert hooked.plain.console_lines() == hooked.observed.console_lines()
+        assert "KeyError: 'profile cache'" in hooked.observed.stderr
+        assert [] == [
+            line for line in hooked.observed.stderr.splitlines() if "otel_discord" in line
+        ]

@@ -15,7 +15,7 @@ pytest.importorskip("discord.bot", reason="py-cord is not installed")
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_discord.instrumentation import DiscordInstrumentor
-from tests.instrumentation.fork_bots import pycord_bot, pycord_bridge_bot
+from tests.instrumentation.fork_bots import pycord_bot, pycord_bridge_bot, pycord_hooks_bot
 from tests.instrumentation.fork_offline import (
     Played,
     assert_error_log_in_span,
@@ -279,3 +279,29 @@ def test_ratelimits_counted(monkeypatch: pytest.MonkeyPatch) -> None:
     import discord
 
     assert_ratelimits_counted(discord, monkeypatch)
+
+
+class TestHooksAndChecks:
+    """A failing ``before_invoke`` hook escapes past our hook: no frame of ours shows.
+
+    A click the view's ``interaction_check`` refuses fails that check.
+    """
+
+    @pytest.fixture(scope="class")
+    def hooked(self) -> Played:
+        return play_twice(pycord_hooks_bot)
+
+    def test_console_unchanged_and_no_frame_of_ours(self, hooked: Played) -> None:
+        assert hooked.plain.console_lines() == hooked.observed.console_lines()
+        assert "KeyError: 'profile cache'" in hooked.observed.stderr
+        assert [] == [
+            line for line in hooked.observed.stderr.splitlines() if "otel_discord" in line
+        ]
+
+    def test_refused_click_is_a_failed_check(self, hooked: Played) -> None:
+        counts = {
+            (a["discord.command.name"], a.get("discord.command.failure_reason", "ok")): v
+            for a, v in hooked.sinks.metrics()["discord.commands"]
+        }
+        assert 1 == counts[("ConfirmView.confirm", "check failed")]
+        assert ("ConfirmView.confirm", "ok") not in counts
