@@ -22,7 +22,7 @@ import inspect
 import logging
 import os
 import warnings
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from importlib.metadata import entry_points
 from typing import Any, Final
 
@@ -66,12 +66,35 @@ def apply_defaults(environ: MutableMapping[str, str]) -> None:
     """Make ``discord`` the default exporter of every signal; never override the user."""
     if not discord_configured(environ):
         return
+    # A variable set to nothing is unset (the OpenTelemetry spec; docker-compose's blanks).
     for variable in EXPORTER_VARIABLES:
-        environ.setdefault(variable, "discord")
+        _default(environ, variable, "discord")
     if not _has_logging_instrumentation():
         # That package brings its own bridge (auto-enabled); two bridges would double every log.
-        environ.setdefault(LOGGING_BRIDGE, "true")
-    environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", str(DEFAULT_METRIC_INTERVAL_MS))
+        _default(environ, LOGGING_BRIDGE, "true")
+    _default(environ, "OTEL_METRIC_EXPORT_INTERVAL", str(DEFAULT_METRIC_INTERVAL_MS))
+
+
+def _default(environ: MutableMapping[str, str], variable: str, value: str) -> None:
+    if not environ.get(variable, "").strip():
+        environ[variable] = value
+
+
+_OTLP_BY_PROTOCOL: Final = {"grpc": "otlp_proto_grpc", "http/protobuf": "otlp_proto_http"}
+
+
+def _entry_point_name(name: str, variable: str, environ: Mapping[str, str]) -> str:
+    """The entry point the SDK loads for ``name``: ``otlp`` is the one of the configured
+    protocol (grpc unless ``OTEL_EXPORTER_OTLP[_<SIGNAL>]_PROTOCOL`` says otherwise)."""
+    if name != "otlp":
+        return name
+    signal = variable.removeprefix("OTEL_").removesuffix("_EXPORTER")
+    protocol = (
+        environ.get(f"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL")
+        or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "grpc"
+    ).strip()
+    return _OTLP_BY_PROTOCOL.get(protocol, name)
 
 
 def replace_unloadable(environ: MutableMapping[str, str]) -> list[str]:
@@ -84,11 +107,15 @@ def replace_unloadable(environ: MutableMapping[str, str]) -> list[str]:
         if not names or names == ["none"]:
             continue
         available = {ep.name for ep in entry_points(group=group)}
-        kept = [n for n in names if n in available or n == "none"]
-        if len(kept) != len(names):
-            missing = sorted(set(names) - set(kept))
-            changed.append(f"{variable}: {', '.join(missing)} not installed")
-            environ[variable] = ",".join(dict.fromkeys([*kept, "discord"]))
+        # "none" beside other names means nothing: the SDK would try to load it, and fail.
+        kept = [
+            n for n in names if n != "none" and _entry_point_name(n, variable, environ) in available
+        ]
+        if kept != names:
+            missing = sorted(set(names) - set(kept) - {"none"})
+            if missing:
+                changed.append(f"{variable}: {', '.join(missing)} not installed")
+            environ[variable] = ",".join(dict.fromkeys([*kept, "discord"] if missing else kept))
     return changed
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from otel_discord.distro import apply_defaults, replace_unloadable
 
@@ -56,6 +59,41 @@ t.shutdown()
 """
 
 
+class TestExporterNames:
+    """Names resolve as the SDK resolves them; blanks and "none" in a list mean nothing."""
+
+    def test_otlp_is_the_configured_protocols(self) -> None:
+        """opentelemetry-exporter-otlp-proto-http is installed here, grpc is not."""
+        env = {
+            "OTEL_EXPORTER_DISCORD_WEBHOOK_URL": HOOK,
+            "OTEL_TRACES_EXPORTER": "discord,otlp",
+            "OTEL_METRICS_EXPORTER": "discord,otlp",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "grpc",
+        }
+        changes = replace_unloadable(env)
+        assert "discord,otlp" == env["OTEL_TRACES_EXPORTER"]  # http: kept
+        assert "discord" == env["OTEL_METRICS_EXPORTER"]  # grpc for metrics: not installed
+        assert ["OTEL_METRICS_EXPORTER: otlp not installed"] == changes
+
+    def test_none_beside_other_names_is_dropped(self) -> None:
+        env = {"OTEL_EXPORTER_DISCORD_WEBHOOK_URL": HOOK, "OTEL_LOGS_EXPORTER": "none,discord"}
+        assert [] == replace_unloadable(env)
+        assert "discord" == env["OTEL_LOGS_EXPORTER"]
+
+    def test_blank_variables_are_unset(self) -> None:
+        """docker-compose's ``OTEL_TRACES_EXPORTER=`` must not switch everything off."""
+        env = {
+            "OTEL_EXPORTER_DISCORD_WEBHOOK_URL": HOOK,
+            "OTEL_TRACES_EXPORTER": "",
+            "OTEL_LOGS_EXPORTER": " ",
+            "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED": "",
+        }
+        apply_defaults(env)
+        assert "discord" == env["OTEL_TRACES_EXPORTER"] == env["OTEL_LOGS_EXPORTER"]
+        assert "true" == env["OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED"]
+
+
 class TestDefaultOutput:
     """Bridging logging must not silence what Python printed to stderr before."""
 
@@ -85,3 +123,31 @@ class TestDefaultOutput:
         finally:
             release_console(stand_in)
             root.removeHandler(handler)
+
+
+class TestAutoselect:
+    """The .pth line picks our configurator whenever our distro is the one in use."""
+
+    PTH = Path(__file__).parents[1] / "otel_discord_autoselect.pth"
+
+    @pytest.mark.parametrize(
+        ("distro", "configurator"),
+        [(None, "discord"), ("discord", "discord"), ("distro", None)],
+    )
+    def test_configurator(self, distro: str | None, configurator: str | None) -> None:
+        env = {
+            "PYTHONPATH": "/x/opentelemetry/instrumentation/auto_instrumentation",
+            "OTEL_EXPORTER_DISCORD_WEBHOOK_URL": HOOK,
+        }
+        if distro is not None:
+            env["OTEL_PYTHON_DISTRO"] = distro
+        line = self.PTH.read_text().strip()
+        exec(line.removeprefix("import os; "), {"os": _FakeOs(env)})
+        assert configurator == env.get("OTEL_PYTHON_CONFIGURATOR")
+
+
+class _FakeOs:
+    """What the .pth line reads: ``os.environ``, here a plain dict."""
+
+    def __init__(self, environ: dict[str, str]) -> None:
+        self.environ = environ
