@@ -69,12 +69,22 @@ _LOG_LEVELS: Final = {
 T = TypeVar("T")
 
 
-def _positive_int(raw: str) -> int:
-    value = int(raw.strip())
-    if value <= 0:
-        msg = "must be a positive integer"
-        raise ValueError(msg)
-    return value
+def _between(low: int, high: int, unit: str) -> Callable[[str], int]:
+    """An integer parser for ``low..high`` (``unit`` names it in the error): a value off by
+    a factor of 1000 (seconds for milliseconds) or past what a timer holds is refused."""
+
+    def parse(raw: str) -> int:
+        value = int(raw.strip())
+        if not low <= value <= high:
+            msg = f"must be between {low:,} and {high:,}{unit}"
+            raise ValueError(msg)
+        return value
+
+    return parse
+
+
+_WEEK_MS: Final = 7 * 24 * 3600 * 1000
+_interval_ms: Final = _between(1_000, _WEEK_MS, " ms")
 
 
 def _percent(raw: str) -> float:
@@ -124,64 +134,68 @@ class _Setting:
 
 SETTINGS: Final[tuple[_Setting, ...]] = (
     _Setting(
-        "timeout_ms", OTEL_EXPORTER_DISCORD_TIMEOUT, _positive_int, 10_000, "per HTTP request"
+        "timeout_ms",
+        OTEL_EXPORTER_DISCORD_TIMEOUT,
+        _between(100, 300_000, " ms"),
+        10_000,
+        "per HTTP request",
     ),
     _Setting(
         "max_queue_size",
         OTEL_EXPORTER_DISCORD_MAX_QUEUE_SIZE,
-        _positive_int,
+        _between(1, 1_000_000, " items"),
         1000,
         "items per channel",
     ),
     _Setting(
         "max_queue_bytes",
         OTEL_EXPORTER_DISCORD_MAX_QUEUE_BYTES,
-        _positive_int,
+        _between(1_024, 2**30, " bytes"),
         DEFAULT_MAX_QUEUE_BYTES,
         "bytes per channel",
     ),
     _Setting(
         "performance_interval_ms",
         PREFIX + "PERFORMANCE_INTERVAL",
-        _positive_int,
+        _interval_ms,
         60_000,
         "process and bot metrics table",
     ),
     _Setting(
         "system_interval_ms",
         PREFIX + "SYSTEM_INTERVAL",
-        _positive_int,
+        _interval_ms,
         120_000,
         "full system snapshot",
     ),
     _Setting(
         "analytics_interval_ms",
         PREFIX + "ANALYTICS_INTERVAL",
-        _positive_int,
+        _interval_ms,
         60_000,
         "analytics summary",
     ),
     _Setting(
         "flush_interval_ms",
         PREFIX + "FLUSH_INTERVAL",
-        _positive_int,
+        _interval_ms,
         30_000,
         "longest anything waits in memory",
     ),
     _Setting(
         "health_interval_ms",
         PREFIX + "HEALTH_INTERVAL",
-        _positive_int,
+        _interval_ms,
         180_000,
         "health snapshot to diagnostics",
     ),
     _Setting(
-        "alert_interval_ms", PREFIX + "ALERT_INTERVAL", _positive_int, 90_000, "anomaly checks"
+        "alert_interval_ms", PREFIX + "ALERT_INTERVAL", _interval_ms, 90_000, "anomaly checks"
     ),
     _Setting(
         "alert_repeat_interval_ms",
         PREFIX + "ALERT_REPEAT_INTERVAL",
-        _positive_int,
+        _interval_ms,
         1_800_000,
         "repeat a still-firing alert at most this often",
     ),
@@ -205,7 +219,7 @@ SETTINGS: Final[tuple[_Setting, ...]] = (
     _Setting(
         "alert_latency_ms",
         PREFIX + "ALERT_LATENCY_MS",
-        _positive_int,
+        _between(1, 600_000, " ms"),
         1000,
         "gateway latency alert threshold",
     ),
@@ -337,6 +351,20 @@ class DiscordConfig:
         return f"DiscordConfig(routes={{{routes}}}, timeout_ms={self.timeout_ms}, ...)"
 
 
+_warned: set[str] = set()
+_MAX_WARNED: Final = 256
+
+
+def _warn_once(message: str) -> None:
+    """Log a settings warning once per process: under ``opentelemetry-instrument`` each
+    exporter and the configurator resolve the same environment."""
+    if message in _warned:
+        return
+    if len(_warned) < _MAX_WARNED:
+        _warned.add(message)
+    _logger.warning("%s", message)
+
+
 def _resolve_one(setting: _Setting, argument: Any, environ: Mapping[str, str]) -> Any:
     if argument is not None:
         if isinstance(argument, str):
@@ -358,7 +386,7 @@ def _resolve_one(setting: _Setting, argument: Any, environ: Mapping[str, str]) -
     try:
         return setting.parse(raw)
     except ValueError as exc:
-        _logger.warning("%s=%r %s; using the default %r", setting.env, raw, exc, setting.default)
+        _warn_once(f"{setting.env}={raw!r} {exc}; using the default {setting.default!r}")
         return setting.default
 
 
@@ -422,7 +450,7 @@ def _resolve_routes(
             routes[channel] = WebhookDestination.parse(hook_raw, setting=hook_setting)
             if id_raw:
                 note = f"{channel.value}: {hook_setting} and {id_setting} both set: webhook wins"
-                _logger.warning(note)
+                _warn_once(note)
                 notes.append(note)
         elif id_raw:
             if not token.strip():

@@ -57,6 +57,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("OTEL_EXPORTER_DISCORD_", "OTEL_PYTHON_DISTRO", "OTEL_PYTHON_CONFIG")):
             monkeypatch.delenv(name)
+    from otel_discord import config
+
+    config._warned.clear()  # each test sees its own settings warnings, once
 
 
 @dataclass

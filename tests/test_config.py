@@ -201,3 +201,32 @@ class TestRedaction:
         assert "https://discord.com/api/v10/webhooks/123456.../***" == str(
             config.routes[Channel.LOGS]
         )
+
+
+def test_a_bad_value_is_warned_about_once(caplog: pytest.LogCaptureFixture) -> None:
+    """Each exporter (and the configurator) resolves the environment: one warning, not four."""
+    env = {"OTEL_EXPORTER_DISCORD_TIMEOUT": "abc"}
+    with caplog.at_level(logging.WARNING, logger="otel_discord"):
+        for _ in range(4):
+            DiscordConfig.resolve(env=env)
+    assert 1 == sum("OTEL_EXPORTER_DISCORD_TIMEOUT='abc'" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "attribute", "default"),
+    [
+        ("OTEL_EXPORTER_DISCORD_PERFORMANCE_INTERVAL", "60", "performance_interval_ms", 60_000),
+        ("OTEL_EXPORTER_DISCORD_TIMEOUT", "9" * 23, "timeout_ms", 10_000),
+        ("OTEL_EXPORTER_DISCORD_MAX_QUEUE_SIZE", "10000000000", "max_queue_size", 1000),
+    ],
+)
+def test_values_off_by_orders_of_magnitude_are_refused(
+    variable: str, raw: str, attribute: str, default: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """60 (seconds, meant as 60,000 ms) or a timeout no timer holds: warned, the default kept."""
+    with caplog.at_level(logging.WARNING, logger="otel_discord"):
+        config = DiscordConfig.resolve(env={variable: raw})
+    assert default == getattr(config, attribute)
+    assert f"{variable}={raw!r} must be between" in caplog.text
+    with pytest.raises(ConfigError, match=f"^{attribute}=.*must be between"):
+        DiscordConfig.resolve(env={}, **{attribute: int(raw)})
