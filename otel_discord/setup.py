@@ -27,7 +27,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 from otel_discord.config import DiscordConfig
-from otel_discord.console import keep_console_output, release_console
+from otel_discord.console import is_bridge, keep_console_output, release_console
 from otel_discord.exception_ids import ExceptionIdFilter
 from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
 from otel_discord.exporters._base import MAX_SHUTDOWN_S
@@ -67,13 +67,25 @@ class Telemetry:
 
     pipeline: Pipeline | None = None
     """The pipeline the three exporters share (its delivery decides what shutdown returns)."""
+    shut_down: bool | None = None
+    """What ``shutdown()`` returned, once it ran (a second call returns it again)."""
 
     def shutdown(self) -> bool:
         """Flush everything within the exporters' deadlines and undo the instrumentation.
 
         Returns whether everything was delivered: the providers flushed and nothing was
-        left in the delivery queues when the exporters stopped.
+        left in the delivery queues when the exporters stopped. Calling it again returns
+        the same answer and does nothing.
         """
+        global _running  # noqa: PLW0603 - the one setup configure() returns while it runs
+        if self.shut_down is not None:
+            return self.shut_down
+        if _running is self:
+            _running = None
+        self.shut_down = self._shutdown()
+        return self.shut_down
+
+    def _shutdown(self) -> bool:
         for instrumentor in reversed(self.instrumentors):
             try:
                 instrumentor.uninstrument()
@@ -155,6 +167,13 @@ def configure(
         set_global: install the providers as OpenTelemetry's global ones.
         alert_rules: alert rules replacing the defaults (``otel_discord.monitors.default_rules``).
     """
+    global _running  # noqa: PLW0603 - the one setup configure() returns while it runs
+    if _running is not None:
+        _logger.warning(
+            "configure() was already called in this process: returning the running setup "
+            "(call its shutdown() first to configure again)"
+        )
+        return _running
     cfg = config if config is not None else DiscordConfig.resolve(**settings)
     attributes = dict(resource_attributes or {})
     if service_name:
@@ -177,9 +196,13 @@ def configure(
     telemetry = Telemetry(cfg, tracer_provider, meter_provider, logger_provider)
     telemetry.pipeline = metric_exporter.pipeline
     if set_global:
-        trace.set_tracer_provider(tracer_provider)
-        metrics.set_meter_provider(meter_provider)
-        set_logger_provider(logger_provider)
+        _set_globals(tracer_provider, meter_provider, logger_provider)
+    if bridge_logging and _has_bridge():
+        _logger.warning(
+            "a logging bridge is already installed (opentelemetry-instrument?): "
+            "configure() adds none, so no record is sent twice"
+        )
+        bridge_logging = False
     if bridge_logging:
         telemetry.default_output = keep_default_output()
         with warnings.catch_warnings():
@@ -197,7 +220,52 @@ def configure(
     telemetry.instrumentors.extend(_instrument(providers, system_metrics, instrument_discord))
     if cfg.flush_on_sigterm:
         flush_on_sigterm()
+    _running = telemetry
     return telemetry
+
+
+_running: Telemetry | None = None
+"""The setup ``configure()`` made, until its ``shutdown()``."""
+
+
+def _is_sdk(provider: object) -> bool:
+    return type(provider).__module__.startswith("opentelemetry.sdk.")
+
+
+def _has_bridge() -> bool:
+    return any(is_bridge(handler) for handler in logging.getLogger().handlers)
+
+
+def _set_globals(
+    tracer_provider: TracerProvider, meter_provider: MeterProvider, logger_provider: LoggerProvider
+) -> None:
+    """Install the providers as the global ones, where no SDK provider is installed yet.
+
+    OpenTelemetry sets each global once; under ``opentelemetry-instrument`` they are set
+    already, and the API's "Overriding ... is not allowed" warnings would reach #logs.
+    """
+    from opentelemetry._logs import get_logger_provider
+
+    taken = []
+    if _is_sdk(trace.get_tracer_provider()):
+        taken.append("tracer")
+    else:
+        trace.set_tracer_provider(tracer_provider)
+    if _is_sdk(metrics.get_meter_provider()):
+        taken.append("meter")
+    else:
+        metrics.set_meter_provider(meter_provider)
+    if _is_sdk(get_logger_provider()):
+        taken.append("logger")
+    else:
+        set_logger_provider(logger_provider)
+    if taken:
+        _logger.warning(
+            "OpenTelemetry's global %s provider(s) were set already "
+            "(opentelemetry-instrument?): configure() keeps them, and its own providers "
+            "serve only what it instruments",
+            ", ".join(taken),
+        )
 
 
 def _instrument(providers: dict[str, Any], system: bool, bot: bool) -> list[Any]:

@@ -57,9 +57,10 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("OTEL_EXPORTER_DISCORD_", "OTEL_PYTHON_DISTRO", "OTEL_PYTHON_CONFIG")):
             monkeypatch.delenv(name)
-    from otel_discord import config
+    from otel_discord import config, setup
 
     config._warned.clear()  # each test sees its own settings warnings, once
+    setup._running = None  # a test that left its setup running does not hand it to the next
 
 
 @dataclass

@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,3 +152,34 @@ class _FakeOs:
 
     def __init__(self, environ: dict[str, str]) -> None:
         self.environ = environ
+
+
+TWICE = """
+import logging, otel_discord
+def bridges():
+    handlers = logging.getLogger().handlers
+    return sum(type(h).__module__.startswith("opentelemetry.") for h in handlers)
+options = dict(webhook_url="{hook}", system_metrics=False, instrument_discord=False)
+t1 = otel_discord.configure(**options)
+t2 = otel_discord.configure(**options)
+print("same", t1 is t2, "bridges", bridges())
+print("again", t1.shutdown() == t1.shutdown(), "bridges", bridges())
+"""
+
+
+def test_configure_twice_returns_the_running_setup(discord_server: Any) -> None:
+    """No second bridge (every record would be sent twice), no SDK override warnings, and
+    shutdown() twice is quiet."""
+    hook = discord_server.create_webhook("all")
+    result = subprocess.run(
+        [sys.executable, "-c", TWICE.format(hook=hook)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert ["same True bridges 1", "again True bridges 0"] == result.stdout.splitlines()
+    assert 1 == result.stderr.count("configure() was already called")
+    assert "Overriding" not in result.stderr
+    assert "already uninstrumented" not in result.stderr
+    assert "can only be called once" not in result.stderr
