@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -230,3 +231,53 @@ def test_values_off_by_orders_of_magnitude_are_refused(
     assert f"{variable}={raw!r} must be between" in caplog.text
     with pytest.raises(ConfigError, match=f"^{attribute}=.*must be between"):
         DiscordConfig.resolve(env={}, **{attribute: int(raw)})
+
+
+class TestWebhookShapes:
+    """A thread's webhook URL, and values Discord would refuse, as a user pastes them."""
+
+    def test_thread_id_is_kept(self) -> None:
+        dest = WebhookDestination.parse(f"{HOOK}?thread_id=987654321098765432")
+        assert {"thread_id": "987654321098765432"} == dest.params
+        assert dest.redacted.endswith("/***?thread_id=987654321098765432")
+        assert TOKEN not in repr(dest)
+        assert {} == WebhookDestination.parse(f"{HOOK}?wait=true").params
+
+    @pytest.mark.parametrize(
+        ("url", "problem"),
+        [
+            (f"{HOOK}?thread_id=abc", "thread_id is a Discord snowflake"),
+            (f"https://discord.com/api/webhooks/１２３/{TOKEN}", "expected a path"),
+            (f"https://discord.com:abc/api/webhooks/1/{TOKEN}", "not a valid URL"),
+        ],
+    )
+    def test_refused_naming_the_setting(self, url: str, problem: str) -> None:
+        with pytest.raises(ConfigError, match=f"^OTEL_EXPORTER_DISCORD_WEBHOOK_URL: {problem}"):
+            DiscordConfig.resolve(env={"OTEL_EXPORTER_DISCORD_WEBHOOK_URL": url})
+        with pytest.raises(ConfigError) as raised:
+            DiscordConfig.resolve(env={"OTEL_EXPORTER_DISCORD_WEBHOOK_URL": url})
+        assert TOKEN not in str(raised.value)
+
+    def test_channel_id_in_ascii_digits(self) -> None:
+        with pytest.raises(ConfigError, match="snowflake"):
+            ChannelDestination.parse("１２３４５６７８９０１２３４５６７８", BOT)
+
+
+def test_posts_go_into_the_thread(discord_server: Any) -> None:
+    """Every message of a thread's webhook carries ``thread_id``, as Discord requires."""
+    from otel_discord.pipeline import Pipeline
+    from tests.support import QUIET_INTERVALS
+
+    hook = discord_server.create_webhook("logs")
+    config = DiscordConfig.resolve(
+        webhook_url=f"{hook}?thread_id=123456789012345678", env={}, **QUIET_INTERVALS
+    )
+    pipeline = Pipeline(config)
+    try:
+        pipeline.start()
+        assert pipeline.flush(5)
+    finally:
+        pipeline.shutdown(5)
+    messages = discord_server.messages()
+    assert messages
+    assert {"123456789012345678"} == {m.thread_id for m in messages}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from otel_discord.delivery.bot_token import current_bot_token
 from otel_discord.errors import ConfigError
@@ -27,8 +27,10 @@ API_VERSION = "v10"
 DEFAULT_API_BASE = f"https://discord.com/api/{API_VERSION}"
 
 _WEBHOOK_PATH = re.compile(
-    r"^/api(?:/v(?P<version>\d+))?/webhooks/(?P<id>\d+)/(?P<token>[^/?#]+)/?$"
+    r"^/api(?:/v(?P<version>[0-9]+))?/webhooks/(?P<id>[0-9]{1,21})/(?P<token>[^/?#]+)/?$"
 )
+"""ASCII digits only: a digit class would take full-width and superscript digits Discord refuses."""
+_SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
@@ -48,8 +50,9 @@ def _host_of(url: str, setting: str) -> tuple[str, str, str]:
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").lower()
         userinfo = parts.username is not None or parts.password is not None
+        _ = parts.port  # raises for a port that is not a number in range
     except ValueError:
-        msg = f"{setting}: not a valid URL"
+        msg = f"{setting}: not a valid URL (check the host and port)"
         raise ConfigError(msg) from None
     if userinfo:
         # Whatever sits before "@" is a secret someone pasted; it would be sent and shown.
@@ -78,6 +81,8 @@ class WebhookDestination:
     """Scheme, host and ``/api/v10``, without a trailing slash."""
     webhook_id: str
     token: str = field(repr=False)
+    thread_id: str | None = None
+    """A thread (or forum post) of the webhook's channel: ``?thread_id=`` on every request."""
 
     @classmethod
     def parse(cls, url: str, *, setting: str = "webhook URL") -> WebhookDestination:
@@ -97,7 +102,17 @@ class WebhookDestination:
         if version is not None and version != API_VERSION[1:]:
             msg = f"{setting}: API version v{version} is not supported; use /api/{API_VERSION}/"
             raise ConfigError(msg)
-        return cls(f"{scheme}://{netloc}/api/{API_VERSION}", match["id"], token)
+        threads = parse_qs(urlsplit(url.strip()).query).get("thread_id")
+        thread_id = threads[-1].strip() if threads else None
+        if thread_id is not None and not _SNOWFLAKE.match(thread_id):
+            msg = f"{setting}: thread_id is a Discord snowflake (15 to 21 digits)"
+            raise ConfigError(msg)
+        return cls(f"{scheme}://{netloc}/api/{API_VERSION}", match["id"], token, thread_id)
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Query parameters every request to this webhook carries."""
+        return {"thread_id": self.thread_id} if self.thread_id else {}
 
     @property
     def url(self) -> str:
@@ -107,7 +122,8 @@ class WebhookDestination:
     @property
     def redacted(self) -> str:
         """A form safe for logs: ``https://discord.com/api/v10/webhooks/1234.../***``."""
-        return f"{self.base}/webhooks/{_shorten(self.webhook_id)}/***"
+        thread = f"?thread_id={self.thread_id}" if self.thread_id else ""
+        return f"{self.base}/webhooks/{_shorten(self.webhook_id)}/***{thread}"
 
     @property
     def bucket_hint(self) -> str:
@@ -148,7 +164,7 @@ class ChannelDestination:
     ) -> ChannelDestination:
         """Validate the channel id, bot token and API base."""
         cid = channel_id.strip()
-        if not cid.isdigit() or not 15 <= len(cid) <= 21:
+        if not _SNOWFLAKE.match(cid):
             msg = f"{setting}: a channel ID is a Discord snowflake (15 to 21 digits)"
             raise ConfigError(msg)
         tok = token.strip()
@@ -163,6 +179,11 @@ class ChannelDestination:
         if path == "/api":
             path = f"/api/{API_VERSION}"
         return cls(f"{scheme}://{netloc}{path}", cid, tok)
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Query parameters every request carries (none on the channel route)."""
+        return {}
 
     @property
     def url(self) -> str:

@@ -85,6 +85,7 @@ class Transport:
             return self._get_client().post(
                 destination.url,
                 **request_content(REDACTOR.scrub_payload(payload)),
+                params=destination.params,
                 headers=destination.headers(),
                 timeout=timeout_s,
             )
@@ -103,6 +104,7 @@ class Transport:
                 method,
                 url,
                 json=REDACTOR.scrub_payload(payload),
+                params=destination.params,
                 headers=destination.headers(),
                 timeout=timeout_s,
             )

@@ -531,7 +531,8 @@ class LocalDiscord:
         if refused is not None:
             return refused
         assert isinstance(payload, dict)
-        message = self._record(target, payload, files)
+        thread = call.query.get("thread_id", [None])[-1] if target.webhook is not None else None
+        message = self._record(target, payload, files, thread)
         wait = call.query.get("wait", ["false"])[-1].lower() in ("true", "1")
         if target.webhook is not None and not wait:
             return Reply(204, headers=rl)
@@ -553,7 +554,11 @@ class LocalDiscord:
         return self._rate_limited("shared", after, rl, code=20028)
 
     def _record(
-        self, target: _Target, payload: dict[str, Any], files: list[StoredFile] | None = None
+        self,
+        target: _Target,
+        payload: dict[str, Any],
+        files: list[StoredFile] | None = None,
+        thread_id: str | None = None,
     ) -> Message:
         if target.webhook is not None:
             name = payload.get("username")
@@ -571,6 +576,7 @@ class LocalDiscord:
             received_at=time.time(),
             author_id=_author_id(target),
             files=tuple(files or ()),
+            thread_id=thread_id,
         )
         self.revision += 1
         message = dataclasses.replace(message, revision=self.revision)

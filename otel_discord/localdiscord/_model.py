@@ -75,6 +75,8 @@ class Message:
     """Wall-clock time of the last accepted edit (None: never edited)."""
     revision: int = 0
     """The server's change counter when this message was last created or edited."""
+    thread_id: str | None = None
+    """The thread a webhook posted into (``?thread_id=``), else None."""
     files: tuple[StoredFile, ...] = ()
     """Files uploaded with the message (multipart ``files[n]``), in memory."""
 
