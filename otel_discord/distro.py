@@ -30,6 +30,7 @@ from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr
 from opentelemetry.sdk._configuration import _initialize_components, _OTelSDKConfigurator
 
 from otel_discord.config import DiscordConfig
+from otel_discord.errors import ConfigError
 from otel_discord.exception_ids import tag_bridges
 from otel_discord.exporters.span_processor import span_processor_for
 from otel_discord.setup import DEFAULT_METRIC_INTERVAL_MS, flush_on_sigterm, keep_default_output
@@ -138,6 +139,24 @@ def with_span_processor(
     return {**kwargs, "export_span_processor": span_processor_for}
 
 
+def _settings_usable(environ: MutableMapping[str, str]) -> bool:
+    """Whether the Discord settings resolve; if not, say why in one line and take the
+    ``discord`` exporters out, so the rest of the setup (other exporters, the
+    instrumentations) still runs instead of failing with a traceback per exporter."""
+    try:
+        DiscordConfig.resolve()
+    except ConfigError as exc:  # names the variable, never the token
+        _logger.error("otel-discord: %s; nothing is sent to Discord", exc)
+        for variable in EXPORTER_VARIABLES:
+            names = [n.strip() for n in environ.get(variable, "").split(",") if n.strip()]
+            if "discord" in names:
+                environ[variable] = ",".join(n for n in names if n != "discord") or "none"
+        if environ.get("OTEL_LOGS_EXPORTER") == "none":
+            environ[LOGGING_BRIDGE] = "false"  # a bridge to nowhere would take the console's place
+        return False
+    return True
+
+
 class DiscordDistro(BaseDistro):  # type: ignore[misc]
     """Sets the environment defaults for the Discord path."""
 
@@ -152,12 +171,13 @@ class DiscordConfigurator(_OTelSDKConfigurator):
         apply_defaults(os.environ)
         for change in replace_unloadable(os.environ):
             _logger.warning("otel-discord: %s; using the discord exporter instead", change)
+        usable = discord_configured(os.environ) and _settings_usable(os.environ)
         with warnings.catch_warnings():
             # The SDK's logging bridge warns that it is deprecated in favour of a package we
             # don't require; it is still the bridge opentelemetry-instrument uses.
             warnings.simplefilter("ignore", DeprecationWarning)
             _initialize_components(**with_span_processor(_initialize_components, kwargs))
-        if discord_configured(os.environ):
+        if usable:
             # Disk-full alerts need filesystem space, which system metrics don't report.
             from otel_discord.monitors import register_filesystem_gauges
 

@@ -142,3 +142,29 @@ class TestZeroCodeSpanProcessor:
         report = run_span_script({**webhooks, "OTEL_TRACES_EXPORTER": "discord,console"})
         assert ["DiscordSpanProcessor", "BatchSpanProcessor"] == report["processors"]
         assert 1 == sum(t.startswith("OtelBatchSpan") for t in report["threads"])
+
+
+def test_a_malformed_setting_is_one_line_and_the_app_runs_on() -> None:
+    """One line naming the variable (no token, no traceback); the other exporters, the
+    instrumentations and the console stay as they would be."""
+    token = "SECRETTOKEN123abc"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["OTEL_EXPORTER_DISCORD_LOGS_WEBHOOK_URL"] = (
+        f"https://discord.com/api/webhooks/123/{token}/slack"
+    )
+    script = "import logging; logging.getLogger('app').error('the app still prints')"
+    result = subprocess.run(
+        [str(WRAPPER), sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert 0 == result.returncode, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("otel-discord: ")]
+    assert 1 == len(errors), result.stderr[-3000:]
+    assert "OTEL_EXPORTER_DISCORD_LOGS_WEBHOOK_URL" in errors[0]
+    assert "Traceback" not in result.stderr
+    assert token not in result.stderr
+    assert "the app still prints" in result.stderr
