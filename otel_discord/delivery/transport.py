@@ -85,7 +85,7 @@ class Transport:
             return self._get_client().post(
                 destination.url,
                 **request_content(REDACTOR.scrub_payload(payload)),
-                params=destination.params,
+                params=destination.params or None,
                 headers=destination.headers(),
                 timeout=timeout_s,
             )
@@ -99,12 +99,13 @@ class Transport:
         timeout_s: float,
     ) -> httpx.Response:
         """Any JSON request to ``url`` of ``destination`` (edits of a live message)."""
+        if destination.params:  # merged: httpx's params would replace ?wait=true
+            url = str(httpx.URL(url).copy_merge_params(destination.params))
         with own_request():
             return self._get_client().request(
                 method,
                 url,
                 json=REDACTOR.scrub_payload(payload),
-                params=destination.params,
                 headers=destination.headers(),
                 timeout=timeout_s,
             )
