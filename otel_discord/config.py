@@ -9,6 +9,7 @@ warning or ``repr`` ever shows a token.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -323,6 +324,7 @@ class DiscordConfig:
         values: dict[str, Any] = {}
         for setting in SETTINGS:
             values[setting.attr] = _resolve_one(setting, overrides.get(setting.attr), environ)
+        _warn_unknown_variables(environ)
         routes, notes = _resolve_routes(
             webhook_url=webhook_url,
             webhooks=_by_channel(webhooks, "webhooks"),
@@ -331,6 +333,8 @@ class DiscordConfig:
             api_base_url=api_base_url,
             environ=environ,
         )
+        if not routes:  # said in diagnostics too, but nothing reaches diagnostics now
+            _warn_once(f"otel-discord: {notes[-1]}; nothing is sent to Discord")
         return cls(routes=routes, notes=notes, **values)
 
     def key(self) -> tuple[object, ...]:
@@ -363,6 +367,29 @@ def _warn_once(message: str) -> None:
     if len(_warned) < _MAX_WARNED:
         _warned.add(message)
     _logger.warning("%s", message)
+
+
+def known_variables() -> frozenset[str]:
+    """Every ``OTEL_EXPORTER_DISCORD_*`` variable the package reads."""
+    per_channel = {name(c) for c in Channel for name in (webhook_env, channel_id_env)}
+    return frozenset(
+        {
+            *(s.env for s in SETTINGS),
+            *per_channel,
+            OTEL_EXPORTER_DISCORD_WEBHOOK_URL,
+            OTEL_EXPORTER_DISCORD_BOT_TOKEN,
+            OTEL_EXPORTER_DISCORD_API_BASE_URL,
+        }
+    )
+
+
+def _warn_unknown_variables(environ: Mapping[str, str]) -> None:
+    """A misspelt variable (``..._LOG_WEBHOOK_URL``) would otherwise do nothing, silently."""
+    known = known_variables()
+    for name in sorted(n for n in environ if n.startswith(PREFIX) and n not in known):
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        _warn_once(f"{name} is not an otel-discord setting{hint}")
 
 
 def _resolve_one(setting: _Setting, argument: Any, environ: Mapping[str, str]) -> Any:

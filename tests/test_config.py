@@ -269,8 +269,9 @@ def test_posts_go_into_the_thread(discord_server: Any) -> None:
     from tests.support import QUIET_INTERVALS
 
     hook = discord_server.create_webhook("logs")
+    settings = {**QUIET_INTERVALS, "status_message": True}  # a live message, created with ?wait
     config = DiscordConfig.resolve(
-        webhook_url=f"{hook}?thread_id=123456789012345678", env={}, **QUIET_INTERVALS
+        webhook_url=f"{hook}?thread_id=123456789012345678", env={}, **settings
     )
     pipeline = Pipeline(config)
     try:
@@ -279,5 +280,23 @@ def test_posts_go_into_the_thread(discord_server: Any) -> None:
     finally:
         pipeline.shutdown(5)
     messages = discord_server.messages()
-    assert messages
+    assert 2 == len(messages)  # the start-up notice and the status message
     assert {"123456789012345678"} == {m.thread_id for m in messages}
+    assert any(m.edited_at is not None for m in messages)  # edited to Stopped at shutdown
+
+
+def test_a_misspelt_variable_is_named_with_its_likely_meaning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """LOG for LOGS: nothing would be sent, and nothing would say so."""
+    env = {"OTEL_EXPORTER_DISCORD_LOG_WEBHOOK_URL": HOOK}
+    with caplog.at_level(logging.WARNING, logger="otel_discord"):
+        config = DiscordConfig.resolve(env=env)
+    assert {} == config.routes
+    messages = [r.getMessage() for r in caplog.records]
+    assert (
+        "OTEL_EXPORTER_DISCORD_LOG_WEBHOOK_URL is not an otel-discord setting; "
+        "did you mean OTEL_EXPORTER_DISCORD_LOGS_WEBHOOK_URL?"
+    ) in messages
+    assert any(m.startswith("otel-discord: no channel has a destination") for m in messages)
+    assert TOKEN not in caplog.text
