@@ -115,10 +115,13 @@ def _non_negative_int(raw: str) -> int:
 
 
 def _log_level(raw: str) -> int:
+    """A level name (``ERROR``) or its number (``40``, as ``logging.ERROR`` passes)."""
     name = raw.strip().upper()
     if name in _LOG_LEVELS:
         return _LOG_LEVELS[name]
-    msg = f"must be one of {', '.join(sorted(_LOG_LEVELS))}"
+    if name.isascii() and name.isdigit() and int(name) in _LOG_LEVELS.values():
+        return int(name)
+    msg = f"must be one of {', '.join(sorted(_LOG_LEVELS))} (or its number)"
     raise ValueError(msg)
 
 
@@ -444,6 +447,15 @@ def _resolve_routes(
     A webhook and a channel ID both given for one channel: the webhook wins, with a warning.
     """
     notes: list[str] = []
+    for name, value in (
+        ("webhook_url", webhook_url),
+        ("bot_token", bot_token),
+        ("api_base_url", api_base_url),
+        *((f"webhooks[{c.value!r}]", v) for c, v in webhooks.items()),
+    ):
+        if value is not None and not isinstance(value, str):
+            msg = f"{name}: expected a string, got {type(value).__name__}"
+            raise ConfigError(msg)
     token_setting = "bot_token" if bot_token is not None else OTEL_EXPORTER_DISCORD_BOT_TOKEN
     token = bot_token if bot_token is not None else environ.get(OTEL_EXPORTER_DISCORD_BOT_TOKEN, "")
     base_setting = (

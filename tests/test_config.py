@@ -300,3 +300,12 @@ def test_a_misspelt_variable_is_named_with_its_likely_meaning(
     ) in messages
     assert any(m.startswith("otel-discord: no channel has a destination") for m in messages)
     assert TOKEN not in caplog.text
+
+
+def test_arguments_of_the_wrong_type_name_their_setting() -> None:
+    """``configure(log_level=logging.ERROR)`` works; a non-string URL is a ConfigError."""
+    assert logging.ERROR == DiscordConfig.resolve(env={}, log_level=logging.ERROR).log_level
+    with pytest.raises(ConfigError, match=r"^webhook_url: expected a string, got int$"):
+        DiscordConfig.resolve(env={}, webhook_url=123)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="log_level"):
+        DiscordConfig.resolve(env={}, log_level=41)
