@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from otel_discord.channels import Channel
-from otel_discord.config import DiscordConfig
+from otel_discord.config import OTEL_EXPORTER_DISCORD_BOT_TOKEN, DiscordConfig
 from otel_discord.delivery.discord_errors import describe_response, why_unusable
 from otel_discord.delivery.redaction import REDACTOR, guard_loggers
 from otel_discord.delivery.transport import Transport, package_version
@@ -87,6 +87,12 @@ def _post(
     assert isinstance(destination, (WebhookDestination, ChannelDestination))
     [payload] = pack_messages([test_embed(channel, time_ns)], username=config.username)
     redacted = destination.redacted
+    if not destination.ready():  # a channel ID whose token would come from the running bot
+        detail = (
+            f"needs {OTEL_EXPORTER_DISCORD_BOT_TOKEN} here; inside the instrumented bot it "
+            "borrows the bot's own token"
+        )
+        return CheckResult(channel, redacted, "error", detail)
     try:
         response = client.post(destination, payload, config.timeout_ms / 1000)
     except httpx.HTTPError as exc:

@@ -60,6 +60,19 @@ class TestCheck:
         assert "Embed Links" in out
         assert BOT not in out
 
+    def test_bot_channel_without_a_token(self, discord_server, monkeypatch, capsys) -> None:
+        """Outside the bot there is no token to borrow: the check says which variable."""
+        monkeypatch.setenv(
+            "OTEL_EXPORTER_DISCORD_API_BASE_URL", discord_server.base_url + "/api/v10"
+        )
+        monkeypatch.setenv(
+            "OTEL_EXPORTER_DISCORD_LOGS_CHANNEL_ID", discord_server.create_channel("ops")
+        )
+        assert 1 == main(["check"])
+        out = capsys.readouterr().out
+        assert "needs OTEL_EXPORTER_DISCORD_BOT_TOKEN here" in out
+        assert [] == discord_server.messages()
+
     def test_malformed_is_one_line(self, monkeypatch, capsys) -> None:
         monkeypatch.setenv(
             "OTEL_EXPORTER_DISCORD_LOGS_WEBHOOK_URL", "https://discord.com/api/webhooks/x/tok3n"
