@@ -74,7 +74,11 @@ def installed_libraries() -> list[tuple[ModuleType, Library | None]]:
     for name in LIBRARIES:
         if importlib.util.find_spec(name) is None:
             continue
-        module = importlib.import_module(name)
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:  # a broken install: the bot's own import will say so
+            swallow(f"import {name}", exc)
+            continue
         client = getattr(module, "Client", None)
         if not isinstance(client, type) or client in seen:
             continue

@@ -278,3 +278,22 @@ class TestTelemetryFailures:
         assert ["pong"] == sent
         assert ["finish bug"] == [str(e) for e in _safety.RECENT_FAILURES]
         _safety.RECENT_FAILURES.clear()
+
+
+def test_a_broken_library_install_is_skipped(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, instrument: Instrument
+) -> None:
+    """A library whose import fails (metadata left behind) costs the others nothing."""
+    from otel_discord.instrumentation import _safety
+
+    broken = tmp_path / "disnake"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('half-installed')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "disnake", raising=False)
+    instrumentor = instrument()
+    assert getattr(vars(discord.Client)["dispatch"], "__wrapped__", None) is not None
+    instrumentor.uninstrument()
+    [failure] = list(_safety.RECENT_FAILURES)
+    assert "half-installed" in str(failure)
+    _safety.RECENT_FAILURES.clear()  # swallowed on purpose here
