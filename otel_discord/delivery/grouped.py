@@ -32,6 +32,10 @@ class ErrorGroup(Item):
         """Occurrences of this kind so far, when it was seen before this group (else 0)."""
         self.seen_since_ns = 0
 
+    @property
+    def weight(self) -> int:
+        return self.count
+
     def absorb(self, other: Item) -> bool:
         if not isinstance(other, ErrorGroup) or other.key != self.key:
             return False
@@ -62,6 +66,10 @@ class EventItem(Item):
         self.priority = Priority.INFO
         if notice.name in MERGED_EVENTS:
             self.key = f"event:{notice.name}:{guild_of(notice.attributes)}"
+
+    @property
+    def weight(self) -> int:
+        return self.count
 
     def absorb(self, other: Item) -> bool:
         if not isinstance(other, EventItem) or self.key is None or other.key != self.key:

@@ -39,6 +39,12 @@ class Item:
         """Render this item; called on the sender thread, possibly more than once."""
         raise NotImplementedError
 
+    @property
+    def weight(self) -> int:
+        """How many submissions (occurrences) this item stands for: a merged group of
+        repeats counts each of them, so a dropped group is reported as all it held."""
+        return 1
+
     def absorb(self, other: Item) -> bool:
         """Merge ``other`` (same key) into self; False if they cannot merge."""
         return False

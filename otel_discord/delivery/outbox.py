@@ -17,7 +17,8 @@ from otel_discord.delivery.item_size import item_bytes
 
 @dataclass
 class Entry:
-    """One queued item and how many submissions it stands for."""
+    """One queued item and how many submissions it stands for (``Item.weight``: a group of
+    repeats counts every occurrence it holds)."""
 
     item: Item
     seq: int
@@ -55,11 +56,13 @@ class Outbox:
         key = item.key
         if key is not None:
             queued = self._by_key.get(key)
-            if queued is not None and queued.item.absorb(item):
-                queued.weight += 1
-                return []
+            if queued is not None:
+                weight = item.weight  # before absorb: a group's count changes as it merges
+                if queued.item.absorb(item):
+                    queued.weight += weight
+                    return []
         self._last_seq += 1
-        entry = Entry(item, self._last_seq, now, nbytes=item_bytes(item))
+        entry = Entry(item, self._last_seq, now, weight=item.weight, nbytes=item_bytes(item))
         dropped: list[Entry] = []
         while self._size and self._full_for(entry):
             victim_priority = min((p for p, q in self._queues.items() if q), default=None)

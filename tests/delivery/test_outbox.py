@@ -115,3 +115,30 @@ class TestUrgent:
         assert not outbox.has_urgent()
         outbox.put_back(taken)
         assert outbox.has_urgent()
+
+
+class TestDropsCountOccurrences:
+    """A dropped group of repeats is reported as every occurrence it held, not as one."""
+
+    def test_groups_merged_then_dropped(self) -> None:
+        from otel_discord.delivery.grouped import ErrorGroup
+        from otel_discord.records import Occurrence
+
+        def group(kind: str, count: int) -> ErrorGroup:
+            occurrence = Occurrence(
+                time_ns=0,
+                severity_number=17,
+                severity_text="ERROR",
+                source="app",
+                message=f"backend {kind} refused",
+                service="s",
+            )
+            made = ErrorGroup(occurrence, kind=kind)
+            made.count = count  # a group released by the repeat hold: count repeats in it
+            return made
+
+        outbox = Outbox(1)
+        outbox.put(group("a", 40), 0.0)
+        outbox.put(group("a", 55), 0.0)  # merges: one entry, 95 errors
+        outbox.put(group("b", 1), 0.0)  # the newest error pushes the oldest out
+        assert Counter({Priority.ERROR: 95}) == outbox.take_unreported()
