@@ -8,6 +8,7 @@ scripting Discord's answers, as the OTLP exporters' own tests do.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -150,6 +151,33 @@ class TestServerErrorHeaders:
         engine.submit(Channel.LOGS, note("kept"))
         assert engine.flush(3.0)
         assert 2 == len(script.times)
+
+
+class TestAbsurdRetryAfter:
+    """Mutation: a 429's retry_after is trusted however long (an hour, 1e9 s)."""
+
+    def test_capped_then_tried_again(self) -> None:
+        """One 429 asking for an hour, then Discord answers: the message still goes."""
+        script = Script(
+            httpx.Response(
+                429,
+                json={"message": "You are being rate limited.", "retry_after": 3600.0},
+                headers={"X-RateLimit-Scope": "user", "Retry-After": "3600"},
+            )
+        )
+        engine = DeliveryEngine(
+            {Channel.LOGS: WebhookDestination.parse(WEBHOOK)},
+            policy=dataclasses.replace(FAST, max_retry_after_s=0.3),
+            transport=httpx.MockTransport(script),
+        )
+        try:
+            engine.submit(Channel.LOGS, note("kept"))
+            assert engine.flush(5.0)
+            first, second = script.times
+            assert 0.3 <= second - first < 3.0
+            assert {"user": 1} == engine.stats()[Channel.LOGS].rate_limited
+        finally:
+            engine.shutdown(0.5)
 
 
 class TestRetryAfterOn503:

@@ -285,6 +285,7 @@ class LiveMessage:
         pause = retry_after_s(response.headers, body)
         if pause is None:
             pause = headers.reset_after if headers.reset_after is not None else 1.0
+        pause = min(pause, self.core.policy.max_retry_after_s)
         is_global = headers.is_global or headers.scope == "global"
         if is_global:
             self._host.pause(pause, now)

@@ -54,6 +54,10 @@ class DeliveryPolicy:
     backoff_cap_s: float = 30.0
     ban_base_s: float = 60.0
     ban_cap_s: float = 1800.0
+    max_retry_after_s: float = 300.0
+    """The longest a 429 is waited out: a larger (or absurd) ``retry_after`` would silence
+    the channel with nothing said; after this the request is tried again, and a real
+    limit answers another 429."""
     invalid_pause_at: int = 500
     invalid_window_s: float = limits.INVALID_REQUEST_WINDOW_S
     failing_after: int = 3

@@ -354,6 +354,7 @@ class DestinationSender:
         pause = retry_after_s(response.headers, body)
         if pause is None:
             pause = headers.reset_after if headers.reset_after is not None else 1.0
+        pause = min(pause, self.core.policy.max_retry_after_s)
         if is_global:
             self.host.pause(pause, now)
         else:
