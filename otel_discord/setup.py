@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -94,15 +95,22 @@ class Telemetry:
         if self.logging_handler is not None:
             logging.getLogger().removeHandler(self.logging_handler)
         release_console(self.default_output)
-        flush_ms = int(MAX_SHUTDOWN_S * 1000)
+        # One deadline for every step: with Discord down each would wait its own 5 s.
+        deadline = time.monotonic() + MAX_SHUTDOWN_S
+
+        def left_ms() -> int:
+            return max(0, int((deadline - time.monotonic()) * 1000))
+
         flushed = all(
             [
-                self.tracer_provider.force_flush(flush_ms),
-                self.logger_provider.force_flush(flush_ms),
-                self.meter_provider.force_flush(flush_ms),
+                self.tracer_provider.force_flush(left_ms()),
+                self.logger_provider.force_flush(left_ms()),
+                self.meter_provider.force_flush(left_ms()),
             ]
         )
-        delivered = self.pipeline.flush(MAX_SHUTDOWN_S) if self.pipeline is not None else True
+        # The last summaries and the stopped notice, delivered within what is left; the
+        # exporters' own shutdown below then finds the pipeline stopped.
+        delivered = self.pipeline.shutdown(left_ms() / 1000) if self.pipeline is not None else True
         self.tracer_provider.shutdown()
         self.logger_provider.shutdown()
         self.meter_provider.shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -10,6 +11,7 @@ from otel_discord import Channel, configure
 from otel_discord.cli import main
 from otel_discord.config import DiscordConfig
 from otel_discord.errors import ConfigError
+from otel_discord.exporters._base import MAX_SHUTDOWN_S
 from tests.conftest import FourChannels
 
 SECRET = "hunter2-very-secret"
@@ -64,3 +66,19 @@ class TestTelemetryShutdown:
             result = telemetry.shutdown()
         assert result is True
         assert any("disk quota exceeded" in str(e) for e in four_channels.embeds(Channel.LOGS))
+
+    def test_discord_down_keeps_one_deadline(self, four_channels: FourChannels) -> None:
+        """Every step shares the 5 s: with Discord down it returned after 15 s (5 s each)."""
+        telemetry = configure(
+            config=four_channels.config(),
+            system_metrics=False,
+            instrument_discord=False,
+            set_global=False,
+        )
+        logging.getLogger("app.shutdown").error("database unreachable")
+        four_channels.server.down()
+        started = time.monotonic()
+        result = telemetry.shutdown()
+        took = time.monotonic() - started
+        assert result is False  # it says what was not delivered
+        assert took < MAX_SHUTDOWN_S + 3.0, took  # a bound with room, not a speed figure
