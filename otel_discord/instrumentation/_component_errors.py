@@ -121,15 +121,17 @@ def shim_own_interaction_check(view: Any) -> None:
     knows. The library's own check always allows, so a view that keeps it gets nothing.
     """
     try:
-        defining = next(k for k in type(view).__mro__ if _CHECK in vars(k))
-        if str(defining.__module__).split(".", 1)[0] in _LIBRARIES or view in _checked:
+        defining = next((k for k in type(view).__mro__ if _CHECK in vars(k)), None)
+        if defining is None or view in _checked:
+            return
+        if str(defining.__module__).split(".", 1)[0] in _LIBRARIES:
             return
         registered = vars(view).get(_CHECK)
         if getattr(registered, SHIM, False):
             return
         setattr(view, _CHECK, _check_shim(view, registered))
         _checked.add(view)
-    except Exception as failure:  # no check at all, a slotted or unhashable view
+    except Exception as failure:  # a slotted or unhashable view: left as it is
         swallow("component check", failure)
 
 
