@@ -95,7 +95,8 @@ def error_kinds() -> ErrorKinds:
         user_errors=(
             *prefix_user_errors(commands),
             nextcord.ApplicationCheckFailure,
-            nextcord.ApplicationCommandOptionMissing,
+            # not ApplicationCommandOptionMissing: "missing on our end", a registration out
+            # of date (a bug of the bot's), not the user's input
         ),
         not_found=(commands.CommandNotFound,),
     )

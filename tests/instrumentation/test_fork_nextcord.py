@@ -17,7 +17,7 @@ nextcord = pytest.importorskip("nextcord", reason="nextcord is not installed")
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_discord.instrumentation import DiscordInstrumentor
-from tests.instrumentation.fork_bots import nextcord_bot, nextcord_hooks_bot
+from tests.instrumentation.fork_bots import nextcord_bot, nextcord_hooks_bot, nextcord_stale_bot
 from tests.instrumentation.fork_offline import (
     Played,
     assert_error_log_in_span,
@@ -237,3 +237,21 @@ class TestHooksAndChecks:
         }
         assert 1 == counts[("ConfirmView.confirm", "check failed")]
         assert ("ConfirmView.confirm", "ok") not in counts
+
+
+def test_a_stale_option_registration_is_one_bug() -> None:
+    """Counted as an error (not the user's bad argument) and one exception in #logs: the
+    command's record and nextcord's own event record share its id."""
+    played = play_twice(nextcord_stale_bot)
+    reasons = {
+        a.get("discord.command.failure_reason", "ok"): v
+        for a, v in played.sinks.metrics()["discord.commands"]
+    }
+    assert {"ok": 1, "error": 1} == reasons
+    logs = played.sinks.error_logs()
+    assert {
+        "Unhandled exception in command greet",
+        "Unhandled exception in event on_interaction",
+    } == {str(r.log_record.body) for r in logs}
+    ids = {(r.log_record.attributes or {})["otel_discord.exception.id"] for r in logs}
+    assert 1 == len(ids)
