@@ -220,14 +220,15 @@ class DeliveryEngine:
             senders = set(self._senders.values())
             for sender in senders:
                 sender.wake.set()
-            joined = [s.join(deadline - time.monotonic()) for s in senders]  # join every one
-            stopped = all(joined)
+            for sender in senders:  # join every one, within the deadline
+                sender.join(deadline - time.monotonic())
             with self._core.cond:
                 lost = sum(state.drop_everything() for state in self._states.values())
             if lost:
                 _logger.warning("shutdown: %d item(s) could not be delivered in time", lost)
-            if stopped:
-                self._core.transport.close()
+            # Closed even if a sender is still in a request (a slow Discord): its sockets
+            # would otherwise stay open for good; the request fails, and the sender ends.
+            self._core.transport.close()
             _LIVE.discard(self)
             self._shutdown_result = delivered and not lost
             return self._shutdown_result

@@ -123,6 +123,8 @@ class DestinationSender:
                 if self._batch is not None:
                     self._attempt(self._batch)
             except Exception:  # a bug here must never kill delivery for good
+                if self.core.stop.is_set():
+                    return  # shut down under a request in flight: its client was closed
                 _logger.exception(
                     "sender for %s failed; dropping the message in hand", self.destination.redacted
                 )

@@ -61,6 +61,23 @@ class TestRetriedFaults:
         assert set(EXPECTED) == set(delivered(server))
         assert "ReadTimeout" in (harness.engine.stats()[Channel.LOGS].last_error or "")
 
+    def test_shutdown_under_a_request_in_flight_closes_the_client(
+        self, server: DiscordServer, make_engine: MakeEngine, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A slow Discord outlives the deadline: the client (its sockets) is closed anyway,
+        the sender ends, and nothing is logged as a sender failure."""
+        url = server.create_webhook("logs")
+        server.slow_seconds = 2.0
+        server.inject(Fault.SLOW, count=1)
+        harness = make_engine({Channel.LOGS: WebhookDestination.parse(url)}, timeout_s=5.0)
+        submit_all(harness.engine, EXPECTED)  # sent at once or by shutdown's flush: in flight
+        with caplog.at_level(logging.WARNING, logger="otel_discord"):
+            harness.engine.shutdown(0.2)
+            assert harness.engine._core.transport._client is None  # closed, not left open
+            senders = list(harness.engine._senders.values())
+            assert wait_until(lambda: all(s.join(0.0) for s in senders), 5.0)
+        assert "failed; dropping the message in hand" not in caplog.text
+
     def test_server_down_then_up(self, server: DiscordServer, make_engine: MakeEngine) -> None:
         url = server.create_webhook("logs")
         harness = make_engine({Channel.LOGS: WebhookDestination.parse(url)})
