@@ -21,7 +21,6 @@ from typing import Any, Final
 from opentelemetry import metrics, trace
 from opentelemetry._logs import set_logger_provider
 from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
@@ -32,6 +31,7 @@ from otel_discord.console import is_bridge, keep_console_output, release_console
 from otel_discord.exception_ids import ExceptionIdFilter
 from otel_discord.exporters import DiscordLogExporter, DiscordMetricExporter, DiscordSpanExporter
 from otel_discord.exporters._base import MAX_SHUTDOWN_S
+from otel_discord.exporters.log_processor import ClippingLogRecordProcessor
 from otel_discord.exporters.span_processor import DiscordSpanProcessor
 from otel_discord.monitors import AlertRule, register_filesystem_gauges
 from otel_discord.pipeline import Pipeline
@@ -192,7 +192,7 @@ def configure(
     tracer_provider.add_span_processor(DiscordSpanProcessor(DiscordSpanExporter(cfg, rules=rules)))
     logger_provider = LoggerProvider(resource=resource)
     logger_provider.add_log_record_processor(
-        BatchLogRecordProcessor(DiscordLogExporter(cfg, rules=rules))
+        ClippingLogRecordProcessor(DiscordLogExporter(cfg, rules=rules))
     )
     metric_exporter = DiscordMetricExporter(cfg, rules=rules)
     if alert_rules is not None:

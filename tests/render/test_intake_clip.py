@@ -13,7 +13,13 @@ from opentelemetry.sdk.resources import Resource
 from otel_discord import Channel, fingerprint
 from otel_discord.delivery.grouped import ErrorGroup
 from otel_discord.exporters import DiscordLogExporter
-from otel_discord.record_clip import MESSAGE_CHARS
+from otel_discord.exporters.log_processor import ClippingLogRecordProcessor
+from otel_discord.record_clip import (
+    MESSAGE_CHARS,
+    TRACE_HEAD_CHARS,
+    TRACE_TAIL_CHARS,
+    original_length,
+)
 from otel_discord.records import EventNotice, Occurrence
 from otel_discord.state.storm import StormWindow
 from tests.conftest import FourChannels
@@ -115,6 +121,66 @@ class TestGroupingKeyOnce:
         embeds = four_channels.embeds(Channel.LOGS)
         assert 1 <= len(embeds)
         assert all("truncated" in e["description"] for e in embeds)
+
+
+class TestClippedBeforeTheQueue:
+    """``configure()``'s log processor cuts each record as it is emitted, so the SDK's
+    queue holds bounded records and the original size still reaches the embed."""
+
+    def test_records_cut_on_emit(self, four_channels: FourChannels) -> None:
+        seen: list[tuple[int, int, int]] = []
+
+        class Recording(DiscordLogExporter):
+            def export(self, batch):  # type: ignore[no-untyped-def]
+                for data in batch:
+                    record = data.log_record
+                    body, attrs = record.body, record.attributes or {}
+                    assert isinstance(body, str)  # the ClippedText itself, not a copy
+                    trace = str(attrs["exception.stacktrace"])
+                    seen.append((len(body), original_length(body), len(trace)))
+                return super().export(batch)
+
+        exporter = Recording(four_channels.config())
+        provider = LoggerProvider(resource=Resource.create({"service.name": "bot"}))
+        processor = ClippingLogRecordProcessor(exporter)
+        provider.add_log_record_processor(processor)
+        logger = logging.getLogger("bot.huge.emit")
+        logger.propagate = False
+        logger.addHandler(LoggingHandler(logger_provider=provider))
+        try:
+            try:
+                raise ValueError("x" * 100_000)
+            except ValueError:
+                logger.exception("%s", MEGABYTE_MESSAGE)
+            provider.force_flush()
+            assert exporter.force_flush(10_000)
+        finally:
+            logger.handlers.clear()
+            logger.propagate = True
+            provider.shutdown()
+        [(body, original, trace)] = seen
+        assert (MESSAGE_CHARS, len(MEGABYTE_MESSAGE)) == (body, original)
+        assert trace < TRACE_HEAD_CHARS + TRACE_TAIL_CHARS + 100
+        [embed] = four_channels.embeds(Channel.LOGS)
+        assert "_… message of 977 KiB truncated_" in embed["description"]
+
+    def test_configure_uses_it(self, four_channels: FourChannels) -> None:
+        from otel_discord import configure
+
+        telemetry = configure(
+            config=four_channels.config(),
+            system_metrics=False,
+            instrument_discord=False,
+            set_global=False,
+            bridge_logging=False,
+        )
+        try:
+            processors = (
+                telemetry.logger_provider._multi_log_record_processor._log_record_processors
+            )
+            assert [ClippingLogRecordProcessor] == [type(p) for p in processors]
+        finally:
+            telemetry.shutdown()
 
 
 class TestEventsClipped:
