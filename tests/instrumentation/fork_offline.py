@@ -423,6 +423,22 @@ def commands_by_outcome(points: list[Point]) -> dict[tuple[str, str, str], int]:
     }
 
 
+def commands_by_reason(sinks: Sinks) -> dict[tuple[str, str], int]:
+    """``discord.commands`` as {(name, failure reason or "ok"): count}, over every kind."""
+    counts: dict[tuple[str, str], int] = {}
+    for attrs, value in sinks.metrics()["discord.commands"]:
+        key = (attrs["discord.command.name"], attrs.get("discord.command.failure_reason", "ok"))
+        counts[key] = counts.get(key, 0) + value
+    return counts
+
+
+def assert_printed_as_without_us(played: Played, error: str) -> None:
+    """The console is the bot's own, and ``error``'s traceback shows no frame of ours."""
+    assert played.plain.console_lines() == played.observed.console_lines()
+    assert error in played.observed.stderr
+    assert [] == [line for line in played.observed.stderr.splitlines() if "otel_discord" in line]
+
+
 def component_spans(sinks: Sinks) -> list[tuple[str, Any, Any, Any]]:
     """Click and submit spans, sorted: (name, kind, status code, error.type)."""
     return sorted(
