@@ -19,6 +19,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from otel_discord.fork_safety import in_forked_child
@@ -116,6 +117,11 @@ def user_error_reason(exc: BaseException) -> str | None:
     return reason if isinstance(reason, str) else None
 
 
+RECORD_CONTEXT: Final[list[Callable[[], Mapping[str, object]]]] = []
+"""Attributes for the record being logged, from what is running (the instrumentation adds
+the command in flight: the bot's own ``log.exception`` in its handler then names it)."""
+
+
 class ExceptionIdFilter(logging.Filter):
     """Adds ``ATTR_EXCEPTION_ID`` to records with ``exc_info`` (put it on the bridge handler).
 
@@ -129,6 +135,11 @@ class ExceptionIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if sys.is_finalizing():
             return False
+        for provide in RECORD_CONTEXT:
+            with contextlib.suppress(Exception):  # the bot's logging comes first
+                for key, value in provide().items():
+                    if not hasattr(record, key):
+                        setattr(record, key, value)
         exc_info = record.exc_info
         if exc_info and isinstance(exc_info[1], BaseException):
             with contextlib.suppress(Exception):  # the bot's logging comes first

@@ -135,6 +135,7 @@ fork in a venv of its own (``make test-fork``).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Collection
 from typing import Any
@@ -147,7 +148,9 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
     BaseInstrumentor,
 )
 
+from otel_discord.exception_ids import RECORD_CONTEXT
 from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._active_span import command_context
 from otel_discord.instrumentation._component_errors import unshim_all
 from otel_discord.instrumentation._components import reset_names
 from otel_discord.instrumentation._event_errors import unhook_all
@@ -200,9 +203,13 @@ class DiscordInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         self._patcher = patcher
         self._telemetry = telemetry
         _state.current = telemetry
+        if command_context not in RECORD_CONTEXT:
+            RECORD_CONTEXT.append(command_context)
 
     def _uninstrument(self, **kwargs: Any) -> None:
         _state.current = None
+        with contextlib.suppress(ValueError):
+            RECORD_CONTEXT.remove(command_context)
         if self._telemetry is not None:
             self._telemetry.close()
             self._telemetry = None

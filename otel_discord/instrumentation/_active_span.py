@@ -63,6 +63,13 @@ def current_probe() -> Any:
     return otel_context.get_value(PROBE_KEY)
 
 
+def command_context() -> dict[str, str]:
+    """The command in flight as log-record attributes (``discord.command.name``), or none."""
+    probe = current_probe()
+    name = getattr(probe, "name", None)
+    return {"discord.command.name": name} if isinstance(name, str) else {}
+
+
 def leave_span(token: Token[Context]) -> None:
     """Restore the context ``enter_span`` replaced (never raises, as ``detach``)."""
     if token.var is not _VAR:

@@ -430,3 +430,36 @@ class TestReRaisedErrorsShowNoFrameOfOurs:
         assert any(name.endswith("discord/ext/commands/bot.py") for name in frames)
         assert [] == [name for name in frames if "otel_discord" in name]
         assert "ValueError" == (otel.span("boom").attributes or {})["error.type"]
+
+
+def test_the_bots_own_error_record_names_the_command(otel: Otel, instrument: Instrument) -> None:
+    """A bot logging the error itself in its handler: its record carries the command, so
+    the embed shows the Command field as for the instrumentation's own record."""
+    from opentelemetry.sdk._logs import LoggingHandler
+
+    from otel_discord.exception_ids import ExceptionIdFilter
+
+    bridge = LoggingHandler(logger_provider=otel.logger_provider)
+    bridge.addFilter(ExceptionIdFilter())
+    log = logging.getLogger("bot.errors")
+    log.addHandler(bridge)
+
+    def setup(bot: commands.Bot) -> None:
+        add_commands(bot)
+
+        @bot.event
+        async def on_command_error(ctx: commands.Context[Any], error: Exception) -> None:
+            log.error("command failed", exc_info=error)
+
+    instrument()
+    try:
+        run_bot(lambda world: world.say("!boom"), setup)
+        log.error("outside any command")
+    finally:
+        log.removeHandler(bridge)
+    names = {
+        str(r.log_record.body): (r.log_record.attributes or {}).get("discord.command.name")
+        for r in otel.logs()
+        if str(r.log_record.body) in ("command failed", "outside any command")
+    }
+    assert {"command failed": "boom", "outside any command": None} == names

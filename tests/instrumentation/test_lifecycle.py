@@ -297,3 +297,14 @@ def test_a_broken_library_install_is_skipped(
     [failure] = list(_safety.RECENT_FAILURES)
     assert "half-installed" in str(failure)
     _safety.RECENT_FAILURES.clear()  # swallowed on purpose here
+
+
+def test_record_context_comes_and_goes(instrument: Instrument) -> None:
+    """The command-in-flight provider for the bridge's records is there only while on."""
+    from otel_discord.exception_ids import RECORD_CONTEXT
+    from otel_discord.instrumentation._active_span import command_context
+
+    instrumentor = instrument()
+    assert [command_context] == RECORD_CONTEXT
+    instrumentor.uninstrument()
+    assert [] == RECORD_CONTEXT
