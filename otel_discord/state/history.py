@@ -177,6 +177,9 @@ class MetricHistory:
         self._samples = samples
         self._max_series = max_series
         self._counters: dict[tuple[str, tuple[tuple[str, str], ...]], _Counter] = {}
+        self._levels: dict[tuple[str, tuple[tuple[str, str], ...]], _Counter] = {}
+        """Delta up-down counters' running levels: kept while quiet (a synchronous one
+        exports no point while nothing changes), bounded by ``max_series``."""
         self._tracks: dict[str, _Track] = {}
         self._ingests = 0
         self._times: deque[int] = deque(maxlen=_SAMPLE_TIMES)
@@ -280,11 +283,11 @@ class MetricHistory:
         """The running sum of a delta up-down counter's changes (its first one is its level)."""
         key = _series_key(name, attrs)
         value, now = float(point.value), point.time_unix_nano
-        prev = self._counters.get(key)
+        prev = self._levels.get(key)
         if prev is None:
-            if len(self._counters) >= self._max_series:
+            if len(self._levels) >= self._max_series:
                 return None
-            self._counters[key] = _Counter(point.start_time_unix_nano, now, value, self._ingests)
+            self._levels[key] = _Counter(point.start_time_unix_nano, now, value, self._ingests)
             return value
         prev.seen = self._ingests
         if now > prev.time_ns:  # not the same point exported again

@@ -379,6 +379,21 @@ class TestRates:
             149 * MIB,
         )
         assert history.readings()["process.threads"].history == (12.0, 12.0, 13.0)
+        for at in range(40, 40 + 10 * (STALE_AFTER_INGESTS + 2), 10):  # quiet: no points
+            history.ingest(export(gauge("discord.guilds", [({}, 1)], at=T0 + at * S)))
+        history.ingest(
+            export(
+                counter(
+                    "process.thread.count",
+                    [({}, 1)],
+                    at=T0 + 200 * S,
+                    start=T0 + 190 * S,
+                    temporality=delta,
+                    monotonic=False,
+                )
+            )
+        )
+        assert 14.0 == history.value("process.threads")  # the level, not the change
 
     def test_cpu_from_time_deltas(self) -> None:
         """Without utilization, busy share per CPU comes from cpu.time deltas, then averaged."""
