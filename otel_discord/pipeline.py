@@ -181,6 +181,11 @@ class Pipeline:
             pipeline._users += 1
             return pipeline
 
+    def users(self) -> int:
+        """How many exporters share this pipeline now."""
+        with self._registry_lock:
+            return self._users
+
     def release(self, timeout_s: float = 5.0) -> bool:
         """Drop one user; the last one flushes and stops everything within ``timeout_s``."""
         with self._registry_lock:

@@ -108,9 +108,15 @@ class Telemetry:
                 self.meter_provider.force_flush(left_ms()),
             ]
         )
-        # The last summaries and the stopped notice, delivered within what is left; the
-        # exporters' own shutdown below then finds the pipeline stopped.
-        delivered = self.pipeline.shutdown(left_ms() / 1000) if self.pipeline is not None else True
+        pipeline = self.pipeline
+        if pipeline is None:
+            delivered = True
+        elif pipeline.users() <= _OWN_EXPORTERS:
+            # The last summaries and the stopped notice, delivered within what is left;
+            # the exporters' own shutdown below then finds the pipeline stopped.
+            delivered = pipeline.shutdown(left_ms() / 1000)
+        else:  # shared with another setup (the wrapper's exporters): it stops with them
+            delivered = pipeline.flush(left_ms() / 1000)
         self.tracer_provider.shutdown()
         self.logger_provider.shutdown()
         self.meter_provider.shutdown()
@@ -232,6 +238,9 @@ def configure(
     return telemetry
 
 
+_OWN_EXPORTERS: Final = 3
+"""The span, log and metric exporters ``configure()`` makes, all on one pipeline."""
+
 _running: Telemetry | None = None
 """The setup ``configure()`` made, until its ``shutdown()``."""
 
@@ -282,8 +291,9 @@ def _instrument(providers: dict[str, Any], system: bool, bot: bool) -> list[Any]
         from opentelemetry.instrumentation.system_metrics import SystemMetricsInstrumentor
 
         instrumentor = SystemMetricsInstrumentor()
-        instrumentor.instrument(meter_provider=providers["meter_provider"])
-        done.append(instrumentor)
+        if not instrumentor.is_instrumented_by_opentelemetry:  # the wrapper did it already
+            instrumentor.instrument(meter_provider=providers["meter_provider"])
+            done.append(instrumentor)
         # Disk-full alerts need filesystem space, which system metrics don't report.
         register_filesystem_gauges(providers["meter_provider"])
     if bot:
@@ -294,6 +304,7 @@ def _instrument(providers: dict[str, Any], system: bool, bot: bool) -> list[Any]
         from otel_discord.instrumentation import DiscordInstrumentor
 
         discord_instrumentor = DiscordInstrumentor()
-        discord_instrumentor.instrument(**providers)
-        done.append(discord_instrumentor)
+        if not discord_instrumentor.is_instrumented_by_opentelemetry:
+            discord_instrumentor.instrument(**providers)
+            done.append(discord_instrumentor)
     return done

@@ -168,3 +168,29 @@ def test_a_malformed_setting_is_one_line_and_the_app_runs_on() -> None:
     assert "Traceback" not in result.stderr
     assert token not in result.stderr
     assert "the app still prints" in result.stderr
+
+
+def test_configure_under_the_wrapper(discord_server, webhooks) -> None:
+    """The app also calls configure(): its error reaches #logs once, nothing is instrumented
+    twice, and its shutdown() leaves the wrapper's pipeline running until the end."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env.update(webhooks)
+    script = (
+        "import logging, otel_discord\n"
+        "t = otel_discord.configure(service_name='svc')\n"
+        "logging.getLogger('app').error('single error')\n"
+        "print('shutdown', t.shutdown())\n"
+    )
+    result = subprocess.run(
+        [str(WRAPPER), sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert 0 == result.returncode, result.stderr[-3000:]
+    assert 1 == result.stderr.count("single error")
+    assert "already instrumented" not in result.stderr
+    titles = [e.get("title", "") for e in discord_server.embeds(Channel.LOGS.value)]
+    assert ["❌ ERROR · app"] == titles
