@@ -144,15 +144,11 @@ class TestZeroCodeSpanProcessor:
         assert 1 == sum(t.startswith("OtelBatchSpan") for t in report["threads"])
 
 
-def test_a_malformed_setting_is_one_line_and_the_app_runs_on() -> None:
-    """One line naming the variable (no token, no traceback); the other exporters, the
-    instrumentations and the console stay as they would be."""
-    token = "SECRETTOKEN123abc"
+def run_wrapped(script: str, variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``python -c script`` under ``opentelemetry-instrument`` with only ``variables`` of
+    OpenTelemetry's; it must exit 0."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    env["OTEL_EXPORTER_DISCORD_LOGS_WEBHOOK_URL"] = (
-        f"https://discord.com/api/webhooks/123/{token}/slack"
-    )
-    script = "import logging; logging.getLogger('app').error('the app still prints')"
+    env.update(variables)
     result = subprocess.run(
         [str(WRAPPER), sys.executable, "-c", script],
         env=env,
@@ -162,6 +158,18 @@ def test_a_malformed_setting_is_one_line_and_the_app_runs_on() -> None:
         check=False,
     )
     assert 0 == result.returncode, result.stderr[-3000:]
+    return result
+
+
+def test_a_malformed_setting_is_one_line_and_the_app_runs_on() -> None:
+    """One line naming the variable (no token, no traceback); the other exporters, the
+    instrumentations and the console stay as they would be."""
+    token = "SECRETTOKEN123abc"
+    hook = f"https://discord.com/api/webhooks/123/{token}/slack"
+    result = run_wrapped(
+        "import logging; logging.getLogger('app').error('the app still prints')",
+        {"OTEL_EXPORTER_DISCORD_LOGS_WEBHOOK_URL": hook},
+    )
     errors = [line for line in result.stderr.splitlines() if line.startswith("otel-discord: ")]
     assert 1 == len(errors), result.stderr[-3000:]
     assert "OTEL_EXPORTER_DISCORD_LOGS_WEBHOOK_URL" in errors[0]
@@ -173,23 +181,13 @@ def test_a_malformed_setting_is_one_line_and_the_app_runs_on() -> None:
 def test_configure_under_the_wrapper(discord_server, webhooks) -> None:
     """The app also calls configure(): its error reaches #logs once, nothing is instrumented
     twice, and its shutdown() leaves the wrapper's pipeline running until the end."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    env.update(webhooks)
     script = (
         "import logging, otel_discord\n"
         "t = otel_discord.configure(service_name='svc')\n"
         "logging.getLogger('app').error('single error')\n"
         "print('shutdown', t.shutdown())\n"
     )
-    result = subprocess.run(
-        [str(WRAPPER), sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert 0 == result.returncode, result.stderr[-3000:]
+    result = run_wrapped(script, webhooks)
     assert 1 == result.stderr.count("single error")
     assert "already instrumented" not in result.stderr
     titles = [e.get("title", "") for e in discord_server.embeds(Channel.LOGS.value)]
