@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -105,22 +107,29 @@ class TestGroupingKeyOnce:
         exporter = DiscordLogExporter(four_channels.config())
         provider = LoggerProvider(resource=Resource.create({"service.name": "bot"}))
         provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
-        logger = logging.getLogger("bot.huge")
-        logger.propagate = False
-        logger.addHandler(LoggingHandler(logger_provider=provider))
-        try:
+        with bridged("bot.huge", provider) as logger:
             for word in ("alpha", "bravo", "charlie"):
                 logger.error("%s %s", word, MEGABYTE_MESSAGE)
             provider.force_flush()
             assert exporter.force_flush(10_000)
-        finally:
-            logger.handlers.clear()
-            logger.propagate = True
-            provider.shutdown()
         assert (3, MESSAGE_CHARS) == (counting.calls, counting.longest)
         embeds = four_channels.embeds(Channel.LOGS)
         assert 1 <= len(embeds)
         assert all("truncated" in e["description"] for e in embeds)
+
+
+@contextlib.contextmanager
+def bridged(name: str, provider: LoggerProvider) -> Iterator[logging.Logger]:
+    """A logger bridged to ``provider`` alone; the provider is shut down on the way out."""
+    logger = logging.getLogger(name)
+    logger.propagate = False
+    logger.addHandler(LoggingHandler(logger_provider=provider))
+    try:
+        yield logger
+    finally:
+        logger.handlers.clear()
+        logger.propagate = True
+        provider.shutdown()
 
 
 class TestClippedBeforeTheQueue:
@@ -144,20 +153,13 @@ class TestClippedBeforeTheQueue:
         provider = LoggerProvider(resource=Resource.create({"service.name": "bot"}))
         processor = ClippingLogRecordProcessor(exporter)
         provider.add_log_record_processor(processor)
-        logger = logging.getLogger("bot.huge.emit")
-        logger.propagate = False
-        logger.addHandler(LoggingHandler(logger_provider=provider))
-        try:
+        with bridged("bot.huge.emit", provider) as logger:
             try:
                 raise ValueError("x" * 100_000)
             except ValueError:
                 logger.exception("%s", MEGABYTE_MESSAGE)
             provider.force_flush()
             assert exporter.force_flush(10_000)
-        finally:
-            logger.handlers.clear()
-            logger.propagate = True
-            provider.shutdown()
         [(body, original, trace)] = seen
         assert (MESSAGE_CHARS, len(MEGABYTE_MESSAGE)) == (body, original)
         assert trace < TRACE_HEAD_CHARS + TRACE_TAIL_CHARS + 100

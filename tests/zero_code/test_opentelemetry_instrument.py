@@ -102,12 +102,13 @@ class TestZeroCode:
 SPAN_SCRIPT = Path(__file__).with_name("span_processors.py")
 
 
-def run_span_script(variables: dict[str, str]) -> dict[str, list[str]]:
+def run_wrapped(args: list[str], variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``python *args`` under ``opentelemetry-instrument`` with only ``variables`` of
+    OpenTelemetry's; it must exit 0."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env.update(variables)
-    env["OTEL_METRICS_EXPORTER"] = "none"  # this script is about spans
     result = subprocess.run(
-        [str(WRAPPER), sys.executable, str(SPAN_SCRIPT)],
+        [str(WRAPPER), sys.executable, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -115,6 +116,12 @@ def run_span_script(variables: dict[str, str]) -> dict[str, list[str]]:
         check=False,
     )
     assert 0 == result.returncode, result.stderr[-3000:]
+    return result
+
+
+def run_span_script(variables: dict[str, str]) -> dict[str, list[str]]:
+    # this script is about spans
+    result = run_wrapped([str(SPAN_SCRIPT)], {**variables, "OTEL_METRICS_EXPORTER": "none"})
     [line] = [x for x in result.stdout.splitlines() if x.startswith('{"processors"')]
     report: dict[str, list[str]] = json.loads(line)
     return report
@@ -144,30 +151,13 @@ class TestZeroCodeSpanProcessor:
         assert 1 == sum(t.startswith("OtelBatchSpan") for t in report["threads"])
 
 
-def run_wrapped(script: str, variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """``python -c script`` under ``opentelemetry-instrument`` with only ``variables`` of
-    OpenTelemetry's; it must exit 0."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    env.update(variables)
-    result = subprocess.run(
-        [str(WRAPPER), sys.executable, "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert 0 == result.returncode, result.stderr[-3000:]
-    return result
-
-
 def test_a_malformed_setting_is_one_line_and_the_app_runs_on() -> None:
     """One line naming the variable (no token, no traceback); the other exporters, the
     instrumentations and the console stay as they would be."""
     token = "SECRETTOKEN123abc"
     hook = f"https://discord.com/api/webhooks/123/{token}/slack"
     result = run_wrapped(
-        "import logging; logging.getLogger('app').error('the app still prints')",
+        ["-c", "import logging; logging.getLogger('app').error('the app still prints')"],
         {"OTEL_EXPORTER_DISCORD_LOGS_WEBHOOK_URL": hook},
     )
     errors = [line for line in result.stderr.splitlines() if line.startswith("otel-discord: ")]
@@ -187,7 +177,7 @@ def test_configure_under_the_wrapper(discord_server, webhooks) -> None:
         "logging.getLogger('app').error('single error')\n"
         "print('shutdown', t.shutdown())\n"
     )
-    result = run_wrapped(script, webhooks)
+    result = run_wrapped(["-c", script], webhooks)
     assert 1 == result.stderr.count("single error")
     assert "already instrumented" not in result.stderr
     titles = [e.get("title", "") for e in discord_server.embeds(Channel.LOGS.value)]
