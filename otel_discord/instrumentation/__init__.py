@@ -80,6 +80,8 @@ discord.connected             gauge     1           discord.shard.id (1 ready an
 discord.shards                gauge     {shard}
 discord.guilds                gauge     {guild}
 discord.users.cached          gauge     {user}
+discord.users.active          gauge     {user}      distinct message authors and command users,
+                                                    last 5 min (estimated past 4,096)
 discord.event_loop.lag        gauge     s           worst timer delay since the last collection
 <command> (prefix)            span                  CONSUMER: messaging.system=discord,
                                                     messaging.operation.type=process,

@@ -40,6 +40,8 @@ def render_activity(activity: Activity, *, service: str, host: str | None) -> li
     headline = [f"**{human_count(events)} events**"] if events else []
     headline.append(f"{human_count(messages)} messages")
     headline.append(f"{human_count(ok + failed)} commands")
+    if activity.active_users is not None:
+        headline.append(counted(round(activity.active_users), "active user"))
     fields: list[dict[str, Any]] = [
         _field("Commands", _command_outcomes(activity, ok, failed), COMMANDS, activity),
         _field("Messages", human_count(messages), "discord.messages", activity),
