@@ -102,3 +102,29 @@ def test_help(args: list[str]) -> None:
     )
     assert 0 == result.returncode
     assert "usage: otel-discord" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("missing", "args", "extra"),
+    [
+        ("aiohttp", ["gateway", "--port", "0"], "gateway"),
+        ("discord", ["demo", "--port", "0", "--duration", "1"], "discord"),
+    ],
+)
+def test_a_missing_extra_is_one_line(missing: str, args: list[str], extra: str) -> None:
+    """``pip install otel-discord`` without the extra: the command names it, no traceback."""
+    hide = f"import sys; sys.modules[{missing!r}] = None"  # as if never installed
+    run = f"from otel_discord.cli import main; raise SystemExit(main({args!r}))"
+    result = subprocess.run(
+        [sys.executable, "-c", f"{hide}; {run}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert 2 == result.returncode
+    assert [
+        f"otel-discord: {args[0]} needs {missing}, which is not installed: "
+        f'pip install "otel-discord[{extra}]"'
+    ] == result.stderr.splitlines()
+    assert "" == result.stdout  # the demo's page never started
