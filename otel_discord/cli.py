@@ -121,7 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="validate settings and send one test embed to each configured channel",
         description="Validate the OTEL_EXPORTER_DISCORD_* settings, post one test embed to "
-        "each configured channel and print a result per channel. Exit code 1 if any failed.",
+        "each configured channel and print a result per channel. Exit code 1 if any failed, "
+        "2 if a setting is malformed or no channel is configured. A channel's destination: "
+        "OTEL_EXPORTER_DISCORD_<CHANNEL>_WEBHOOK_URL, else OTEL_EXPORTER_DISCORD_<CHANNEL>_"
+        "CHANNEL_ID (with OTEL_EXPORTER_DISCORD_BOT_TOKEN), else OTEL_EXPORTER_DISCORD_"
+        "WEBHOOK_URL; <CHANNEL> is ANALYTICS, DIAGNOSTICS, LOGS or PERFORMANCE.",
     )
     check.set_defaults(run=_check)
     for name, run, text in (

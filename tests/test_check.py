@@ -91,6 +91,20 @@ class TestCheck:
         assert 2 == main(["check"])
         assert "no channel is configured" in capsys.readouterr().err
 
+    def test_the_help_it_points_to_names_every_variable(self, capsys) -> None:
+        """The no-channel error says "see --help": the help names what to set."""
+        with pytest.raises(SystemExit):
+            main(["check", "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        for name in (
+            "OTEL_EXPORTER_DISCORD_WEBHOOK_URL",
+            "OTEL_EXPORTER_DISCORD_<CHANNEL>_WEBHOOK_URL",
+            "OTEL_EXPORTER_DISCORD_<CHANNEL>_CHANNEL_ID",
+            "OTEL_EXPORTER_DISCORD_BOT_TOKEN",
+            "ANALYTICS, DIAGNOSTICS, LOGS or PERFORMANCE",
+        ):
+            assert name in text
+
 
 @pytest.mark.parametrize("args", [["--help"], ["check", "--help"], ["preview", "--help"]])
 def test_help(args: list[str]) -> None:
