@@ -106,10 +106,11 @@ class TestCheck:
             assert name in text
 
 
+@pytest.mark.parametrize("module", ["otel_discord.cli", "otel_discord"])
 @pytest.mark.parametrize("args", [["--help"], ["check", "--help"], ["preview", "--help"]])
-def test_help(args: list[str]) -> None:
+def test_help(module: str, args: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "otel_discord.cli", *args],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         check=False,
