@@ -242,7 +242,9 @@ class TestTemplateBot:
 
     def test_failures_by_reason_and_counts(self, corpus) -> None:
         summary = activity(corpus["template_bot.py"])
-        assert "**61 events** · 15 messages · 19 commands · 2 active users" == summary["description"]
+        assert (
+            "**61 events** · 15 messages · 19 commands · 2 active users" == summary["description"]
+        )
         shown = fields(summary)
         assert (
             "11 ok · 8 failed (3 error, 1 bad argument, 1 missing argument,"
