@@ -28,7 +28,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from otel_discord.gateway._records import Converted
-from otel_discord.gateway._values import Interner, attributes
+from otel_discord.gateway._values import NAME_CHARS, Interner, attributes, clip
 
 GATEWAY_SCOPE: Final = InstrumentationScope("otel_discord.gateway")
 """The scope of metrics the gateway re-emits (merged or per sender)."""
@@ -107,4 +107,5 @@ def _metric(metric: metrics_pb2.Metric, out: Converted[Metric]) -> Metric | None
         if temporality is None
         else Sum(points, temporality, is_monotonic=metric.sum.is_monotonic)
     )
-    return Metric(metric.name, metric.description or None, metric.unit or None, data)
+    description, unit = clip(metric.description, NAME_CHARS), clip(metric.unit, NAME_CHARS)
+    return Metric(clip(metric.name, NAME_CHARS), description or None, unit or None, data)

@@ -7,9 +7,11 @@ the gateway's own deadlines, set short here.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import socket
 import time
+import tracemalloc
 import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -18,6 +20,8 @@ from typing import Any
 import httpx
 import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -30,7 +34,15 @@ from otel_discord.errors import ConfigError
 from otel_discord.gateway import Gateway, GatewaySettings, _decode
 from otel_discord.gateway._decode import inflate
 from otel_discord.gateway._intake import Intake
-from otel_discord.gateway._values import WIRE_TEXT_CHARS, any_value
+from otel_discord.gateway._records import spans_from
+from otel_discord.gateway._values import (
+    ATTRIBUTE_BYTES,
+    MAX_ATTRIBUTES,
+    NAME_CHARS,
+    WIRE_TEXT_CHARS,
+    Interner,
+    any_value,
+)
 from otel_discord.record_clip import original_length
 from tests.conftest import FourChannels
 
@@ -361,3 +373,96 @@ class TestBoundedInBytes:
         assert intake.offer(1, [lambda: None], 80)
         assert not intake.offer(1, [lambda: None], 80)
         intake.close(0.1)
+
+
+def _bulky_resource_logs(index: int, attrs: int, chars: int) -> bytes:
+    """One INFO record from a resource of ``attrs`` attributes of ``chars`` characters."""
+    request = ExportLogsServiceRequest()
+    resource_logs = request.resource_logs.add()
+    for n in range(attrs):
+        pair = resource_logs.resource.attributes.add()
+        pair.key, pair.value.string_value = f"r{n}", f"{index}-{n}-" + "v" * chars
+    record = resource_logs.scope_logs.add().log_records.add()
+    record.severity_number, record.body.string_value = 9, "info"
+    return request.SerializeToString()
+
+
+def _flooded_span(attrs: int, name_chars: int) -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id, span.span_id, span.name = b"\1" * 16, b"\2" * 8, "n" * name_chars
+    for n in range(attrs):
+        pair = span.attributes.add()
+        pair.key, pair.value.int_value = f"k{n}", n
+    event = span.events.add()
+    event.name = "e" * name_chars
+    return request
+
+
+class TestHostileContentBoundedInBytes:
+    """Valid OTLP built to be expensive: what the gateway keeps of it stays small, in bytes."""
+
+    def test_flood_of_megabyte_resources(self, make_gateway: Any) -> None:
+        """30 senders, each a 1 MB resource: the gateway keeps under 4 MiB of them, not 60 MB."""
+        gateway = make_gateway()
+        bodies = [_bulky_resource_logs(n, 64, 16_000) for n in range(30)]
+        assert all(len(body) > 1_000_000 for body in bodies)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            with httpx.Client(timeout=30) as client:
+                for body in bodies:
+                    answer = client.post(f"{gateway.url}/v1/logs", content=body, headers=PROTOBUF)
+                    assert 200 == answer.status_code
+            assert gateway.flush(10.0)
+            gc.collect()
+            kept = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert 30 == len(gateway.pipeline.fleet.views())  # all 30 still told apart
+        assert kept < 4 * 1024 * 1024, f"{kept} bytes kept"
+
+    def test_resource_cache_bounded_in_bytes(self) -> None:
+        """The cache of resources holds at most its byte allowance, however many arrive."""
+        interner = Interner(max_bytes=100_000)
+        request = ExportLogsServiceRequest()
+        for n in range(50):
+            request.ParseFromString(_bulky_resource_logs(n, 16, 2_000))
+            resource = interner.resource(request.resource_logs[0].resource)
+            assert f"{n}-0-" == resource.attributes["r0"][: len(f"{n}-0-")]
+        assert 0 < interner.held_bytes <= 100_000
+
+    def test_identity_survives_a_bulky_resource(self) -> None:
+        """Identity keys sent after a crowd of attributes are still kept."""
+        request = ExportLogsServiceRequest()
+        request.ParseFromString(_bulky_resource_logs(0, 200, 1_000))
+        pair = request.resource_logs[0].resource.attributes.add()
+        pair.key, pair.value.int_value = "process.pid", 4242
+        resource = Interner().resource(request.resource_logs[0].resource)
+        assert 4242 == resource.attributes["process.pid"]
+
+    def test_attribute_flood_on_a_span(self) -> None:
+        """100,000 attributes and 1 MB names: 128 attributes kept, names cut to their limit."""
+        request = _flooded_span(100_000, 1_000_000)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            [(_, [span])] = spans_from(request, Interner()).groups
+            kept = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert MAX_ATTRIBUTES == len(span.attributes or {})
+        assert len(span.name) < NAME_CHARS + 100
+        assert len(span.events[0].name) < NAME_CHARS + 100
+        assert kept < 256 * 1024, f"{kept} bytes kept"
+
+    def test_array_and_map_values_end_at_the_allowance(self) -> None:
+        """A million-item array attribute keeps what fits in one attribute set's allowance."""
+        value = AnyValue()
+        for n in range(1_000_000):
+            value.array_value.values.add().string_value = f"item-{n}"
+        kept = any_value(value)
+        assert 500 < len(kept) < ATTRIBUTE_BYTES // 64
+        assert "item-0" == kept[0]
