@@ -9,8 +9,9 @@ that is answered rather than waited out:
 - connections: ``max_connections`` in all and ``max_connections_per_client`` per address,
   more are answered 503 at once;
 - path, bearer token, media type and coding are checked before a byte of body is read;
-- bodies in flight, as read and once inflated, share ``max_inflight_bytes`` (503 +
-  Retry-After when spent); decompression is linear and bounded (``_decode.inflate``).
+- bodies in flight, as read, once inflated and as estimated decoded (``_wire``), share
+  ``max_inflight_bytes`` (503 + Retry-After when spent; 413 for a request that could
+  never fit); decompression is linear and bounded (``_decode.inflate``).
 
 Decoding and conversion run on a small thread pool, so a large payload never stalls the
 loop. The server knows the gateway only through :class:`Endpoint`.
@@ -48,6 +49,7 @@ from otel_discord.gateway._decode import (
     parse,
 )
 from otel_discord.gateway._settings import GatewaySettings
+from otel_discord.gateway._wire import json_cost, protobuf_cost
 
 _logger = logging.getLogger("otel_discord.gateway")
 
@@ -292,6 +294,18 @@ class Receiver:
         limit = self._settings.max_body_bytes
         data = inflate(body, coding, limit)
         if data is not body and not hold.add(len(data)):
+            raise _busy()
+        # Held before decoding: what the body becomes can be a hundred times its size.
+        room = self.budget.total - hold.held
+        cost = (
+            json_cost(data)
+            if encoding is Encoding.JSON
+            else protobuf_cost(data, kind.request, room)
+        )
+        if cost > room:
+            msg = f"{kind.name} request too large once decoded; send smaller batches"
+            raise PayloadError(413, msg)
+        if not hold.add(cost):
             raise _busy()
         return self._endpoint.accept(kind, parse(kind, data, encoding), encoding)
 
