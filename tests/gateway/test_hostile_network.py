@@ -21,6 +21,9 @@ import httpx
 import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.sdk.resources import Resource
@@ -399,8 +402,49 @@ def _flooded_span(attrs: int, name_chars: int) -> ExportTraceServiceRequest:
     return request
 
 
+def _labelled_counters(batch: int, points: int) -> bytes:
+    """One sender's counter export: ``points`` new series, each with 64 kB of labels."""
+    request = ExportMetricsServiceRequest()
+    resource_metrics = request.resource_metrics.add()
+    pair = resource_metrics.resource.attributes.add()
+    pair.key, pair.value.int_value = "process.pid", 4242
+    metric = resource_metrics.scope_metrics.add().metrics.add()
+    metric.name, metric.sum.is_monotonic, metric.sum.aggregation_temporality = "hits", True, 2
+    now = time.time_ns()
+    for n in range(points):
+        point = metric.sum.data_points.add()
+        point.as_int, point.time_unix_nano, point.start_time_unix_nano = 1, now, now
+        for a in range(4):
+            pair = point.attributes.add()
+            pair.key, pair.value.string_value = f"a{a}", f"{batch}-{n}-{a}-" + "x" * 16_000
+    return request.SerializeToString()
+
+
 class TestHostileContentBoundedInBytes:
     """Valid OTLP built to be expensive: what the gateway keeps of it stays small, in bytes."""
+
+    def test_flood_of_labelled_series(self, make_gateway: Any) -> None:
+        """960 counter series with 64 kB of labels each (61 MB sent): under 16 MiB kept."""
+        gateway = make_gateway()
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            with httpx.Client(timeout=30) as client:
+                for batch in range(8):
+                    answer = client.post(
+                        f"{gateway.url}/v1/metrics",
+                        content=_labelled_counters(batch, 120),
+                        headers=PROTOBUF,
+                    )
+                    assert 200 == answer.status_code
+            assert gateway.flush(10.0)
+            gc.collect()
+            kept = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert kept < 16 * 1024 * 1024, f"{kept} bytes kept"
+        assert 0 < gateway.pipeline.fleet.series_bytes <= 4 * 1024 * 1024
 
     def test_flood_of_megabyte_resources(self, make_gateway: Any) -> None:
         """30 senders, each a 1 MB resource: the gateway keeps under 4 MiB of them, not 60 MB."""
