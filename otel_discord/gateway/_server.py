@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 from google.protobuf.message import Message
 
@@ -116,6 +117,28 @@ class _Connections(web.Server):
         super().connection_lost(handler, exc)
 
 
+class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]  # generic only in 3.11+ stubs
+    """aiohttp's server log, minus a traceback per malformed request from the network.
+
+    aiohttp logs every request it cannot parse (bad Content-Length, header floods...) at
+    ERROR with a traceback: any client could fill the gateway's log. Those are counted
+    as refused and logged at DEBUG in one line; anything else is logged as aiohttp would.
+    """
+
+    def __init__(self, count: Callable[..., None]) -> None:
+        super().__init__(_logger, {})
+        self._count = count
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info")
+        if isinstance(exc, HttpProcessingError):
+            self._count(refused=1)
+            kwargs.pop("exc_info")
+            msg = f"{msg}: {type(exc).__name__} ({exc.code})"
+            level = logging.DEBUG
+        super().log(level, msg, *args, **kwargs)
+
+
 class Receiver:
     """The listener of one gateway: an aiohttp server on its own event-loop thread."""
 
@@ -187,6 +210,7 @@ class Receiver:
             lingering_time=min(LINGER_S, settings.request_timeout_s),
             auto_decompress=False,  # we inflate ourselves, bounded and linear
             access_log=None,
+            logger=_ServerLog(self._endpoint.count),
         )
         self._server = server
         host = settings.host.strip("[]")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import gzip
+import logging
 import socket
 import time
 import tracemalloc
@@ -196,6 +197,37 @@ class TestBeforeTheBody:
                 b"Content-Length: 5000\r\n\r\n"
             )
             assert sock.recv(4096).startswith(b"HTTP/1.1 413 ")
+
+
+class TestMalformedHttp:
+    """Requests aiohttp cannot parse are answered 400 and counted, not logged as tracebacks."""
+
+    @pytest.mark.parametrize(
+        "head",
+        [
+            b"Content-Length: -1\r\n",
+            b"Content-Length: 4\r\nContent-Length: 5\r\n",
+            b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+            b"".join(b"X-%d: y\r\n" % n for n in range(300)),
+        ],
+        ids=["negative-length", "two-lengths", "length-and-chunked", "header-flood"],
+    )
+    def test_answered_400_without_a_traceback(
+        self, make_gateway: Any, caplog: pytest.LogCaptureFixture, head: bytes
+    ) -> None:
+        """Twenty of them: twenty 400s, twenty refused, no record above DEBUG, no traceback."""
+        gateway = make_gateway()
+        caplog.set_level(logging.DEBUG)
+        for _ in range(20):
+            with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as sock:
+                sock.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n")
+                assert b" 400 Bad Request\r\n" in sock.recv(4096)
+        deadline = time.monotonic() + 2
+        while gateway.stats.figures().refused < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        loud = [r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG or r.exc_info]
+        assert [] == loud
+        assert 20 == gateway.stats.figures().refused
 
 
 class TestExpectContinue:
