@@ -148,8 +148,9 @@ NAMES: Final[tuple[Name, ...]] = (
         f"{ATTR_COMMAND_NAME}, {ATTR_COMMAND_KIND}, {ATTR_COMMAND_OUTCOME}, "
         f"{ATTR_COMMAND_FAILURE_REASON} (failures), [{ATTR_GUILD_ID}]",
         "Commands run: kind prefix|slash|user|message|component|modal, outcome "
-        "success|failure; failure reason `error` for a bug, else the user's mistake "
-        "(bad argument, missing argument, on cooldown, missing permission, not owner, ...).",
+        "success|failure; failure reason `error` for a bug, `refused` for a command error "
+        "the bot raised on purpose, else the user's mistake (bad argument, missing argument, "
+        "on cooldown, missing permission, not owner, ...).",
     ),
     Name(
         COMMANDS_UNKNOWN,

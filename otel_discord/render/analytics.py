@@ -84,15 +84,17 @@ def render_activity(activity: Activity, *, service: str, host: str | None) -> li
 
 
 def _command_outcomes(activity: Activity, ok: float, failed: float) -> str:
-    """``7 ok · 5 failed · 2 bad argument · 2 on cooldown · 1 error``: failures by reason."""
+    """``7 ok · 5 failed (2 bad argument, 2 on cooldown, 1 error)``: failures by reason."""
     reasons = activity.by(COMMANDS, FAILURE_REASON, **{"discord.command.outcome": "failure"})
     ranked = sorted(
         ((reason, count) for reason, count in reasons.items() if reason != "?" and count),
         key=lambda item: (-item[1], item[0]),
     )
-    parts = [f"{human_count(ok)} ok", f"{human_count(failed)} failed"]
-    parts.extend(f"{human_count(count)} {clip(neutralise(r), 40)}" for r, count in ranked)
-    return " · ".join(parts)
+    text = f"{human_count(ok)} ok · {human_count(failed)} failed"
+    if not ranked:
+        return text
+    why = ", ".join(f"{human_count(count)} {clip(neutralise(r), 40)}" for r, count in ranked)
+    return f"{text} ({why})"
 
 
 def _member_lines(changes: Mapping[str, tuple[int, int]]) -> list[str]:

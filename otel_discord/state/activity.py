@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -125,14 +125,17 @@ class ActivityWindow:
         self._window_series: dict[str, int] = {}
         self._spans: dict[str, SpanStats] = {}
         self._history: dict[str, deque[float]] = {}
-        self._members: dict[str, list[int]] = {}
+        self._members: dict[str, list[Any]] = {}
+        """Guild id (its name without one) -> [joins, leaves, name]."""
 
-    def add_member_change(self, guild: str, joined: bool) -> None:
-        counts = self._members.get(guild)
+    def add_member_change(self, guild: str, joined: bool, guild_id: str | None = None) -> None:
+        """Count a member join or leave; guilds are told apart by id (names repeat)."""
+        key = guild_id or guild
+        counts = self._members.get(key)
         if counts is None:
             if len(self._members) >= MAX_SPAN_NAMES:
-                guild = "(other guilds)"
-            counts = self._members.setdefault(guild, [0, 0])
+                key = guild = "(other guilds)"
+            counts = self._members.setdefault(key, [0, 0, guild])
         counts[0 if joined else 1] += 1
 
     def add_spans(self, spans: Iterable[ReadableSpan], *, none_failed: bool = False) -> None:
@@ -204,7 +207,7 @@ class ActivityWindow:
 
     def close(self, end_ns: int) -> Activity:
         """Hand out this window and start the next one (counter baselines carry over)."""
-        members = {guild: (joins, leaves) for guild, (joins, leaves) in self._members.items()}
+        members = _by_label(self._members)
         activity = Activity(self.start_ns, end_ns, dict(self._counters), self._spans, {}, members)
         for metric in ("discord.messages", COMMANDS, "discord.gateway.events"):
             self._history.setdefault(metric, deque(maxlen=HISTORY)).append(activity.total(metric))
@@ -224,3 +227,12 @@ def _admit(series: dict[str, int], name: str) -> bool:
         return False
     series[name] = count + 1
     return True
+
+
+def _by_label(members: Mapping[str, list[Any]]) -> dict[str, tuple[int, int]]:
+    """Joins and leaves under each guild's name; a name two guilds share gets their ids."""
+    names = Counter(name for _, _, name in members.values())
+    return {
+        (f"{name} ({key})" if names[name] > 1 and key != name else name): (joins, leaves)
+        for key, (joins, leaves, name) in members.items()
+    }
