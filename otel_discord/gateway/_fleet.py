@@ -349,9 +349,15 @@ class Fleet:
     def add_metrics(
         self, state: SenderState, metrics: Iterable[Metric], export: MetricsData, now_ns: int
     ) -> list[AlertEvent]:
-        """Fold one export of one sender in; return its per-sender alert events."""
+        """Fold one export of one sender in; return its per-sender alert events.
+
+        A sender evicted since its request was accepted is skipped: series charged to a
+        state no longer tracked would never be released.
+        """
         now = self._clock()
         with self._lock:
+            if self._senders.get(state.sender.key) is not state:
+                return []
             if state.last_metrics_s is not None:
                 state.gap_s = now - state.last_metrics_s
             state.last_metrics_s = now

@@ -390,3 +390,13 @@ class TestSeriesBudget:
         assert fleet.series_bytes > 20 * 1_000
         _send(fleet, _resource(2), _gauge("discord.latency", [({}, 0.1)]))
         assert fleet.series_bytes < 2_000
+
+    def test_export_of_an_evicted_sender_charges_nothing(self) -> None:
+        """A state evicted between acceptance and ingest does not leak the fleet's budget."""
+        fleet = Fleet(max_senders=1)
+        ghost = fleet.sender(_resource(1))
+        assert ghost is not None
+        fleet.sender(_resource(2))  # evicts sender 1
+        metric = self._labelled(20, 500)
+        fleet.add_metrics(ghost, [metric], _export(_resource(1), [metric]), T0)
+        assert 0 == fleet.series_bytes
