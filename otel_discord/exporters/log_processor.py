@@ -5,8 +5,9 @@ exports it, and drops what does not fit (2,048 records by default) without a wor
 A burst of 1 MB messages held up to 2 GB there before our intake cut them to what an
 embed can show. This one cuts every record as it is emitted, on the logging thread
 (the message to 4,096 characters, a stack trace to its head and tail, remembering
-the original length for the "… truncated" line), so the queue holds bounded records
-and can be longer: a burst of 10,000 errors fits where 2,048 did.
+the original length for the "… truncated" line, every other text attribute to 4,096
+characters), so the queue holds bounded records and can be longer: a burst of 10,000
+errors fits where 2,048 did.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ QUEUE_RECORDS: Final = 16_384
 """Records queued before the SDK drops: each is cut first, about 20 KB at most."""
 _TRACE: Final = "exception.stacktrace"
 _MESSAGE: Final = "exception.message"
+_CUT_ABOVE: Final = frozenset({_TRACE, _MESSAGE})
+"""Cut above with their own rules (they keep their original length)."""
 
 
 class ClippingLogRecordProcessor(BatchLogRecordProcessor):
@@ -58,3 +61,22 @@ def _clip(log_record: ReadWriteLogRecord) -> None:
     message = attributes.get(_MESSAGE)
     if isinstance(message, str) and len(message) > MESSAGE_CHARS:
         attributes[_MESSAGE] = ClippedText(message[:MESSAGE_CHARS], len(message))  # type: ignore[index]
+    # The rest (a logging call's ``extra``: a request body, a payload dump) is queued
+    # whole too; no embed shows more of one value than this, and intake cuts it anyway.
+    for key, value in list(attributes.items()):
+        if key in _CUT_ABOVE:
+            continue
+        cut = _cut_value(value)
+        if cut is not value:
+            attributes[key] = cut  # type: ignore[index]
+
+
+def _cut_value(value: object) -> object:
+    """``value`` with its text cut to ``MESSAGE_CHARS``; the same object when nothing was cut."""
+    if isinstance(value, str):
+        return value[:MESSAGE_CHARS] if len(value) > MESSAGE_CHARS else value
+    if isinstance(value, (tuple, list)) and any(
+        isinstance(item, str) and len(item) > MESSAGE_CHARS for item in value
+    ):
+        return tuple(item[:MESSAGE_CHARS] if isinstance(item, str) else item for item in value)
+    return value
