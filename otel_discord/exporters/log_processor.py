@@ -1,4 +1,4 @@
-"""The log processor ``configure()`` puts before ``DiscordLogExporter``.
+"""The log processor before ``DiscordLogExporter`` (``configure()``, ``opentelemetry-instrument``).
 
 The SDK's ``BatchLogRecordProcessor`` queues each record whole until its worker
 exports it, and drops what does not fit (2,048 records by default) without a word.
@@ -13,11 +13,13 @@ errors fits where 2,048 did.
 from __future__ import annotations
 
 import contextlib
+import copy
 from typing import Any, Final
 
 from opentelemetry.sdk._logs import ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
 
+from otel_discord.exporters.logs import DiscordLogExporter
 from otel_discord.record_clip import (
     MESSAGE_CHARS,
     TRACE_HEAD_CHARS,
@@ -30,8 +32,6 @@ QUEUE_RECORDS: Final = 16_384
 """Records queued before the SDK drops: each is cut first, about 20 KB at most."""
 _TRACE: Final = "exception.stacktrace"
 _MESSAGE: Final = "exception.message"
-_CUT_ABOVE: Final = frozenset({_TRACE, _MESSAGE})
-"""Cut above with their own rules (they keep their original length)."""
 
 
 class ClippingLogRecordProcessor(BatchLogRecordProcessor):
@@ -43,40 +43,64 @@ class ClippingLogRecordProcessor(BatchLogRecordProcessor):
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         with contextlib.suppress(Exception):  # a record we cannot cut is queued as it is
-            _clip(log_record)
+            log_record = clipped(log_record)
         super().on_emit(log_record)
 
 
-def _clip(log_record: ReadWriteLogRecord) -> None:
-    record = log_record.log_record
-    body = record.body
-    if isinstance(body, str) and len(body) > MESSAGE_CHARS:
-        record.body = ClippedText(body[:MESSAGE_CHARS], len(body))
-    attributes = record.attributes
-    if not attributes:
-        return
-    trace = attributes.get(_TRACE)
-    if isinstance(trace, str) and len(trace) > TRACE_HEAD_CHARS + TRACE_TAIL_CHARS:
-        attributes[_TRACE] = clip_trace(trace)  # type: ignore[index]
-    message = attributes.get(_MESSAGE)
-    if isinstance(message, str) and len(message) > MESSAGE_CHARS:
-        attributes[_MESSAGE] = ClippedText(message[:MESSAGE_CHARS], len(message))  # type: ignore[index]
-    # The rest (a logging call's ``extra``: a request body, a payload dump) is queued
-    # whole too; no embed shows more of one value than this, and intake cuts it anyway.
-    for key, value in list(attributes.items()):
-        if key in _CUT_ABOVE:
-            continue
-        cut = _cut_value(value)
-        if cut is not value:
-            attributes[key] = cut  # type: ignore[index]
+def log_processor_for(exporter: LogRecordExporter) -> BatchLogRecordProcessor:
+    """The processor ``opentelemetry-instrument`` gives each logs exporter: ours for the
+    Discord exporter, the SDK's ``BatchLogRecordProcessor`` for any other."""
+    if isinstance(exporter, DiscordLogExporter):
+        return ClippingLogRecordProcessor(exporter)
+    return BatchLogRecordProcessor(exporter)
 
 
-def _cut_value(value: object) -> object:
-    """``value`` with its text cut to ``MESSAGE_CHARS``; the same object when nothing was cut."""
-    if isinstance(value, str):
-        return value[:MESSAGE_CHARS] if len(value) > MESSAGE_CHARS else value
-    if isinstance(value, (tuple, list)) and any(
-        isinstance(item, str) and len(item) > MESSAGE_CHARS for item in value
-    ):
+def _too_long(value: object, limit: int) -> bool:
+    return isinstance(value, str) and len(value) > limit
+
+
+def _cut(key: str, value: Any) -> Any:
+    """``value`` cut to what an embed can show; the same object when nothing was cut.
+
+    Besides the exception's message and trace, a logging call's ``extra`` (a request
+    body, a payload dump) becomes attributes too, and was queued whole.
+    """
+    if key == _TRACE:  # its head and tail, however long its message
+        if _too_long(value, TRACE_HEAD_CHARS + TRACE_TAIL_CHARS):
+            return clip_trace(value) or ""
+        return value
+    if _too_long(value, MESSAGE_CHARS):
+        text = str(value)
+        kept = text[:MESSAGE_CHARS]
+        return ClippedText(kept, len(text)) if key == _MESSAGE else kept
+    if isinstance(value, (tuple, list)) and any(_too_long(item, MESSAGE_CHARS) for item in value):
         return tuple(item[:MESSAGE_CHARS] if isinstance(item, str) else item for item in value)
     return value
+
+
+def clipped(log_record: ReadWriteLogRecord) -> ReadWriteLogRecord:
+    """``log_record``, or a copy cut to what an embed can show.
+
+    Never cut in place: the provider hands the same record to every processor, and an
+    OTLP exporter beside ours must get the whole text. Most records need no cut and
+    cost a check per attribute; a long one costs two shallow copies.
+    """
+    record = log_record.log_record
+    body = record.body
+    attributes = record.attributes or {}
+    cut_body = _too_long(body, MESSAGE_CHARS)
+    cuts: dict[str, Any] = {}
+    for key, value in attributes.items():
+        cut = _cut(key, value)
+        if cut is not value:
+            cuts[key] = cut
+    if not (cut_body or cuts):
+        return log_record
+    copied = copy.copy(record)
+    if cut_body:
+        copied.body = ClippedText(str(body)[:MESSAGE_CHARS], len(str(body)))
+    if cuts:
+        copied.attributes = {**attributes, **cuts}
+    result = copy.copy(log_record)
+    result.log_record = copied
+    return result

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._active_users import CAP as ACTIVE_USERS_CAP
 from otel_discord.instrumentation._event_errors import hook_on_error
 from otel_discord.instrumentation._events import MESSAGE, PAYLOAD, plan_event
 from otel_discord.instrumentation._safety import swallow
@@ -83,7 +84,7 @@ _NO_ARGUMENT: Final = object()
 """The dispatch hook's default for an event's first argument: the event had none."""
 
 
-def make_dispatch(original: Dispatch) -> Dispatch:
+def make_dispatch(original: Dispatch) -> Dispatch:  # noqa: PLR0915 - see dispatch
     """Wrap ``Client.dispatch``; the original always runs, telemetry first.
 
     The event's first argument has a parameter of its own: nearly every event has
@@ -92,7 +93,7 @@ def make_dispatch(original: Dispatch) -> Dispatch:
     """
 
     # One flat function on purpose: on this path a call costs as much as the work it saves.
-    def dispatch(  # noqa: PLR0912
+    def dispatch(  # noqa: PLR0912, PLR0915
         self: Any, event: str, arg: Any = _NO_ARGUMENT, /, *args: Any, **kwargs: Any
     ) -> None:
         telemetry = _state.current
@@ -116,7 +117,12 @@ def make_dispatch(original: Dispatch) -> Dispatch:
                             telemetry.count_payload(arg)
                     elif action == MESSAGE:
                         message = arg  # none: _NO_ARGUMENT has no author (reported, not raised)
-                        if telemetry.count_bot_messages or not message.author.bot:
+                        author = message.author
+                        if telemetry.count_bot_messages or not author.bot:
+                            users = telemetry.active_users.ids
+                            users.add(author.id)
+                            if len(users) > ACTIVE_USERS_CAP:
+                                telemetry.active_users.thin()
                             guild = message.guild
                             try:
                                 kind = message.channel.type

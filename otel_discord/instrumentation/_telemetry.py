@@ -109,6 +109,7 @@ class Recorder:
         self.voice_changes = self._slot.voice_changes
         self.commands = self._slot.commands
         self.commands_unknown = self._slot.commands_unknown
+        self.active_users = self._slot.active_users
         self.event_plan: dict[str, Cell] = {}
         """Event name -> ``[count, action, handler]`` (``_events.plan_event`` fills it)."""
         self.payload_plan: dict[Any, Cell] = {}
