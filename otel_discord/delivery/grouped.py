@@ -28,6 +28,7 @@ class ErrorGroup(Item):
         error = is_error(occurrence.severity_number)
         self.priority = Priority.ERROR if error else Priority.WARNING
         self.urgent = error
+        self.source = f"{occurrence.service}\x00{occurrence.host or ''}"
         self.seen_total = 0
         """Occurrences of this kind so far, when it was seen before this group (else 0)."""
         self.seen_since_ns = 0

@@ -34,6 +34,9 @@ class Item:
     key: str | None = None
     urgent: bool = False
     """Send at the next opportunity rather than waiting for a fuller message."""
+    source: str | None = None
+    """Who it came from (a process under the gateway): when the outbox overflows, the
+    source holding the most items of the lowest priority loses one first."""
 
     def embeds(self) -> list[Embed]:
         """Render this item; called on the sender thread, possibly more than once."""

@@ -3,7 +3,9 @@
 Identical items (same ``key``) merge into the one already queued; when the
 queue is full (in items, or in bytes when a byte budget is set) the oldest item
 of the lowest priority goes first, and the loss is remembered so the next
-message can say so.
+message can say so. Among items of that priority from several sources (the
+gateway's processes), the source holding the most loses first: one process's
+flood cannot push another's single error out.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class Outbox:
         self._bytes = 0
         self._queues: dict[Priority, deque[Entry]] = {p: deque() for p in Priority}
         self._by_key: dict[str, Entry] = {}
+        self._by_source: Counter[tuple[Priority, str | None]] = Counter()
+        """Entries queued per (priority, ``Item.source``)."""
         self._size = 0
         self._urgent = 0
         self._last_seq = 0
@@ -70,8 +74,9 @@ class Outbox:
                 dropped.append(entry)
                 self._note_dropped(dropped)
                 return dropped
-            dropped.append(self._pop(victim_priority))
+            dropped.append(self._pop_victim(victim_priority))
         self._queues[item.priority].append(entry)
+        self._by_source[item.priority, item.source] += 1
         self._size += 1
         self._bytes += entry.nbytes
         self._urgent += item.urgent
@@ -94,8 +99,27 @@ class Outbox:
         for entry in dropped:
             self.unreported[entry.item.priority] += entry.weight
 
+    def _pop_victim(self, priority: Priority) -> Entry:
+        """The oldest entry of ``priority`` from the source that holds the most of it."""
+        queue = self._queues[priority]
+        counts = [(n, source) for (p, source), n in self._by_source.items() if p == priority and n]
+        if len(counts) > 1:
+            _, source = max(counts, key=lambda count: count[0])
+            for index, entry in enumerate(queue):
+                if entry.item.source == source:
+                    del queue[index]
+                    return self._forget(entry)
+        return self._pop(priority)
+
     def _pop(self, priority: Priority) -> Entry:
-        entry = self._queues[priority].popleft()
+        return self._forget(self._queues[priority].popleft())
+
+    def _forget(self, entry: Entry) -> Entry:
+        """Account for ``entry`` having left its queue."""
+        counted = (entry.item.priority, entry.item.source)
+        self._by_source[counted] -= 1
+        if not self._by_source[counted]:
+            del self._by_source[counted]  # sources come and go (the gateway's processes)
         self._size -= 1
         self._bytes -= entry.nbytes
         self._urgent -= entry.item.urgent
@@ -134,6 +158,7 @@ class Outbox:
         """Return entries taken but not sent, at the front, in their order."""
         for entry in reversed(entries):
             self._queues[entry.item.priority].appendleft(entry)
+            self._by_source[entry.item.priority, entry.item.source] += 1
             self._size += 1
             self._bytes += entry.nbytes
             self._urgent += entry.item.urgent

@@ -50,6 +50,12 @@ SILENT_INTERVALS: Final = 3.0
 FORGET_AFTER_S: Final = 3600.0
 """A sender silent this long is forgotten (bounded memory across restarts and scale-downs)."""
 MAX_SERIES_PER_SENDER: Final = 4000
+SERIES_BYTES: Final = 1024
+"""Charged per series kept besides its name and attributes (a counter or point and its key)."""
+MAX_SENDER_SERIES_BYTES: Final = 4 * 1024 * 1024
+"""Series bytes one sender may hold: its thousands of series, not a flood of huge labels."""
+MAX_FLEET_SERIES_BYTES: Final = 64 * 1024 * 1024
+"""Series bytes the whole fleet may hold (max_senders times a sender's share would be gigabytes)."""
 
 AttrKey = tuple[tuple[str, str], ...]
 Transition = tuple[Literal["silent", "back"], "SenderView", float]
@@ -58,6 +64,14 @@ Transition = tuple[Literal["silent", "back"], "SenderView", float]
 
 def _attr_key(name: str, attrs: dict[str, Any] | Any) -> tuple[str, AttrKey]:
     return name, tuple(sorted((k, repr(v)) for k, v in (attrs or {}).items()))
+
+
+def _series_bytes(key: tuple[str, AttrKey]) -> int:
+    """What keeping a series costs, measured: its labels are held about six times over
+    (the fleet's key and point, the sender's history and the merged history, each a key
+    and a point)."""
+    name, attrs = key
+    return SERIES_BYTES + len(name) + 6 * sum(len(k) + len(v) for k, v in attrs)
 
 
 @dataclass
@@ -159,6 +173,8 @@ class SenderState:
     latest: dict[tuple[str, AttrKey], _Latest] = field(default_factory=dict)
     counters: dict[tuple[str, AttrKey], _Counter] = field(default_factory=dict)
     silent: bool = False
+    series_bytes: int = 0
+    """What its series cost (``_series_bytes``), within the sender's and the fleet's budgets."""
 
     @property
     def host_key(self) -> str:
@@ -215,6 +231,7 @@ class Fleet:
         repeat_s: How often a firing per-sender alert repeats.
         silence_after_s: Floor of the silence limit (see module docstring).
         max_senders: Senders tracked at once; a new one beyond evicts the quietest.
+        max_series_bytes: Series bytes of all senders together; new series beyond are dropped.
         since_ns: Counters that started before this (unix ns) are baselines, not new counts.
         clock: Monotonic seconds.
     """
@@ -226,6 +243,7 @@ class Fleet:
         repeat_s: float = 3600.0,
         silence_after_s: float = 90.0,
         max_senders: int = 1024,
+        max_series_bytes: int = MAX_FLEET_SERIES_BYTES,
         since_ns: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -234,6 +252,10 @@ class Fleet:
         self._repeat_s = repeat_s
         self._silence_after_s = silence_after_s
         self._max_senders = max_senders
+        self._max_series_bytes = max_series_bytes
+        self._series_bytes = 0
+        self.series_dropped = 0
+        """Points of new series dropped because a series budget was spent."""
         self._clock = clock
         self._lock = threading.Lock()
         self._senders: dict[AttrKey, SenderState] = {}
@@ -277,8 +299,36 @@ class Fleet:
         key, _ = min(
             self._senders.items(), key=lambda item: (not item[1].silent, item[1].last_seen_s)
         )
-        del self._senders[key]
+        self._forget(key)
         self.evicted += 1
+
+    def _forget(self, key: AttrKey) -> None:
+        state = self._senders.pop(key)
+        self._series_bytes -= state.series_bytes
+
+    @property
+    def series_bytes(self) -> int:
+        """What every sender's series cost together (see ``_series_bytes``)."""
+        with self._lock:
+            return self._series_bytes
+
+    def _admit(self, state: SenderState, key: tuple[str, AttrKey]) -> bool:
+        """Charge a new series to its sender and the fleet; False when either budget is spent."""
+        cost = _series_bytes(key)
+        if (
+            state.series_bytes + cost > MAX_SENDER_SERIES_BYTES
+            or self._series_bytes + cost > self._max_series_bytes
+        ):
+            self.series_dropped += 1
+            return False
+        state.series_bytes += cost
+        self._series_bytes += cost
+        return True
+
+    def _release(self, state: SenderState, key: tuple[str, AttrKey]) -> None:
+        cost = _series_bytes(key)
+        state.series_bytes -= cost
+        self._series_bytes -= cost
 
     def _unique_label(self, label: str) -> str:
         taken = {s.label for s in self._senders.values()}
@@ -299,9 +349,15 @@ class Fleet:
     def add_metrics(
         self, state: SenderState, metrics: Iterable[Metric], export: MetricsData, now_ns: int
     ) -> list[AlertEvent]:
-        """Fold one export of one sender in; return its per-sender alert events."""
+        """Fold one export of one sender in; return its per-sender alert events.
+
+        A sender evicted since its request was accepted is skipped: series charged to a
+        state no longer tracked would never be released.
+        """
         now = self._clock()
         with self._lock:
+            if self._senders.get(state.sender.key) is not state:
+                return []
             if state.last_metrics_s is not None:
                 state.gap_s = now - state.last_metrics_s
             state.last_metrics_s = now
@@ -310,20 +366,35 @@ class Fleet:
                 back = now - state.last_seen_s
                 self._transitions.append(("back", state.view(self._silence_after_s), back))
             state.exports += 1
-            for metric in metrics:
-                self._fold(state, metric)
-            state.history.ingest(export)
+            kept = [m for m in (self._fold(state, metric) for metric in metrics) if m is not None]
+            # Only series within the budgets reach the sender's history (its keys hold labels).
+            resource = export.resource_metrics[0].resource if export.resource_metrics else None
+            scope = ScopeMetrics(GATEWAY_SCOPE, kept, "")
+            state.history.ingest(
+                MetricsData([ResourceMetrics(resource or state.resource, [scope], "")])
+            )
             values = {k: r.now for k, r in state.history.readings().items()}
             _, down = state.shards()
             if any(name in CONNECTED_METRICS for name, _ in state.latest):
                 values[keys.DISCONNECTED] = float(len(down))
             return state.alerts.evaluate(values, now_ns)
 
-    def _fold(self, state: SenderState, metric: Metric) -> None:
+    def _fold(self, state: SenderState, metric: Metric) -> Metric | None:
+        """Fold a metric's points in; the metric with the points kept (None: none kept)."""
         data = metric.data
         if not isinstance(data, (Gauge, Sum)):
-            return
+            return None
         monotonic = isinstance(data, Sum) and data.is_monotonic
+        # What the series keep of the metric: not the request's other points (and labels).
+        template = Metric(
+            metric.name,
+            metric.description,
+            metric.unit,
+            Sum([], data.aggregation_temporality, data.is_monotonic)
+            if isinstance(data, Sum)
+            else Gauge([]),
+        )
+        kept: list[NumberDataPoint] = []
         for point in data.data_points:
             state.points += 1
             key = _attr_key(metric.name, point.attributes)
@@ -331,13 +402,28 @@ class Fleet:
                 assert isinstance(data, Sum)
                 counter = state.counters.get(key)
                 if counter is None:
-                    if len(state.counters) >= MAX_SERIES_PER_SENDER:
+                    if len(state.counters) >= MAX_SERIES_PER_SENDER or not self._admit(state, key):
                         continue
-                    counter = state.counters[key] = _Counter(metric, dict(point.attributes or {}))
+                    counter = state.counters[key] = _Counter(template, dict(point.attributes or {}))
                 cumulative = data.aggregation_temporality == AggregationTemporality.CUMULATIVE
                 counter.add(point, cumulative, self._since_ns)
-            elif key in state.latest or len(state.latest) < MAX_SERIES_PER_SENDER:
-                state.latest[key] = _Latest(metric, point, state.exports)
+            elif key in state.latest or (
+                len(state.latest) < MAX_SERIES_PER_SENDER and self._admit(state, key)
+            ):
+                state.latest[key] = _Latest(template, point, state.exports)
+            else:
+                continue
+            kept.append(point)
+        if len(kept) == len(data.data_points):
+            return metric
+        if not kept:
+            return None
+        part: Gauge | Sum = (
+            Sum(kept, data.aggregation_temporality, data.is_monotonic)
+            if isinstance(data, Sum)
+            else Gauge(kept)
+        )
+        return Metric(metric.name, metric.description, metric.unit, part)
 
     # -- merge -----------------------------------------------------------------------------
 
@@ -378,6 +464,7 @@ class Fleet:
         oldest = state.exports - SERIES_KEPT_EXPORTS
         for key in [k for k, v in state.latest.items() if v.seen <= oldest]:
             del state.latest[key]
+            self._release(state, key)
         by_metric: dict[str, tuple[Metric, list[NumberDataPoint]]] = {}
         for (name, _), latest in state.latest.items():
             if name.startswith("system.") and owners.get(state.host_key) is not state:
@@ -404,7 +491,7 @@ class Fleet:
                 quiet = now - state.last_seen_s
                 if state.last_metrics_s is None:
                     if quiet > FORGET_AFTER_S:
-                        del self._senders[key]  # spans/logs only: sporadic, never "silent"
+                        self._forget(key)  # spans/logs only: sporadic, never "silent"
                     continue
                 since = now - state.last_metrics_s
                 if not state.silent and since > state.silence_limit_s(self._silence_after_s):
@@ -412,7 +499,7 @@ class Fleet:
                     view = state.view(self._silence_after_s)
                     self._transitions.append(("silent", view, since))
                 elif state.silent and since > FORGET_AFTER_S:
-                    del self._senders[key]
+                    self._forget(key)
             transitions, self._transitions = self._transitions, []
         return transitions
 

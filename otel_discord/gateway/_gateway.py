@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 
 from otel_discord.config import DiscordConfig
 from otel_discord.delivery import DeliveryEngine
+from otel_discord.delivery.redaction import REDACTOR
 from otel_discord.gateway._auth import bearer_matches
 from otel_discord.gateway._decode import (
     METRICS,
@@ -55,6 +56,9 @@ class Gateway:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings or GatewaySettings()
+        if self.settings.token is not None:
+            # Senders' telemetry may quote their exporter headers: masked before Discord.
+            REDACTOR.add(self.settings.token)
         self.stats: IngestStats = new_stats()
         self.pipeline = FleetPipeline(
             config,

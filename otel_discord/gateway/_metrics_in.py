@@ -28,11 +28,20 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from otel_discord.gateway._records import Converted
-from otel_discord.gateway._values import Interner, attributes
+from otel_discord.gateway._values import (
+    NAME_CHARS,
+    RESOURCE_TEXT_CHARS,
+    Allowance,
+    Interner,
+    attributes,
+    clip,
+)
 
 GATEWAY_SCOPE: Final = InstrumentationScope("otel_discord.gateway")
 """The scope of metrics the gateway re-emits (merged or per sender)."""
 _NO_RECORDED_VALUE: Final = 1
+POINT_BYTES: Final = 4096
+"""Allowance of a data point's attributes: labels of a series kept per sender (1 KiB values)."""
 _TEMPORALITY = {
     metrics_pb2.AGGREGATION_TEMPORALITY_DELTA: AggregationTemporality.DELTA,
     metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE: AggregationTemporality.CUMULATIVE,
@@ -94,7 +103,7 @@ def _metric(metric: metrics_pb2.Metric, out: Converted[Metric]) -> Metric | None
             continue
         points.append(
             NumberDataPoint(
-                attributes(point.attributes),
+                attributes(point.attributes, Allowance(POINT_BYTES, RESOURCE_TEXT_CHARS)),
                 point.start_time_unix_nano,
                 point.time_unix_nano,
                 value,
@@ -107,4 +116,5 @@ def _metric(metric: metrics_pb2.Metric, out: Converted[Metric]) -> Metric | None
         if temporality is None
         else Sum(points, temporality, is_monotonic=metric.sum.is_monotonic)
     )
-    return Metric(metric.name, metric.description or None, metric.unit or None, data)
+    description, unit = clip(metric.description, NAME_CHARS), clip(metric.unit, NAME_CHARS)
+    return Metric(clip(metric.name, NAME_CHARS), description or None, unit or None, data)

@@ -8,6 +8,7 @@ are counted as rejected for the response's ``partial_success``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Final, Generic, TypeVar
 
 from opentelemetry._logs import LogRecord, SeverityNumber
@@ -20,7 +21,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from otel_discord.gateway._values import Interner, any_value, attributes
+from otel_discord.gateway._values import NAME_CHARS, Interner, any_value, attributes, clip
 
 T = TypeVar("T")
 
@@ -35,6 +36,9 @@ _STATUS: Final = {
     trace_pb2.Status.STATUS_CODE_OK: StatusCode.OK,
     trace_pb2.Status.STATUS_CODE_ERROR: StatusCode.ERROR,
 }
+MAX_EVENTS: Final = 128
+MAX_LINKS: Final = 128
+"""Events and links kept per span: the SDK's default limits (``OTEL_SPAN_EVENT_COUNT_LIMIT``...)."""
 _TRACE_ID_BYTES: Final = 16
 _SPAN_ID_BYTES: Final = 8
 
@@ -87,7 +91,7 @@ def spans_from(request: ExportTraceServiceRequest, interner: Interner) -> Conver
                     if context is None:
                         raise ValueError("missing trace or span id")
                     parent_id = _id(span.parent_span_id, _SPAN_ID_BYTES)
-                    links = [_link(link) for link in span.links]
+                    links = [_link(link) for link in islice(span.links, MAX_LINKS)]
                 except ValueError:
                     out.reject("spans need a 16-byte trace id and an 8-byte span id")
                     continue
@@ -99,19 +103,23 @@ def spans_from(request: ExportTraceServiceRequest, interner: Interner) -> Conver
                 code = _STATUS.get(span.status.code, StatusCode.UNSET)
                 spans.append(
                     ReadableSpan(
-                        name=span.name,
+                        name=clip(span.name, NAME_CHARS),
                         context=context,
                         parent=parent,
                         resource=resource,
                         attributes=attributes(span.attributes),
                         events=[
-                            Event(e.name, attributes(e.attributes), e.time_unix_nano or None)
-                            for e in span.events
+                            Event(
+                                clip(e.name, NAME_CHARS),
+                                attributes(e.attributes),
+                                e.time_unix_nano or None,
+                            )
+                            for e in islice(span.events, MAX_EVENTS)
                         ],
                         links=[link for link in links if link is not None],
                         kind=_KINDS.get(span.kind, SpanKind.INTERNAL),
                         status=Status(
-                            code, span.status.message if code is StatusCode.ERROR else None
+                            code, clip(span.status.message) if code is StatusCode.ERROR else None
                         ),
                         start_time=span.start_time_unix_nano or None,
                         end_time=span.end_time_unix_nano or None,
@@ -158,11 +166,11 @@ def _log_record(record: logs_pb2.LogRecord, trace_id: int | None, span_id: int |
     out = LogRecord(
         timestamp=record.time_unix_nano or None,
         observed_timestamp=record.observed_time_unix_nano or None,
-        severity_text=record.severity_text or None,
+        severity_text=clip(record.severity_text, NAME_CHARS) or None,
         severity_number=severity,
         body=any_value(record.body) if record.HasField("body") else None,
         attributes=attributes(record.attributes),
-        event_name=record.event_name or None,
+        event_name=clip(record.event_name, NAME_CHARS) or None,
     )
     # Ids from the wire, not from whatever context the gateway's own thread has.
     out.trace_id, out.span_id = trace_id or 0, span_id or 0

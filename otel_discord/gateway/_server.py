@@ -9,8 +9,9 @@ that is answered rather than waited out:
 - connections: ``max_connections`` in all and ``max_connections_per_client`` per address,
   more are answered 503 at once;
 - path, bearer token, media type and coding are checked before a byte of body is read;
-- bodies in flight, as read and once inflated, share ``max_inflight_bytes`` (503 +
-  Retry-After when spent); decompression is linear and bounded (``_decode.inflate``).
+- bodies in flight, as read, once inflated and as estimated decoded (``_wire``), share
+  ``max_inflight_bytes`` (503 + Retry-After when spent; 413 for a request that could
+  never fit); decompression is linear and bounded (``_decode.inflate``).
 
 Decoding and conversion run on a small thread pool, so a large payload never stalls the
 loop. The server knows the gateway only through :class:`Endpoint`.
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 from google.protobuf.message import Message
 
@@ -48,6 +50,7 @@ from otel_discord.gateway._decode import (
     parse,
 )
 from otel_discord.gateway._settings import GatewaySettings
+from otel_discord.gateway._wire import json_cost, protobuf_cost
 
 _logger = logging.getLogger("otel_discord.gateway")
 
@@ -112,6 +115,28 @@ class _Connections(web.Server):
             if not self._per_client[client]:
                 del self._per_client[client]
         super().connection_lost(handler, exc)
+
+
+class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]  # generic only in 3.11+ stubs
+    """aiohttp's server log, minus a traceback per malformed request from the network.
+
+    aiohttp logs every request it cannot parse (bad Content-Length, header floods...) at
+    ERROR with a traceback: any client could fill the gateway's log. Those are counted
+    as refused and logged at DEBUG in one line; anything else is logged as aiohttp would.
+    """
+
+    def __init__(self, count: Callable[..., None]) -> None:
+        super().__init__(_logger, {})
+        self._count = count
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info")
+        if isinstance(exc, HttpProcessingError):
+            self._count(refused=1)
+            kwargs.pop("exc_info")
+            msg = f"{msg}: {type(exc).__name__} ({exc.code})"
+            level = logging.DEBUG
+        super().log(level, msg, *args, **kwargs)
 
 
 class Receiver:
@@ -185,6 +210,7 @@ class Receiver:
             lingering_time=min(LINGER_S, settings.request_timeout_s),
             auto_decompress=False,  # we inflate ourselves, bounded and linear
             access_log=None,
+            logger=_ServerLog(self._endpoint.count),
         )
         self._server = server
         host = settings.host.strip("[]")
@@ -292,6 +318,18 @@ class Receiver:
         limit = self._settings.max_body_bytes
         data = inflate(body, coding, limit)
         if data is not body and not hold.add(len(data)):
+            raise _busy()
+        # Held before decoding: what the body becomes can be a hundred times its size.
+        room = self.budget.total - hold.held
+        cost = (
+            json_cost(data)
+            if encoding is Encoding.JSON
+            else protobuf_cost(data, kind.request, room)
+        )
+        if cost > room:
+            msg = f"{kind.name} request too large once decoded; send smaller batches"
+            raise PayloadError(413, msg)
+        if not hold.add(cost):
             raise _busy()
         return self._endpoint.accept(kind, parse(kind, data, encoding), encoding)
 

@@ -28,7 +28,8 @@ DEFAULT_MAX_CONNECTIONS: Final = 512
 DEFAULT_MAX_CONNECTIONS_PER_CLIENT: Final = 32
 """Enough for a Collector's parallel exporters; one address cannot take every slot."""
 DEFAULT_MAX_INFLIGHT_BYTES: Final = 64 * 1024 * 1024
-"""Request bodies held at once across all requests (as read, and once inflated)."""
+"""Request bodies held at once across all requests (as read, once inflated, and what they
+decode to, estimated before decoding); one request that cannot fit alone is refused (413)."""
 MIN_TOKEN_CHARS: Final = 16
 """A shorter bearer token is guessable; ``secrets.token_urlsafe(24)`` gives 32 characters."""
 DEFAULT_MAX_SENDERS: Final = 1024
@@ -61,7 +62,8 @@ class GatewaySettings:
         silence_after_s: A sender quiet this long (or three of its export intervals) is silent.
         max_connections: Concurrent connections; more are answered 503 at once.
         max_connections_per_client: Concurrent connections from one address (503 above).
-        max_inflight_bytes: Bodies held at once across all requests (503 + Retry-After above).
+        max_inflight_bytes: Bodies held at once across all requests, with what they decode
+            to (503 + Retry-After above; 413 for a request over it alone).
         max_senders: Distinct processes tracked; a new one beyond evicts the longest quiet.
     """
 

@@ -19,6 +19,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Final
 
+from otel_discord.fork_safety import reset_after_fork
+
 WINDOW_S: Final = 300.0
 """What "active" means: seen in the last five minutes."""
 BUCKET_S: Final = 60.0
@@ -47,6 +49,14 @@ class ActiveUsers:
         self._buckets: deque[tuple[float, int, set[int]]] = deque()
         """(when it was filed, its mask, its ids), oldest first."""
         self._lock = threading.Lock()
+        reset_after_fork(self)
+
+    def after_fork_in_child(self) -> None:
+        """A forked worker counts its own users, with a lock no parent thread held."""
+        self._lock = threading.Lock()
+        self.ids, self.mask = set(), 0
+        self._buckets.clear()
+        self._started = self._clock()
 
     def thin(self) -> None:
         """The current set is over ``CAP``: keep what the level keeps, raising it until half

@@ -102,6 +102,46 @@ class TestOverflow:
         assert 1 == len(outbox)
 
 
+class TestFairOverflow:
+    """Items from several sources (the gateway's processes): a flood drops its own first."""
+
+    @staticmethod
+    def from_(source: str, title: str, priority: Priority = Priority.ERROR) -> Note:
+        note = Note(title, priority)
+        note.source = source
+        return note
+
+    def test_one_error_outlives_another_sources_flood(self) -> None:
+        outbox = Outbox(10)
+        outbox.put(self.from_("flood", "f0"), 0.0)
+        outbox.put(self.from_("db", "DbDown"), 0.0)
+        for i in range(1, 30):
+            outbox.put(self.from_("flood", f"f{i}"), 0.0)
+        assert Counter({Priority.ERROR: 21}) == outbox.take_unreported()
+        assert ["DbDown", *(f"f{i}" for i in range(21, 30))] == titles(outbox)
+
+    def test_two_floods_share_the_room(self) -> None:
+        outbox = Outbox(10)
+        for i in range(40):
+            outbox.put(self.from_("a" if i % 4 else "b", f"{i}"), 0.0)
+        sources = Counter(e.item.source for e in outbox.peek())
+        assert 10 == sum(sources.values())
+        assert min(sources.values()) >= 4  # a quarter of the items, near half the room
+
+    def test_lower_priority_still_goes_first(self) -> None:
+        outbox = Outbox(2)
+        outbox.put(self.from_("quiet", "warn", Priority.WARNING), 0.0)
+        outbox.put(self.from_("flood", "e1"), 0.0)
+        outbox.put(self.from_("flood", "e2"), 0.0)
+        assert ["e1", "e2"] == titles(outbox)
+
+    def test_one_source_is_plain_oldest_first(self) -> None:
+        outbox = Outbox(2)
+        for title in ("a", "b", "c"):
+            outbox.put(self.from_("one", title), 0.0)
+        assert ["b", "c"] == titles(outbox)
+
+
 class TestUrgent:
     """The outbox knows whether an urgent item waits."""
 

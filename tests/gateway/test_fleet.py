@@ -348,3 +348,55 @@ class TestGroupedSilence:
         [silence] = four_channels.embeds(Channel.LOGS)
         assert silence["title"].startswith("🔕 12 processes silent since ")
         assert 12 == silence["description"].count("`h1 · pid ")
+
+
+class TestSeriesBudget:
+    """Series are bounded in bytes per sender and across the fleet, and released when gone."""
+
+    @staticmethod
+    def _labelled(count: int, label_chars: int, offset: int = 0) -> Metric:
+        points = [({"label": f"{offset + n}-" + "x" * label_chars}, 1.0) for n in range(count)]
+        return _gauge("discord.latency", points)
+
+    def test_fleet_budget_drops_new_series_and_frees_gone_ones(self) -> None:
+        """A 100 kB budget takes 14 series with 1 kB labels (7.1 kB each); expired ones free it."""
+        fleet = Fleet(max_series_bytes=100_000)
+        _send(fleet, _resource(1), self._labelled(200, 1_000))
+        assert 90_000 < fleet.series_bytes <= 100_000
+        assert 0 < fleet.series_dropped
+        kept = len(list(_points(fleet.merged(), "discord.latency")))
+        assert 14 == kept
+        for _ in range(3):  # the series stop coming: gone after three exports
+            _send(fleet, _resource(1), _gauge("discord.other", [({}, 1.0)]))
+        fleet.merged()
+        assert fleet.series_bytes < 2_000
+        _send(fleet, _resource(2), self._labelled(10, 1_000, offset=1_000))
+        assert 10 == len(list(_points(fleet.merged(), "discord.latency")))
+
+    def test_one_sender_cannot_take_the_fleet_budget(self) -> None:
+        """A sender stops at its own share; another sender's series still get in."""
+        fleet = Fleet()
+        for batch in range(6):
+            _send(fleet, _resource(1), self._labelled(500, 2_000, offset=500 * batch))
+        flooded = fleet.series_bytes
+        assert flooded <= 4 * 1024 * 1024
+        _send(fleet, _resource(2), _gauge("discord.latency", [({"shard": 0}, 0.1)]))
+        assert fleet.series_bytes > flooded
+
+    def test_forgotten_sender_releases_its_series(self) -> None:
+        """Evicting a sender gives its series bytes back."""
+        fleet = Fleet(max_senders=1)
+        _send(fleet, _resource(1), self._labelled(20, 500))
+        assert fleet.series_bytes > 20 * 1_000
+        _send(fleet, _resource(2), _gauge("discord.latency", [({}, 0.1)]))
+        assert fleet.series_bytes < 2_000
+
+    def test_export_of_an_evicted_sender_charges_nothing(self) -> None:
+        """A state evicted between acceptance and ingest does not leak the fleet's budget."""
+        fleet = Fleet(max_senders=1)
+        ghost = fleet.sender(_resource(1))
+        assert ghost is not None
+        fleet.sender(_resource(2))  # evicts sender 1
+        metric = self._labelled(20, 500)
+        fleet.add_metrics(ghost, [metric], _export(_resource(1), [metric]), T0)
+        assert 0 == fleet.series_bytes

@@ -7,9 +7,12 @@ the gateway's own deadlines, set short here.
 
 from __future__ import annotations
 
+import gc
 import gzip
+import logging
 import socket
 import time
+import tracemalloc
 import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -18,6 +21,11 @@ from typing import Any
 import httpx
 import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -30,7 +38,15 @@ from otel_discord.errors import ConfigError
 from otel_discord.gateway import Gateway, GatewaySettings, _decode
 from otel_discord.gateway._decode import inflate
 from otel_discord.gateway._intake import Intake
-from otel_discord.gateway._values import WIRE_TEXT_CHARS, any_value
+from otel_discord.gateway._records import spans_from
+from otel_discord.gateway._values import (
+    ATTRIBUTE_BYTES,
+    MAX_ATTRIBUTES,
+    NAME_CHARS,
+    WIRE_TEXT_CHARS,
+    Interner,
+    any_value,
+)
 from otel_discord.record_clip import original_length
 from tests.conftest import FourChannels
 
@@ -181,6 +197,37 @@ class TestBeforeTheBody:
                 b"Content-Length: 5000\r\n\r\n"
             )
             assert sock.recv(4096).startswith(b"HTTP/1.1 413 ")
+
+
+class TestMalformedHttp:
+    """Requests aiohttp cannot parse are answered 400 and counted, not logged as tracebacks."""
+
+    @pytest.mark.parametrize(
+        "head",
+        [
+            b"Content-Length: -1\r\n",
+            b"Content-Length: 4\r\nContent-Length: 5\r\n",
+            b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+            b"".join(b"X-%d: y\r\n" % n for n in range(300)),
+        ],
+        ids=["negative-length", "two-lengths", "length-and-chunked", "header-flood"],
+    )
+    def test_answered_400_without_a_traceback(
+        self, make_gateway: Any, caplog: pytest.LogCaptureFixture, head: bytes
+    ) -> None:
+        """Twenty of them: twenty 400s, twenty refused, no record above DEBUG, no traceback."""
+        gateway = make_gateway()
+        caplog.set_level(logging.DEBUG)
+        for _ in range(20):
+            with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as sock:
+                sock.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n")
+                assert b" 400 Bad Request\r\n" in sock.recv(4096)
+        deadline = time.monotonic() + 2
+        while gateway.stats.figures().refused < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        loud = [r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG or r.exc_info]
+        assert [] == loud
+        assert 20 == gateway.stats.figures().refused
 
 
 class TestExpectContinue:
@@ -361,3 +408,137 @@ class TestBoundedInBytes:
         assert intake.offer(1, [lambda: None], 80)
         assert not intake.offer(1, [lambda: None], 80)
         intake.close(0.1)
+
+
+def _bulky_resource_logs(index: int, attrs: int, chars: int) -> bytes:
+    """One INFO record from a resource of ``attrs`` attributes of ``chars`` characters."""
+    request = ExportLogsServiceRequest()
+    resource_logs = request.resource_logs.add()
+    for n in range(attrs):
+        pair = resource_logs.resource.attributes.add()
+        pair.key, pair.value.string_value = f"r{n}", f"{index}-{n}-" + "v" * chars
+    record = resource_logs.scope_logs.add().log_records.add()
+    record.severity_number, record.body.string_value = 9, "info"
+    return request.SerializeToString()
+
+
+def _flooded_span(attrs: int, name_chars: int) -> ExportTraceServiceRequest:
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id, span.span_id, span.name = b"\1" * 16, b"\2" * 8, "n" * name_chars
+    for n in range(attrs):
+        pair = span.attributes.add()
+        pair.key, pair.value.int_value = f"k{n}", n
+    event = span.events.add()
+    event.name = "e" * name_chars
+    return request
+
+
+def _labelled_counters(batch: int, points: int) -> bytes:
+    """One sender's counter export: ``points`` new series, each with 64 kB of labels."""
+    request = ExportMetricsServiceRequest()
+    resource_metrics = request.resource_metrics.add()
+    pair = resource_metrics.resource.attributes.add()
+    pair.key, pair.value.int_value = "process.pid", 4242
+    metric = resource_metrics.scope_metrics.add().metrics.add()
+    metric.name, metric.sum.is_monotonic, metric.sum.aggregation_temporality = "hits", True, 2
+    now = time.time_ns()
+    for n in range(points):
+        point = metric.sum.data_points.add()
+        point.as_int, point.time_unix_nano, point.start_time_unix_nano = 1, now, now
+        for a in range(4):
+            pair = point.attributes.add()
+            pair.key, pair.value.string_value = f"a{a}", f"{batch}-{n}-{a}-" + "x" * 16_000
+    return request.SerializeToString()
+
+
+class TestHostileContentBoundedInBytes:
+    """Valid OTLP built to be expensive: what the gateway keeps of it stays small, in bytes."""
+
+    def test_flood_of_labelled_series(self, make_gateway: Any) -> None:
+        """960 counter series with 64 kB of labels each (61 MB sent): under 16 MiB kept."""
+        gateway = make_gateway()
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            with httpx.Client(timeout=30) as client:
+                for batch in range(8):
+                    answer = client.post(
+                        f"{gateway.url}/v1/metrics",
+                        content=_labelled_counters(batch, 120),
+                        headers=PROTOBUF,
+                    )
+                    assert 200 == answer.status_code
+            assert gateway.flush(10.0)
+            gc.collect()
+            kept = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert kept < 16 * 1024 * 1024, f"{kept} bytes kept"
+        assert 0 < gateway.pipeline.fleet.series_bytes <= 4 * 1024 * 1024
+
+    def test_flood_of_megabyte_resources(self, make_gateway: Any) -> None:
+        """30 senders, each a 1 MB resource: the gateway keeps under 4 MiB of them, not 60 MB."""
+        gateway = make_gateway()
+        bodies = [_bulky_resource_logs(n, 64, 16_000) for n in range(30)]
+        assert all(len(body) > 1_000_000 for body in bodies)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            with httpx.Client(timeout=30) as client:
+                for body in bodies:
+                    answer = client.post(f"{gateway.url}/v1/logs", content=body, headers=PROTOBUF)
+                    assert 200 == answer.status_code
+            assert gateway.flush(10.0)
+            gc.collect()
+            kept = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert 30 == len(gateway.pipeline.fleet.views())  # all 30 still told apart
+        assert kept < 4 * 1024 * 1024, f"{kept} bytes kept"
+
+    def test_resource_cache_bounded_in_bytes(self) -> None:
+        """The cache of resources holds at most its byte allowance, however many arrive."""
+        interner = Interner(max_bytes=100_000)
+        request = ExportLogsServiceRequest()
+        for n in range(50):
+            request.ParseFromString(_bulky_resource_logs(n, 16, 2_000))
+            resource = interner.resource(request.resource_logs[0].resource)
+            assert f"{n}-0-" == resource.attributes["r0"][: len(f"{n}-0-")]
+        assert 0 < interner.held_bytes <= 100_000
+
+    def test_identity_survives_a_bulky_resource(self) -> None:
+        """Identity keys sent after a crowd of attributes are still kept."""
+        request = ExportLogsServiceRequest()
+        request.ParseFromString(_bulky_resource_logs(0, 200, 1_000))
+        pair = request.resource_logs[0].resource.attributes.add()
+        pair.key, pair.value.int_value = "process.pid", 4242
+        resource = Interner().resource(request.resource_logs[0].resource)
+        assert 4242 == resource.attributes["process.pid"]
+
+    def test_attribute_flood_on_a_span(self) -> None:
+        """100,000 attributes and 1 MB names: 128 attributes kept, names cut to their limit."""
+        request = _flooded_span(100_000, 1_000_000)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            [(_, [span])] = spans_from(request, Interner()).groups
+            kept = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert MAX_ATTRIBUTES == len(span.attributes or {})
+        assert len(span.name) < NAME_CHARS + 100
+        assert len(span.events[0].name) < NAME_CHARS + 100
+        assert kept < 256 * 1024, f"{kept} bytes kept"
+
+    def test_array_and_map_values_end_at_the_allowance(self) -> None:
+        """A million-item array attribute keeps what fits in one attribute set's allowance."""
+        value = AnyValue()
+        for n in range(1_000_000):
+            value.array_value.values.add().string_value = f"item-{n}"
+        kept = any_value(value)
+        assert 500 < len(kept) < ATTRIBUTE_BYTES // 64
+        assert "item-0" == kept[0]

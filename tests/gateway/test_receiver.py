@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from otel_discord.channels import Channel
 from otel_discord.errors import ConfigError
 from otel_discord.gateway import Gateway, GatewaySettings, is_loopback
 from tests.conftest import FourChannels
@@ -185,6 +186,27 @@ class TestAuth:
         assert (401, 401, 200) == (missing.status_code, wrong.status_code, right.status_code)
         assert missing.headers["www-authenticate"].startswith("Bearer")
         assert "open-sesame-0123456789" not in missing.text + wrong.text
+
+    def test_token_quoted_in_telemetry_never_reaches_discord(
+        self, make_gateway: Any, four_channels: FourChannels
+    ) -> None:
+        """A sender logging its exporter headers: the embed shows ``***`` where the token was."""
+        token = "quoted-gateway-token-0123456789"
+        gateway = make_gateway(token=token)
+        record = {
+            "severityNumber": 17,
+            "body": {"stringValue": f"export failed: {{'Authorization': 'Bearer {token}'}}"},
+        }
+        document = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
+        answer = httpx.post(
+            f"{gateway.url}/v1/logs", json=document, headers={"Authorization": f"Bearer {token}"}
+        )
+        assert 200 == answer.status_code
+        assert gateway.flush(5.0)
+        [embed] = four_channels.embeds(Channel.LOGS)
+        assert "'Authorization': 'Bearer ***'" in embed["description"]
+        posted = json.dumps([m.payload for m in four_channels.server.messages()])
+        assert token not in posted
 
     def test_non_loopback_needs_a_token(self) -> None:
         """Binding to all interfaces without a token is a configuration error naming the fix."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import random
+import threading
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from otel_discord.instrumentation import DiscordInstrumentor
 from otel_discord.instrumentation._active_users import BUCKET_S, CAP, WINDOW_S, ActiveUsers
@@ -140,3 +144,35 @@ class TestOnABot:
         instrument()
         run_bot(scenario, setup)
         assert [({}, 3)] == otel.metrics()["discord.users.active"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")
+def test_a_forked_worker_counts_its_own_users() -> None:
+    """The parent's reader held the lock at the fork: the child observes anyway, afresh."""
+    users = ActiveUsers(Clock())
+    feed(users, snowflakes(5))
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with users._lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            if users._lock.acquire(timeout=2):  # never held for ever
+                users._lock.release()
+                feed(users, snowflakes(2, seed=99))
+                code = 0 if users.observe() == 2 else 2
+        finally:
+            os._exit(code)
+    release.set()
+    holder.join(5)
+    _, status = os.waitpid(pid, 0)
+    assert 0 == os.waitstatus_to_exitcode(status)
+    assert 5 == users.observe()
