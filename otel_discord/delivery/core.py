@@ -102,11 +102,12 @@ class EngineShared:
                 self._hosts[netloc] = host
             return host
 
-    def request_timeout(self) -> float:
-        """The per-request timeout, shortened so a shutdown deadline holds."""
+    def request_timeout(self, patience: float = 1.0) -> float:
+        """The per-request timeout (times ``patience``), shortened so a shutdown deadline holds."""
+        timeout = self.timeout_s * patience
         if self.deadline is None:
-            return self.timeout_s
-        return max(0.1, min(self.timeout_s, self.deadline - time.monotonic()))
+            return timeout
+        return max(0.1, min(timeout, self.deadline - time.monotonic()))
 
     def emit(self, event: StatusEvent) -> None:
         """Tell the user; a failing callback never breaks the sender."""

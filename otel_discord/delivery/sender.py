@@ -36,6 +36,12 @@ _logger = logging.getLogger("otel_discord.delivery")
 _IDLE_WAIT_S = 5.0
 TOKEN_WAIT_S = 0.5
 """How often a destination waiting for the bot's token looks again."""
+MAX_PATIENCE = 8.0
+"""The longest a request waits for its answer after read timeouts, in request timeouts.
+
+A POST that timed out while Discord was slow is often posted all the same: every retry
+with the same timeout posted the message again (8 copies of one error in a minute of
+20 s answers). Each read timeout doubles the wait up to this; any answer resets it."""
 
 
 def _json(response: httpx.Response) -> Any:
@@ -82,6 +88,8 @@ class DestinationSender:
         self._next = 0
         self._failing: set[Channel] = set()
         self._by_channel = {s.channel: s for s in states}
+        self._patience = 1.0
+        """Request timeouts to wait for an answer: doubled per read timeout (``MAX_PATIENCE``)."""
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -223,14 +231,17 @@ class DestinationSender:
             return
         try:
             response = self.core.transport.post(
-                self.destination, batch.payloads[0], self.core.request_timeout()
+                self.destination, batch.payloads[0], self.core.request_timeout(self._patience)
             )
         except httpx.HTTPError as exc:
+            if isinstance(exc, httpx.ReadTimeout):  # sent, maybe posted: wait longer next time
+                self._patience = min(MAX_PATIENCE, self._patience * 2)
             self._retry(batch, f"{type(exc).__name__}: {exc}".rstrip(": "))
             return
         except (TypeError, ValueError) as exc:  # the message itself would not serialise
             self._isolate(batch, f"the message could not be encoded ({type(exc).__name__})")
             return
+        self._patience = 1.0
         self._handle(batch, response, time.monotonic())
 
     def _handle(self, batch: Batch, response: httpx.Response, now: float) -> None:

@@ -61,6 +61,24 @@ class TestRetriedFaults:
         assert set(EXPECTED) == set(delivered(server))
         assert "ReadTimeout" in (harness.engine.stats()[Channel.LOGS].last_error or "")
 
+    def test_slow_discord_gets_more_time_not_more_copies(
+        self, server: DiscordServer, make_engine: MakeEngine
+    ) -> None:
+        """Discord answering after 1 s to a 0.3 s timeout posts every attempt anyway: waits of
+        0.3, 0.6 then 1.2 s post 3 copies, where retrying at 0.3 s posted one per attempt."""
+        url = server.create_webhook("logs")
+        server.slow_seconds = 1.0
+        server.inject(Fault.SLOW, count=5)
+        harness = make_engine({Channel.LOGS: WebhookDestination.parse(url)}, timeout_s=0.3)
+        submit_all(harness.engine, EXPECTED)
+        assert harness.engine.flush(15.0)
+        assert wait_until(lambda: len(server.messages("logs")) >= 3, 5.0)
+        time_for_stragglers = 1.5
+        assert not wait_until(lambda: len(server.messages("logs")) > 3, time_for_stragglers)
+        assert 3 == len(server.messages("logs"))
+        assert set(EXPECTED) == set(delivered(server))
+        assert 2 == harness.engine.stats()[Channel.LOGS].retries
+
     def test_shutdown_under_a_request_in_flight_closes_the_client(
         self, server: DiscordServer, make_engine: MakeEngine, caplog: pytest.LogCaptureFixture
     ) -> None:

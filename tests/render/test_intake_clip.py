@@ -174,6 +174,35 @@ class TestClippedBeforeTheQueue:
         [embed] = four_channels.embeds(Channel.LOGS)
         assert "_… message of 977 KiB truncated_" in embed["description"]
 
+    def test_extra_attributes_cut_on_emit(self, four_channels: FourChannels) -> None:
+        """A logging call's 1 MB ``extra`` is queued as 4,096 characters, not whole.
+
+        The SDK queues up to 16,384 records: a burst of such errors could hold 16 GB there.
+        """
+        queued: list[dict[str, object]] = []
+
+        class Recording(DiscordLogExporter):
+            def export(self, batch):  # type: ignore[no-untyped-def]
+                queued.extend(dict(data.log_record.attributes or {}) for data in batch)
+                return super().export(batch)
+
+        exporter = Recording(four_channels.config())
+        provider = LoggerProvider(resource=Resource.create({"service.name": "bot"}))
+        provider.add_log_record_processor(ClippingLogRecordProcessor(exporter))
+        with bridged("bot.huge.extra", provider) as logger:
+            logger.error(
+                "request failed",
+                extra={"body": MEGABYTE_MESSAGE, "parts": ["p" * 500_000, "ok"], "n": 7},
+            )
+            provider.force_flush()
+            assert exporter.force_flush(10_000)
+        [attrs] = queued
+        assert MEGABYTE_MESSAGE[:MESSAGE_CHARS] == attrs["body"]
+        assert ("p" * MESSAGE_CHARS, "ok") == attrs["parts"]
+        assert 7 == attrs["n"]
+        [embed] = four_channels.embeds(Channel.LOGS)
+        assert "request failed" in embed["description"]
+
     def test_the_other_processors_get_the_whole_record(self, four_channels: FourChannels) -> None:
         """The provider hands one record to every processor: an exporter beside ours
         (OTLP, ``OTEL_LOGS_EXPORTER=discord,otlp``) keeps the whole text, before and after."""
