@@ -38,7 +38,8 @@ from opentelemetry.trace import SpanContext, TraceFlags
 
 from otel_discord.exporters.traces import DiscordSpanExporter
 from otel_discord.fork_safety import reset_after_fork
-from otel_discord.intake.convert import span_is_error
+from otel_discord.intake.convert import _ERROR, _STATUS, EXCEPTION_EVENT
+from otel_discord.state.span_fields import PLAIN_STATUS
 
 BATCH_SIZE: Final = 64
 """Spans handed to the intake per call. Under cachegrind (``profile_hot_path.py
@@ -107,7 +108,16 @@ class DiscordSpanProcessor(SimpleSpanProcessor):
                 return
         elif not (context and context.trace_flags.sampled) or self._closed:
             return
-        if span_is_error(span):
+        # span_is_error(span), inline (a frame less per span): an error status or an
+        # exception event; the SDK's ``events`` copies its list, so an empty own list is
+        # taken at its word.
+        read = _STATUS.by_type.get(type(span)) or _STATUS.learn(type(span))
+        status = read(span)
+        code = status._status_code if type(status) is PLAIN_STATUS else status.status_code
+        own = getattr(span, "_events", None)
+        if code is _ERROR or (
+            (own is None or own) and any(event.name == EXCEPTION_EVENT for event in span.events)
+        ):
             errors = self._errors
             errors.append((monotonic(), span))
             pipeline = self._exporter.pipeline
