@@ -5,7 +5,8 @@ Three ways in:
 - ``otel_discord.configure()`` sets up everything from code;
 - ``DiscordSpanExporter`` / ``DiscordLogExporter`` / ``DiscordMetricExporter`` plug into
   an SDK setup of your own (or are chosen by name: ``OTEL_TRACES_EXPORTER=discord``),
-  the span exporter behind ``DiscordSpanProcessor`` (no worker thread);
+  the span exporter behind ``DiscordSpanProcessor`` (no worker thread), the log exporter
+  behind ``ClippingLogRecordProcessor`` (records cut as they are logged);
 - ``opentelemetry-instrument python bot.py`` with only webhook variables set.
 """
 
@@ -15,6 +16,7 @@ from otel_discord.channels import Channel
 from otel_discord.config import DiscordConfig
 from otel_discord.errors import ConfigError
 from otel_discord.exporters import (
+    ClippingLogRecordProcessor,
     DiscordLogExporter,
     DiscordMetricExporter,
     DiscordSpanExporter,
@@ -28,6 +30,7 @@ from otel_discord.version import __version__
 __all__ = [
     "AlertRule",
     "Channel",
+    "ClippingLogRecordProcessor",
     "ConfigError",
     "DiscordConfig",
     "DiscordLogExporter",

@@ -13,7 +13,7 @@ import httpx
 
 from otel_discord.channels import Channel
 from otel_discord.config import OTEL_EXPORTER_DISCORD_BOT_TOKEN, DiscordConfig
-from otel_discord.delivery.discord_errors import describe_response, why_unusable
+from otel_discord.delivery.discord_errors import describe_response, unusable_reason
 from otel_discord.delivery.redaction import REDACTOR, guard_loggers
 from otel_discord.delivery.transport import Transport, package_version
 from otel_discord.render import pack_messages, style
@@ -105,7 +105,8 @@ def _post(
         body = None
     detail = describe_response(response.status_code, body, response.text)
     if response.status_code in (401, 403, 404):
-        detail = why_unusable(response.status_code, destination, detail)
+        # The destination has its own column, and a check switches nothing off.
+        detail = unusable_reason(response.status_code, destination, detail)
     return CheckResult(channel, redacted, "error", detail)
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from typing import Final
 
 from otel_discord.errors import ConfigError
 from otel_discord.version import __version__
@@ -34,14 +35,48 @@ def _preview(args: argparse.Namespace) -> int:
     return run_preview(host=args.host, port=args.port, duration_s=args.duration)
 
 
+_EXTRAS: Final = {
+    "gateway": ("aiohttp", "google", "opentelemetry.proto"),
+    "discord": ("discord",),
+}
+"""What each extra installs, by the import names a missing one shows up as."""
+
+
+class _MissingExtraError(Exception):
+    """A command's optional dependencies are not installed: one line names the extra."""
+
+    def __init__(self, command: str, extra: str, package: str) -> None:
+        super().__init__(
+            f"{command} needs {package}, which is not installed: "
+            f'pip install "otel-discord[{extra}]"'
+        )
+
+
+def _missing(command: str, extra: str, exc: ImportError) -> Exception:
+    """The one-line error when ``exc`` is one of ``extra``'s packages, else ``exc`` itself
+    (an import error of our own is a bug and keeps its traceback)."""
+    name = exc.name or ""
+    for root in _EXTRAS[extra]:
+        if name == root or name.startswith(root + "."):
+            return _MissingExtraError(command, extra, root)
+    return exc
+
+
 def _demo(args: argparse.Namespace) -> int:
+    try:  # checked before the page starts: the simulated bot is a real discord.py bot
+        import discord.ext.commands  # noqa: F401
+    except ImportError as exc:
+        raise _missing("demo", "discord", exc) from None
     from otel_discord.demo import run_demo
 
     return run_demo(host=args.host, port=args.port, duration_s=args.duration, open_page=False)
 
 
 def _gateway(args: argparse.Namespace) -> int:
-    from otel_discord.gateway import GatewaySettings, run_gateway
+    try:
+        from otel_discord.gateway import GatewaySettings, run_gateway
+    except ImportError as exc:
+        raise _missing("gateway", "gateway", exc) from None
 
     settings = GatewaySettings.resolve(
         host=args.host, port=args.port, token=args.token, merge_interval_s=args.merge_interval
@@ -86,7 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="validate settings and send one test embed to each configured channel",
         description="Validate the OTEL_EXPORTER_DISCORD_* settings, post one test embed to "
-        "each configured channel and print a result per channel. Exit code 1 if any failed.",
+        "each configured channel and print a result per channel. Exit code 1 if any failed, "
+        "2 if a setting is malformed or no channel is configured. A channel's destination: "
+        "OTEL_EXPORTER_DISCORD_<CHANNEL>_WEBHOOK_URL, else OTEL_EXPORTER_DISCORD_<CHANNEL>_"
+        "CHANNEL_ID (with OTEL_EXPORTER_DISCORD_BOT_TOKEN), else OTEL_EXPORTER_DISCORD_"
+        "WEBHOOK_URL; <CHANNEL> is ANALYTICS, DIAGNOSTICS, LOGS or PERFORMANCE.",
     )
     check.set_defaults(run=_check)
     for name, run, text in (
@@ -114,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.run(args)
-    except ConfigError as exc:
+    except (ConfigError, _MissingExtraError) as exc:
         print(f"otel-discord: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -32,6 +32,7 @@ from opentelemetry.sdk._configuration import _initialize_components, _OTelSDKCon
 from otel_discord.config import DiscordConfig
 from otel_discord.errors import ConfigError
 from otel_discord.exception_ids import tag_bridges
+from otel_discord.exporters.log_processor import log_processor_for
 from otel_discord.exporters.span_processor import span_processor_for
 from otel_discord.setup import DEFAULT_METRIC_INTERVAL_MS, flush_on_sigterm, keep_default_output
 
@@ -120,23 +121,35 @@ def replace_unloadable(environ: MutableMapping[str, str]) -> list[str]:
     return changed
 
 
-def with_span_processor(
+EXPORT_PROCESSORS: Final[dict[str, Callable[..., object]]] = {
+    "export_span_processor": span_processor_for,
+    "export_log_record_processor": log_processor_for,
+}
+"""The processor factory for each exporter the SDK's configurator makes, by its keyword."""
+
+
+def with_export_processors(
     initialize: Callable[..., object], kwargs: dict[str, Any]
 ) -> dict[str, Any]:
-    """``kwargs`` naming our span processor factory, if ``initialize`` takes one.
+    """``kwargs`` naming our processor factories, for each ``initialize`` takes.
 
     The Discord traces exporter gets :class:`DiscordSpanProcessor` (no worker thread
-    contending with the bot's loop for the GIL); other exporters keep the SDK's
-    ``BatchSpanProcessor``. An SDK without ``export_span_processor`` (or a caller that
-    chose one) is left as it is: the batch processor for every exporter.
+    contending with the bot's loop for the GIL), the Discord logs exporter
+    :class:`ClippingLogRecordProcessor` (records cut as they are emitted and a longer
+    queue, so a burst of errors is neither held whole nor dropped past 2,048); other
+    exporters keep the SDK's batch processors. A keyword the SDK lacks, or one the caller
+    chose, is left as it is.
     """
     try:
-        accepts = "export_span_processor" in inspect.signature(initialize).parameters
-    except (TypeError, ValueError):  # no signature to read: leave the SDK's default
-        accepts = False
-    if not accepts or kwargs.get("export_span_processor") is not None:
+        parameters = inspect.signature(initialize).parameters
+    except (TypeError, ValueError):  # no signature to read: leave the SDK's defaults
         return kwargs
-    return {**kwargs, "export_span_processor": span_processor_for}
+    chosen = {
+        keyword: factory
+        for keyword, factory in EXPORT_PROCESSORS.items()
+        if keyword in parameters and kwargs.get(keyword) is None
+    }
+    return {**kwargs, **chosen}
 
 
 def _settings_usable(environ: MutableMapping[str, str]) -> bool:
@@ -176,7 +189,7 @@ class DiscordConfigurator(_OTelSDKConfigurator):
             # The SDK's logging bridge warns that it is deprecated in favour of a package we
             # don't require; it is still the bridge opentelemetry-instrument uses.
             warnings.simplefilter("ignore", DeprecationWarning)
-            _initialize_components(**with_span_processor(_initialize_components, kwargs))
+            _initialize_components(**with_export_processors(_initialize_components, kwargs))
         if usable:
             # Disk-full alerts need filesystem space, which system metrics don't report.
             from otel_discord.monitors import register_filesystem_gauges

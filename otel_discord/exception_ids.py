@@ -153,15 +153,19 @@ class ExceptionIdFilter(logging.Filter):
         return True
 
 
-def tag_bridges(root: logging.Logger | None = None) -> int:
-    """Put one :class:`ExceptionIdFilter` on every OpenTelemetry bridge of the root logger."""
+def tag_bridges(root: logging.Logger | None = None) -> list[tuple[logging.Handler, logging.Filter]]:
+    """Put one :class:`ExceptionIdFilter` on every OpenTelemetry bridge of the root logger.
+
+    Returns the (handler, filter) pairs it added, so that whoever tagged can untag.
+    """
     from otel_discord.console import is_bridge
 
-    tagged = 0
+    tagged: list[tuple[logging.Handler, logging.Filter]] = []
     for handler in (root or logging.getLogger()).handlers:
         if is_bridge(handler) and not any(
             isinstance(f, ExceptionIdFilter) for f in handler.filters
         ):
-            handler.addFilter(ExceptionIdFilter())
-            tagged += 1
+            added = ExceptionIdFilter()
+            handler.addFilter(added)
+            tagged.append((handler, added))
     return tagged

@@ -273,11 +273,13 @@ class Pipeline:
 
     def add_member_event(self, notice: EventNotice) -> None:
         """Count a member join/leave per guild for the next analytics summary."""
-        guild = notice.attributes.get("discord.guild.name") or notice.attributes.get(
-            "discord.guild.id", "?"
-        )
+        guild_id = notice.attributes.get("discord.guild.id")
+        guild = notice.attributes.get("discord.guild.name") or guild_id or "?"
+        joined = notice.name.endswith(".join")
         with self._lock:
-            self.activity.add_member_change(str(guild), notice.name.endswith(".join"))
+            self.activity.add_member_change(
+                str(guild), joined, None if guild_id is None else str(guild_id)
+            )
 
     def add_spans(
         self, spans: Iterable[ReadableSpan], ok_spans: Sequence[ReadableSpan] = ()

@@ -39,8 +39,12 @@ class TestCheck:
         out = capsys.readouterr().out
         lines = {line.split()[0]: line for line in out.splitlines()[1:]}
         assert " ok " in lines["logs"]
-        assert "404 code 10015 Unknown Webhook" in lines["analytics"]
-        assert "webhook was deleted" in lines["analytics"]
+        # The detail is Discord's answer, not the delivery engine's "no more messages"
+        # sentence (a check switches nothing off), and the destination is not repeated.
+        assert lines["analytics"].endswith(
+            "/***  the webhook was deleted (404 code 10015 Unknown Webhook)"
+        )
+        assert 1 == lines["analytics"].count("/api/v10/webhooks/")
         assert " unreachable " in lines["performance"]
         assert " off " in lines["diagnostics"]
         for url in (good, deleted):
@@ -87,14 +91,55 @@ class TestCheck:
         assert 2 == main(["check"])
         assert "no channel is configured" in capsys.readouterr().err
 
+    def test_the_help_it_points_to_names_every_variable(self, capsys) -> None:
+        """The no-channel error says "see --help": the help names what to set."""
+        with pytest.raises(SystemExit):
+            main(["check", "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        for name in (
+            "OTEL_EXPORTER_DISCORD_WEBHOOK_URL",
+            "OTEL_EXPORTER_DISCORD_<CHANNEL>_WEBHOOK_URL",
+            "OTEL_EXPORTER_DISCORD_<CHANNEL>_CHANNEL_ID",
+            "OTEL_EXPORTER_DISCORD_BOT_TOKEN",
+            "ANALYTICS, DIAGNOSTICS, LOGS or PERFORMANCE",
+        ):
+            assert name in text
 
+
+@pytest.mark.parametrize("module", ["otel_discord.cli", "otel_discord"])
 @pytest.mark.parametrize("args", [["--help"], ["check", "--help"], ["preview", "--help"]])
-def test_help(args: list[str]) -> None:
+def test_help(module: str, args: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "otel_discord.cli", *args],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         check=False,
     )
     assert 0 == result.returncode
     assert "usage: otel-discord" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("missing", "args", "extra"),
+    [
+        ("aiohttp", ["gateway", "--port", "0"], "gateway"),
+        ("discord", ["demo", "--port", "0", "--duration", "1"], "discord"),
+    ],
+)
+def test_a_missing_extra_is_one_line(missing: str, args: list[str], extra: str) -> None:
+    """``pip install otel-discord`` without the extra: the command names it, no traceback."""
+    hide = f"import sys; sys.modules[{missing!r}] = None"  # as if never installed
+    run = f"from otel_discord.cli import main; raise SystemExit(main({args!r}))"
+    result = subprocess.run(
+        [sys.executable, "-c", f"{hide}; {run}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert 2 == result.returncode
+    assert [
+        f"otel-discord: {args[0]} needs {missing}, which is not installed: "
+        f'pip install "otel-discord[{extra}]"'
+    ] == result.stderr.splitlines()
+    assert "" == result.stdout  # the demo's page never started

@@ -172,3 +172,15 @@ class TestImportGraph:
                 assert not {d for d in deps if d.startswith("otel_discord.delivery")}, module
             if module.startswith("otel_discord.monitors"):
                 assert "otel_discord.pipeline" not in deps, module
+
+
+def test_architecture_names_every_layer_as_the_graph_does() -> None:
+    """docs/ARCHITECTURE.md's layers table lists the same modules per layer as ``LAYERS``."""
+    import re
+
+    text = (ROOT.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    documented: dict[int, set[str]] = {}
+    for match in re.finditer(r"^\| (\d+) [^|]+\| ([^|]+) \|", text, re.M):
+        names = {n.rstrip("/") for n in re.findall(r"`([^`]+)`", match.group(2))}
+        documented[int(match.group(1))] = {"" if n == "__init__" else n for n in names}
+    assert {rank: set(prefixes) for rank, prefixes in enumerate(LAYERS)} == documented

@@ -52,8 +52,8 @@ def describe_response(status: int, body: Any, text: str) -> str:
     return f"{status} {snippet}".strip()
 
 
-def why_unusable(status: int, destination: Destination, detail: str) -> str:
-    """The sentence that tells a user why a destination was switched off."""
+def unusable_reason(status: int, destination: Destination, detail: str) -> str:
+    """Why Discord refuses a destination (401/403/404), with Discord's own ``detail``."""
     if isinstance(destination, ChannelDestination):
         reasons = {
             403: f"the bot lacks permission in this channel; it needs {', '.join(BOT_PERMISSIONS)}",
@@ -62,4 +62,10 @@ def why_unusable(status: int, destination: Destination, detail: str) -> str:
         reason = reasons.get(status, "the bot token was refused")
     else:
         reason = "the webhook was deleted" if status == 404 else "the webhook token was refused"
-    return f"{destination.redacted}: {reason} ({detail}). No more messages will be sent there."
+    return f"{reason} ({detail})"
+
+
+def why_unusable(status: int, destination: Destination, detail: str) -> str:
+    """The sentence that tells a user why a destination was switched off."""
+    reason = unusable_reason(status, destination, detail)
+    return f"{destination.redacted}: {reason}. No more messages will be sent there."

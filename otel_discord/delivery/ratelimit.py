@@ -7,6 +7,7 @@ seconds), so it is tested without clocks or sockets. The sender asks
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -16,18 +17,38 @@ RESET_MARGIN_S = 0.05
 """Added to a bucket's reset so clock granularity never makes us early."""
 
 
+MAX_RESET_AFTER_S = 300.0
+"""The longest bucket reset a header is believed for (Discord's are seconds): a proxy's
+``Reset-After: 1e12`` with ``Remaining: 0`` would otherwise silence a channel for good."""
+
+
 def _float(value: str | None) -> float | None:
+    """A finite, non-negative number from a header; anything else is no value at all."""
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         return None
+    return number if 0.0 <= number < math.inf else None
 
 
 def _int(value: str | None) -> int | None:
     number = _float(value)
     return None if number is None else int(number)
+
+
+def _big(value: int) -> float:
+    """An int from JSON as a float; one past a float's range (400 digits) is infinite."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
+def _reset_after(value: str | None) -> float | None:
+    number = _float(value)
+    return None if number is None else min(number, MAX_RESET_AFTER_S)
 
 
 @dataclass(frozen=True)
@@ -50,7 +71,7 @@ class RateLimitHeaders:
         return cls(
             limit=_int(lowered.get("x-ratelimit-limit")),
             remaining=_int(lowered.get("x-ratelimit-remaining")),
-            reset_after=_float(lowered.get("x-ratelimit-reset-after")),
+            reset_after=_reset_after(lowered.get("x-ratelimit-reset-after")),
             bucket=lowered.get("x-ratelimit-bucket"),
             scope=lowered.get("x-ratelimit-scope"),
             is_global=lowered.get("x-ratelimit-global", "").lower() == "true",
@@ -62,7 +83,7 @@ def retry_after_s(headers: Mapping[str, str], body: object) -> float | None:
     if isinstance(body, dict):
         value = body.get("retry_after")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-            return float(value)
+            return value if isinstance(value, float) else _big(value)
     lowered = {k.lower(): v for k, v in headers.items()}
     header = _float(lowered.get("retry-after"))
     return header if header is not None and header >= 0 else None

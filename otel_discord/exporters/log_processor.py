@@ -1,4 +1,4 @@
-"""The log processor ``configure()`` puts before ``DiscordLogExporter``.
+"""The log processor before ``DiscordLogExporter`` (``configure()``, ``opentelemetry-instrument``).
 
 The SDK's ``BatchLogRecordProcessor`` queues each record whole until its worker
 exports it, and drops what does not fit (2,048 records by default) without a word.
@@ -12,11 +12,13 @@ and can be longer: a burst of 10,000 errors fits where 2,048 did.
 from __future__ import annotations
 
 import contextlib
+import copy
 from typing import Any, Final
 
 from opentelemetry.sdk._logs import ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
 
+from otel_discord.exporters.logs import DiscordLogExporter
 from otel_discord.record_clip import (
     MESSAGE_CHARS,
     TRACE_HEAD_CHARS,
@@ -40,21 +42,49 @@ class ClippingLogRecordProcessor(BatchLogRecordProcessor):
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         with contextlib.suppress(Exception):  # a record we cannot cut is queued as it is
-            _clip(log_record)
+            log_record = clipped(log_record)
         super().on_emit(log_record)
 
 
-def _clip(log_record: ReadWriteLogRecord) -> None:
+def log_processor_for(exporter: LogRecordExporter) -> BatchLogRecordProcessor:
+    """The processor ``opentelemetry-instrument`` gives each logs exporter: ours for the
+    Discord exporter, the SDK's ``BatchLogRecordProcessor`` for any other."""
+    if isinstance(exporter, DiscordLogExporter):
+        return ClippingLogRecordProcessor(exporter)
+    return BatchLogRecordProcessor(exporter)
+
+
+def _too_long(value: object, limit: int) -> bool:
+    return isinstance(value, str) and len(value) > limit
+
+
+def clipped(log_record: ReadWriteLogRecord) -> ReadWriteLogRecord:
+    """``log_record``, or a copy cut to what an embed can show.
+
+    Never cut in place: the provider hands the same record to every processor, and an
+    OTLP exporter beside ours must get the whole text. Most records need no cut and
+    cost three checks; a long one costs two shallow copies.
+    """
     record = log_record.log_record
     body = record.body
-    if isinstance(body, str) and len(body) > MESSAGE_CHARS:
-        record.body = ClippedText(body[:MESSAGE_CHARS], len(body))
-    attributes = record.attributes
-    if not attributes:
-        return
+    attributes = record.attributes or {}
     trace = attributes.get(_TRACE)
-    if isinstance(trace, str) and len(trace) > TRACE_HEAD_CHARS + TRACE_TAIL_CHARS:
-        attributes[_TRACE] = clip_trace(trace)  # type: ignore[index]
     message = attributes.get(_MESSAGE)
-    if isinstance(message, str) and len(message) > MESSAGE_CHARS:
-        attributes[_MESSAGE] = ClippedText(message[:MESSAGE_CHARS], len(message))  # type: ignore[index]
+    cut_body = _too_long(body, MESSAGE_CHARS)
+    cut_trace = _too_long(trace, TRACE_HEAD_CHARS + TRACE_TAIL_CHARS)
+    cut_message = _too_long(message, MESSAGE_CHARS)
+    if not (cut_body or cut_trace or cut_message):
+        return log_record
+    copied = copy.copy(record)
+    if cut_body:
+        copied.body = ClippedText(str(body)[:MESSAGE_CHARS], len(str(body)))
+    if cut_trace or cut_message:
+        kept = dict(attributes)
+        if cut_trace:
+            kept[_TRACE] = clip_trace(str(trace)) or ""
+        if cut_message:
+            kept[_MESSAGE] = ClippedText(str(message)[:MESSAGE_CHARS], len(str(message)))
+        copied.attributes = kept
+    result = copy.copy(log_record)
+    result.log_record = copied
+    return result

@@ -80,6 +80,8 @@ discord.connected             gauge     1           discord.shard.id (1 ready an
 discord.shards                gauge     {shard}
 discord.guilds                gauge     {guild}
 discord.users.cached          gauge     {user}
+discord.users.active          gauge     {user}      distinct message authors and command users,
+                                                    last 5 min (estimated past 4,096)
 discord.event_loop.lag        gauge     s           worst timer delay since the last collection
 <command> (prefix)            span                  CONSUMER: messaging.system=discord,
                                                     messaging.operation.type=process,
@@ -136,6 +138,7 @@ fork in a venv of its own (``make test-fork``).
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 from collections.abc import Collection
 from typing import Any
@@ -148,7 +151,7 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
     BaseInstrumentor,
 )
 
-from otel_discord.exception_ids import RECORD_CONTEXT
+from otel_discord.exception_ids import RECORD_CONTEXT, tag_bridges
 from otel_discord.instrumentation import _state
 from otel_discord.instrumentation._active_span import command_context
 from otel_discord.instrumentation._component_errors import unshim_all
@@ -172,6 +175,7 @@ class DiscordInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     _patcher: Patcher | None = None
     _telemetry: Recorder | None = None
+    _tagged: tuple[tuple[logging.Handler, logging.Filter], ...] = ()
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """discord.py or a fork, any one of them (the ``instruments-any`` extra)."""
@@ -205,9 +209,17 @@ class DiscordInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         _state.current = telemetry
         if command_context not in RECORD_CONTEXT:
             RECORD_CONTEXT.append(command_context)
+        # An app's own SDK setup bridges logging without our filter: without the exception's
+        # token, discord.py's "Ignoring exception" record of a bug showed beside its span, and
+        # of a user's mistake (an unknown command) reached #logs. configure() and the distro
+        # tag their bridges themselves; this is a no-op there.
+        self._tagged = tuple(tag_bridges())
 
     def _uninstrument(self, **kwargs: Any) -> None:
         _state.current = None
+        for handler, added in self._tagged:
+            handler.removeFilter(added)
+        self._tagged = ()
         with contextlib.suppress(ValueError):
             RECORD_CONTEXT.remove(command_context)
         if self._telemetry is not None:

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from otel_discord.instrumentation import _state
+from otel_discord.instrumentation._active_users import CAP as ACTIVE_USERS_CAP
 from otel_discord.instrumentation._event_errors import hook_on_error
 from otel_discord.instrumentation._events import MESSAGE, PAYLOAD, plan_event
 from otel_discord.instrumentation._safety import swallow
@@ -242,7 +243,12 @@ def make_dispatch(  # noqa: PLR0915 (one flat hook on purpose)
                             telemetry.count_payload(arg)
                     elif action == MESSAGE:
                         message = arg  # none: _NO_ARGUMENT has no author (reported, not raised)
-                        if telemetry.count_bot_messages or not message.author.bot:
+                        author = message.author
+                        if telemetry.count_bot_messages or not author.bot:
+                            users = telemetry.active_users.ids
+                            users.add(author.id)
+                            if len(users) > ACTIVE_USERS_CAP:
+                                telemetry.active_users.thin()
                             guild = message.guild
                             try:
                                 kind = message.channel.type

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from otel_discord.instrumentation import _names as n
+from otel_discord.instrumentation._active_users import CAP as ACTIVE_USERS_CAP
 from otel_discord.instrumentation._fork_events import FORK_HANDLERS
 from otel_discord.instrumentation._members import (
     on_member_remove,
@@ -139,6 +140,16 @@ def _on_resumed(telemetry: Recorder, _: Any, __: tuple[Any, ...]) -> None:
     telemetry.reconnects.add(1, telemetry.gateway_kind_attrs[n.GATEWAY_RESUME])
 
 
+def _on_interaction(telemetry: Recorder, _: Any, args: tuple[Any, ...]) -> None:
+    """A slash command, context menu, button, menu or modal: its user is active."""
+    user = getattr(args[0], "user", None)
+    if user is not None and (telemetry.count_bot_messages or not user.bot):
+        ids = telemetry.active_users.ids
+        ids.add(user.id)
+        if len(ids) > ACTIVE_USERS_CAP:
+            telemetry.active_users.thin()
+
+
 def _on_command_error(_: Recorder, __: Any, args: tuple[Any, ...]) -> None:
     if len(args) >= 2 and isinstance(args[1], BaseException):
         note_error(args[0], args[1])
@@ -157,6 +168,7 @@ HANDLERS: Final[dict[str, Handler]] = {
     "shard_connect": _on_shard_connect,
     "resumed": _on_resumed,
     "command_error": _on_command_error,
+    "interaction": _on_interaction,
     **FORK_HANDLERS,
 }
 

@@ -18,6 +18,7 @@ from typing import Any
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from otel_discord.instrumentation import _names as n
+from otel_discord.instrumentation._active_users import ActiveUsers
 from otel_discord.instrumentation._loop_lag import LoopLag
 from otel_discord.instrumentation._safety import swallow
 from otel_discord.instrumentation._tally import CellTally, CounterTally, Tally
@@ -104,6 +105,7 @@ class Slot:
         self.voice_changes = Tally(n.VOICE_CHANGES)
         self.commands = CounterTally(n.COMMANDS)
         self.commands_unknown = CounterTally(n.COMMANDS_UNKNOWN)
+        self.active_users = ActiveUsers()
         self.registry: ClientRegistry | None = None
 
 
@@ -178,6 +180,14 @@ class _Gauges:
     def users(self, _: CallbackOptions) -> Iterable[Observation]:
         return self._total(n.USERS_CACHED, lambda client: _cache_size(client, "_users", "users"))
 
+    def active_users(self, _: CallbackOptions) -> Iterable[Observation]:
+        try:
+            if self._slot.registry is not None:
+                return [Observation(self._slot.active_users.observe())]
+        except Exception as exc:
+            swallow(f"gauge {n.USERS_ACTIVE}", exc)
+        return []
+
     def loop_lag(self, _: CallbackOptions) -> Iterable[Observation]:
         try:
             registry = self._slot.registry
@@ -202,6 +212,7 @@ def _register(meter: Meter, slot: Slot) -> None:
         (n.SHARDS, gauges.shards),
         (n.GUILDS, gauges.guilds),
         (n.USERS_CACHED, gauges.users),
+        (n.USERS_ACTIVE, gauges.active_users),
         (n.EVENT_LOOP_LAG, gauges.loop_lag),
     )
     for name, callback in gauge_table:

@@ -33,6 +33,7 @@ CONNECTED: Final = "discord.connected"
 SHARDS: Final = "discord.shards"
 GUILDS: Final = "discord.guilds"
 USERS_CACHED: Final = "discord.users.cached"
+USERS_ACTIVE: Final = "discord.users.active"
 EVENT_LOOP_LAG: Final = "discord.event_loop.lag"
 GATEWAY_RECONNECTS: Final = "discord.gateway.reconnects"
 RATELIMIT_HITS: Final = "discord.ratelimit.hits"
@@ -148,8 +149,9 @@ NAMES: Final[tuple[Name, ...]] = (
         f"{ATTR_COMMAND_NAME}, {ATTR_COMMAND_KIND}, {ATTR_COMMAND_OUTCOME}, "
         f"{ATTR_COMMAND_FAILURE_REASON} (failures), [{ATTR_GUILD_ID}]",
         "Commands run: kind prefix|slash|user|message|component|modal, outcome "
-        "success|failure; failure reason `error` for a bug, else the user's mistake "
-        "(bad argument, missing argument, on cooldown, missing permission, not owner, ...).",
+        "success|failure; failure reason `error` for a bug, `refused` for a command error "
+        "the bot raised on purpose, else the user's mistake (bad argument, missing argument, "
+        "on cooldown, missing permission, not owner, ...).",
     ),
     Name(
         COMMANDS_UNKNOWN,
@@ -213,6 +215,15 @@ NAMES: Final[tuple[Name, ...]] = (
     Name(SHARDS, "gauge", "{shard}", "", "Shard count."),
     Name(GUILDS, "gauge", "{guild}", "", "Guilds in the cache."),
     Name(USERS_CACHED, "gauge", "{user}", "", "Users in the cache."),
+    Name(
+        USERS_ACTIVE,
+        "gauge",
+        "{user}",
+        "",
+        "Distinct users who sent a message or used a command, button or menu in the last five "
+        "minutes (to the minute; bots only with `count_bot_messages`); exact up to 4,096, "
+        "an estimate within a few percent past it.",
+    ),
     Name(
         EVENT_LOOP_LAG,
         "gauge",

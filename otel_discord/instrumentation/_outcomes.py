@@ -5,7 +5,10 @@ the command, but nothing in the bot is broken: such failures carry a short
 reason (``bad argument``, ``on cooldown`` ...) that the analytics summary breaks
 failures down by, and ``error.type`` on the span, but no ERROR status, no
 exception event and no error log, so they stay out of #logs and the health
-score. Everything else is a bug (reason ``error``).
+score. So does a refusal: a ``CommandError`` the bot's own code raises on purpose
+(``raise NotConnected()``, ``class NotConnected(commands.CommandError)``), discord.py's
+way for a bot to tell its user "no" through its error handler (reason ``refused``).
+Everything else is a bug (reason ``error``).
 
 The table is looked up once against the installed discord.py; a class missing
 from a fork is skipped. Order matters: the first matching row wins, so the
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -27,6 +31,8 @@ from otel_discord.instrumentation._names import ATTR_COMMAND_NAME, ATTR_ERROR_TY
 
 REASON_ERROR: Final = "error"
 """A bug in the bot's code (or any exception that is not a user's mistake)."""
+REASON_REFUSED: Final = "refused"
+"""The bot's own code raised a command error on purpose (see ``raised_on_purpose``)."""
 REASON_CHECK: Final = "check failed"
 """A check refused the run without an exception (``interaction_check`` returned False)."""
 
@@ -56,12 +62,43 @@ REASONS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
 )
 """(reason, discord.py exception class names), most specific first."""
 
+REFUSAL_BASES: Final = (
+    ("discord.ext.commands", "CommandError"),
+    ("discord.app_commands", "AppCommandError"),
+    ("discord", "ApplicationCommandError"),  # py-cord's application commands
+    ("nextcord.ext.commands", "CommandError"),
+    ("nextcord", "ApplicationError"),
+    ("disnake.ext.commands", "CommandError"),
+)
+"""(module, class): the command errors a bot raises to refuse a run, from the library the
+bot imported (importing another one on a failing command would block its loop)."""
+
+_LIBRARIES: Final = frozenset({"discord", "nextcord", "disnake", "otel_discord"})
+"""Top-level packages whose own raises are never the bot's refusals."""
+
+
+def raised_on_purpose(exc: BaseException) -> bool:
+    """Whether the frame that raised ``exc`` is the bot's, not the library's.
+
+    discord.py passes a ``CommandError`` raised in a command, check or converter on to
+    the error handlers as it is (anything else comes wrapped); the library raises bare
+    command errors of its own too (``AppCommandError`` for malformed data), from its frames.
+    """
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = tb.tb_frame.f_globals.get("__name__")
+    return isinstance(module, str) and module.partition(".")[0] not in _LIBRARIES
+
 
 @dataclass(frozen=True, slots=True)
 class Outcomes:
     """The reason table resolved against the installed library."""
 
     rows: Sequence[tuple[type[BaseException], str]] = ()
+    refusals: tuple[type[BaseException], ...] = ()
 
     def reason(self, exc: BaseException | None) -> str:
         """The failure reason of ``exc`` (already unwrapped); ``error`` for a bug."""
@@ -70,6 +107,8 @@ class Outcomes:
         for cls, reason in self.rows:
             if isinstance(exc, cls):
                 return reason
+        if isinstance(exc, self.refusals) and raised_on_purpose(exc):
+            return REASON_REFUSED
         return REASON_ERROR
 
     def is_user_error(self, exc: BaseException | None) -> bool:
@@ -77,14 +116,16 @@ class Outcomes:
         return self.reason(exc) != REASON_ERROR
 
 
+def _import(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
 def resolve_outcomes(modules: Sequence[str] = _MODULES) -> Outcomes:
     """Build :class:`Outcomes` from the discord.py (or fork) classes that exist."""
-    loaded: list[Any] = []
-    for name in modules:
-        try:
-            loaded.append(importlib.import_module(name))
-        except ImportError:
-            continue
+    loaded = [m for m in map(_import, modules) if m is not None]
     rows: list[tuple[type[BaseException], str]] = []
     for reason, class_names in REASONS:
         for module in loaded:
@@ -92,7 +133,12 @@ def resolve_outcomes(modules: Sequence[str] = _MODULES) -> Outcomes:
                 cls = getattr(module, class_name, None)
                 if isinstance(cls, type) and issubclass(cls, BaseException):
                     rows.append((cls, reason))
-    return Outcomes(tuple(rows))
+    refusals = []
+    for module_name, class_name in REFUSAL_BASES:
+        cls = getattr(sys.modules.get(module_name), class_name, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException) and cls not in refusals:
+            refusals.append(cls)
+    return Outcomes(tuple(rows), tuple(refusals))
 
 
 def settled_name(owner: Any, started_as: str) -> str:

@@ -97,10 +97,10 @@ class Recorder:
         self.clients = ClientRegistry(options.event_loop_lag_interval)
         self.seen_client: Any = None
         """The client the dispatch hook saw last (tracked, its ``on_error`` seen to): an
-        identity check per event tells it apart from one not seen yet."""
+        identity check per event tells it apart from one not seen yet. ``direct_bot`` is
+        that client too if the hook on ``BotBase.dispatch`` may skip its ``super()`` call
+        (``_dispatch.direct_route``), else None."""
         self.direct_bot: Any = None
-        """``seen_client`` if the hook on ``BotBase.dispatch`` may skip its ``super()``
-        call (``_dispatch.direct_route``), else None."""
         self.known_clients: tuple[weakref.ref[Any], ...] = ()
         """The clients tracked lately, newest first, weakly (``_dispatch.KNOWN_CLIENTS``)."""
         self._slot = slot_for(meter_provider or metrics.get_meter_provider(), self.meter)
@@ -112,6 +112,7 @@ class Recorder:
         self.voice_changes = self._slot.voice_changes
         self.commands = self._slot.commands
         self.commands_unknown = self._slot.commands_unknown
+        self.active_users = self._slot.active_users
         self.event_plan: dict[str, Cell] = {}
         """Event name -> ``[count, action, handler]`` (``_events.plan_event`` fills it)."""
         self.payload_plan: dict[Any, Cell] = {}

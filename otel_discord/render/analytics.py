@@ -40,6 +40,8 @@ def render_activity(activity: Activity, *, service: str, host: str | None) -> li
     headline = [f"**{human_count(events)} events**"] if events else []
     headline.append(f"{human_count(messages)} messages")
     headline.append(f"{human_count(ok + failed)} commands")
+    if activity.active_users is not None:
+        headline.append(counted(round(activity.active_users), "active user"))
     fields: list[dict[str, Any]] = [
         _field("Commands", _command_outcomes(activity, ok, failed), COMMANDS, activity),
         _field("Messages", human_count(messages), "discord.messages", activity),
@@ -84,15 +86,17 @@ def render_activity(activity: Activity, *, service: str, host: str | None) -> li
 
 
 def _command_outcomes(activity: Activity, ok: float, failed: float) -> str:
-    """``7 ok · 5 failed · 2 bad argument · 2 on cooldown · 1 error``: failures by reason."""
+    """``7 ok · 5 failed (2 bad argument, 2 on cooldown, 1 error)``: failures by reason."""
     reasons = activity.by(COMMANDS, FAILURE_REASON, **{"discord.command.outcome": "failure"})
     ranked = sorted(
         ((reason, count) for reason, count in reasons.items() if reason != "?" and count),
         key=lambda item: (-item[1], item[0]),
     )
-    parts = [f"{human_count(ok)} ok", f"{human_count(failed)} failed"]
-    parts.extend(f"{human_count(count)} {clip(neutralise(r), 40)}" for r, count in ranked)
-    return " · ".join(parts)
+    text = f"{human_count(ok)} ok · {human_count(failed)} failed"
+    if not ranked:
+        return text
+    why = ", ".join(f"{human_count(count)} {clip(neutralise(r), 40)}" for r, count in ranked)
+    return f"{text} ({why})"
 
 
 def _member_lines(changes: Mapping[str, tuple[int, int]]) -> list[str]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from opentelemetry.sdk.metrics.export import MetricsData, Sum
+from opentelemetry.sdk.metrics.export import Gauge, MetricsData, Sum
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
@@ -49,6 +49,7 @@ ACTIVITY_COUNTERS: Final = frozenset(
         "discord.errors",
     }
 )
+ACTIVE_USERS: Final = "discord.users.active"
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -89,6 +90,9 @@ class Activity:
     history: Mapping[str, tuple[float, ...]]
     member_changes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     """Joins and leaves per guild name, from the instrumentation's log events."""
+    active_users: float | None = None
+    """The most distinct users of the last five minutes any reading in the window gave
+    (``discord.users.active``); None without the instrumentation."""
 
     def total(self, metric: str, **attrs: Any) -> float:
         """Sum of a counter over series whose attributes include ``attrs``."""
@@ -125,14 +129,18 @@ class ActivityWindow:
         self._window_series: dict[str, int] = {}
         self._spans: dict[str, SpanStats] = {}
         self._history: dict[str, deque[float]] = {}
-        self._members: dict[str, list[int]] = {}
+        self._members: dict[str, list[Any]] = {}
+        """Guild id (its name without one) -> [joins, leaves, name]."""
+        self._active_users: float | None = None
 
-    def add_member_change(self, guild: str, joined: bool) -> None:
-        counts = self._members.get(guild)
+    def add_member_change(self, guild: str, joined: bool, guild_id: str | None = None) -> None:
+        """Count a member join or leave; guilds are told apart by id (names repeat)."""
+        key = guild_id or guild
+        counts = self._members.get(key)
         if counts is None:
             if len(self._members) >= MAX_SPAN_NAMES:
-                guild = "(other guilds)"
-            counts = self._members.setdefault(guild, [0, 0])
+                key = guild = "(other guilds)"
+            counts = self._members.setdefault(key, [0, 0, guild])
         counts[0 if joined else 1] += 1
 
     def add_spans(self, spans: Iterable[ReadableSpan], *, none_failed: bool = False) -> None:
@@ -180,6 +188,14 @@ class ActivityWindow:
                 for metric in scope_metrics.metrics:
                     if metric.name in ACTIVITY_COUNTERS and isinstance(metric.data, Sum):
                         self._add_sum(metric.name, metric.data)
+                    elif metric.name == ACTIVE_USERS and isinstance(metric.data, Gauge):
+                        self._add_active_users(metric.data)
+
+    def _add_active_users(self, data: Gauge) -> None:
+        for point in data.data_points:
+            value = float(point.value)
+            if math.isfinite(value) and value >= 0:
+                self._active_users = max(self._active_users or 0.0, value)
 
     def _add_sum(self, name: str, data: Sum) -> None:
         cumulative = data.aggregation_temporality.name == "CUMULATIVE"
@@ -204,8 +220,16 @@ class ActivityWindow:
 
     def close(self, end_ns: int) -> Activity:
         """Hand out this window and start the next one (counter baselines carry over)."""
-        members = {guild: (joins, leaves) for guild, (joins, leaves) in self._members.items()}
-        activity = Activity(self.start_ns, end_ns, dict(self._counters), self._spans, {}, members)
+        members = _by_label(self._members)
+        activity = Activity(
+            self.start_ns,
+            end_ns,
+            dict(self._counters),
+            self._spans,
+            {},
+            members,
+            self._active_users,
+        )
         for metric in ("discord.messages", COMMANDS, "discord.gateway.events"):
             self._history.setdefault(metric, deque(maxlen=HISTORY)).append(activity.total(metric))
         history = {name: tuple(values) for name, values in self._history.items()}
@@ -213,6 +237,7 @@ class ActivityWindow:
         self._window_series = {}
         self._spans = {}
         self._members = {}
+        self._active_users = None
         self.start_ns = end_ns
         return dataclasses.replace(activity, history=history)
 
@@ -224,3 +249,12 @@ def _admit(series: dict[str, int], name: str) -> bool:
         return False
     series[name] = count + 1
     return True
+
+
+def _by_label(members: Mapping[str, list[Any]]) -> dict[str, tuple[int, int]]:
+    """Joins and leaves under each guild's name; a name two guilds share gets their ids."""
+    names = Counter(name for _, _, name in members.values())
+    return {
+        (f"{name} ({key})" if names[name] > 1 and key != name else name): (joins, leaves)
+        for key, (joins, leaves, name) in members.items()
+    }

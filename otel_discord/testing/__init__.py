@@ -8,8 +8,8 @@ module for the full list. Usage::
     from otel_discord.testing import DiscordServer, Fault
 
     with DiscordServer(webhook_limit=(5, 0.2)) as srv:
-        url = srv.create_webhook("logs")
-        ...  # post to url
+        url = srv.create_webhook("logs")  # unversioned, as Discord's UI shows it
+        ...  # post to url with /api/v10/, a DiscordBot User-Agent and allowed_mentions
         assert srv.violations == []
         print(srv.embeds("logs"), srv.stats())
 

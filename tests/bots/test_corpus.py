@@ -242,11 +242,13 @@ class TestTemplateBot:
 
     def test_failures_by_reason_and_counts(self, corpus) -> None:
         summary = activity(corpus["template_bot.py"])
-        assert "**61 events** · 15 messages · 19 commands" == summary["description"]
+        assert (
+            "**61 events** · 15 messages · 19 commands · 2 active users" == summary["description"]
+        )
         shown = fields(summary)
         assert (
-            "11 ok · 8 failed · 3 error · 1 bad argument · 1 missing argument"
-            " · 1 missing permission · 1 not owner · 1 on cooldown"
+            "11 ok · 8 failed (3 error, 1 bad argument, 1 missing argument,"
+            " 1 missing permission, 1 not owner, 1 on cooldown)"
         ) == shown["Commands"]
         assert (
             "1. `roll` — 4 (2 failed)\n2. `PanelView.approve` — 2\n3. `daily` — 2 (1 failed)"
@@ -298,7 +300,7 @@ class TestShardedBot:
     def test_qualified_names_and_reasons(self, corpus) -> None:
         shown = fields(activity(corpus["sharded_bot.py"]))
         assert (
-            "4 ok · 5 failed · 2 error · 1 missing argument · 1 not owner · 1 on cooldown"
+            "4 ok · 5 failed (2 error, 1 missing argument, 1 not owner, 1 on cooldown)"
         ) == shown["Commands"]
         assert (
             "1. `config set` — 2 (1 failed)\n2. `stats` — 2 (1 failed)\n3. `config` — 1"
@@ -346,7 +348,7 @@ class TestFeedbackBot:
     def test_modal_bug_reported(self, corpus) -> None:
         """The IndexError in on_submit is a bug of the bot's, handled or not: shown once."""
         runs = corpus["feedback_bot.py"]
-        assert "4 ok · 1 failed · 1 error" == fields(activity(runs))["Commands"]
+        assert "4 ok · 1 failed (1 error)" == fields(activity(runs))["Commands"]
         assert 1 == sum(k[0] == "❌ IndexError: list index out of range" for k in problems(runs))
 
 

@@ -207,3 +207,61 @@ class TestDefaultHandlerPrints:
         assert ["❌ ValueError: kaboom"] == errors
         Pipeline.shutdown_all(2.0)
         log_provider.shutdown()
+
+
+class TestOwnSdkSetup:
+    """The README's third way: the app's own providers and bridge, then ``instrument()``."""
+
+    def test_the_bridge_it_finds_is_tagged_and_untagged(self, four_channels) -> None:
+        import asyncio
+        from typing import Any
+
+        from discord.ext import commands
+        from opentelemetry.sdk.metrics import MeterProvider
+
+        from otel_discord.instrumentation import DiscordInstrumentor
+        from otel_discord.offline import payloads as g
+        from otel_discord.offline.bot import make_bot, start
+
+        config = four_channels.config()
+        logs = DiscordLogExporter(config)
+        log_provider = LoggerProvider()
+        log_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
+        bridge = LoggingHandler(logger_provider=log_provider)  # no filter of ours: the app's
+        root = logging.getLogger()
+        root.addHandler(bridge)
+        instrumentor = DiscordInstrumentor()
+        instrumentor.instrument(
+            tracer_provider=TracerProvider(),
+            meter_provider=MeterProvider(),
+            logger_provider=log_provider,
+        )
+
+        def setup(bot: commands.Bot) -> None:
+            @bot.command()
+            async def boom(ctx: commands.Context[Any]) -> None:
+                raise ValueError("kaboom")
+
+        async def main() -> None:
+            bot = make_bot()
+            world = await start(bot, setup)
+            for text in ("!nosuch", "!boom"):
+                world.say(text)
+            await g.settle()
+            await bot.close()
+
+        try:
+            asyncio.run(main())
+            tagged = [f for f in bridge.filters if isinstance(f, ExceptionIdFilter)]
+        finally:
+            instrumentor.uninstrument()
+            root.removeHandler(bridge)
+        assert 1 == len(tagged)
+        assert [] == bridge.filters  # uninstrument() leaves the app's handler as it was
+        assert logs.force_flush(10_000)
+        errors = [t for t in titles(four_channels) if not t.startswith("⚠️")]  # PyNaCl & co.
+        # The unknown command is the user's mistake; the bug is one embed, not two (its
+        # record from discord.py's default handler carries the CommandInvokeError wrapper).
+        assert ["❌ ValueError: kaboom"] == errors
+        Pipeline.shutdown_all(2.0)
+        log_provider.shutdown()

@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Status, StatusCode
 
 from otel_discord import Channel
-from otel_discord.distro import with_span_processor
+from otel_discord.distro import with_export_processors
 from otel_discord.exporters import DiscordSpanExporter
 from otel_discord.exporters.span_processor import (
     BATCH_SIZE,
@@ -478,21 +478,26 @@ class TestZeroCodeFactory:
     def test_sdk_with_the_hook(self) -> None:
         def initialize(export_span_processor: Any = None, **_: Any) -> None: ...
 
-        assert {"export_span_processor": span_processor_for} == with_span_processor(initialize, {})
+        assert {"export_span_processor": span_processor_for} == with_export_processors(
+            initialize, {}
+        )
         chosen = {"export_span_processor": SimpleSpanProcessor}
-        assert chosen == with_span_processor(initialize, chosen)
+        assert chosen == with_export_processors(initialize, chosen)
 
     def test_sdk_without_the_hook_is_left_alone(self) -> None:
         """An older SDK: no keyword it would reject; the batch processor as before."""
 
         def initialize(trace_exporter_names: Any = None, span_processors: Any = None) -> None: ...
 
-        assert {"span_processors": None} == with_span_processor(
+        assert {"span_processors": None} == with_export_processors(
             initialize, {"span_processors": None}
         )
 
-    def test_the_pinned_sdk_has_the_hook(self) -> None:
+    def test_the_pinned_sdk_has_both_hooks(self) -> None:
         from opentelemetry.sdk._configuration import _initialize_components
 
-        kwargs = with_span_processor(_initialize_components, {})
+        from otel_discord.exporters.log_processor import log_processor_for
+
+        kwargs = with_export_processors(_initialize_components, {})
         assert span_processor_for is kwargs["export_span_processor"]
+        assert log_processor_for is kwargs["export_log_record_processor"]

@@ -300,3 +300,10 @@ class TestHooksAndChecks:
         counts = commands_by_reason(hooked.sinks)
         assert 1 == counts[("ConfirmView.confirm", "check failed")]
         assert ("ConfirmView.confirm", "ok") not in counts
+
+    def test_an_error_of_the_bots_own_is_a_refusal(self, hooked: Played) -> None:
+        """``NotInVoice(discord.ApplicationCommandError)`` raised on purpose: no bug."""
+        assert 1 == commands_by_reason(hooked.sinks)[("play", "refused")]
+        assert not [
+            r for r in hooked.sinks.error_logs() if "Join a voice" in str(r.log_record.body)
+        ]

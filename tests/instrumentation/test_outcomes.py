@@ -6,12 +6,14 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import discord
+from discord import app_commands
 from discord.ext import commands
 from opentelemetry.trace import StatusCode
 
 from otel_discord.exception_ids import ATTR_EXCEPTION_ID
 from otel_discord.instrumentation import DiscordInstrumentor
-from otel_discord.instrumentation._outcomes import REASONS, outcomes, resolve_outcomes
+from otel_discord.instrumentation._outcomes import REASONS, classify, outcomes, resolve_outcomes
 from otel_discord.offline import payloads as g
 from tests.instrumentation.harness import Otel, World, make_bot, start
 
@@ -164,3 +166,100 @@ class TestReasonTable:
         found = {name for name in names if hasattr(commands, name) or hasattr(app_commands, name)}
         assert names == found
         assert len(resolve_outcomes().rows) == len(outcomes().rows)
+
+
+class NotConnected(commands.CommandError):
+    """Raised when a music command runs while the bot is in no voice channel."""
+
+
+class NothingPlaying(app_commands.AppCommandError):
+    """Raised by a slash command when there is nothing to act on."""
+
+
+class Music(commands.Cog):
+    """A music cog as public bots write them: refusals raised as command errors of their
+    own, answered by the cog's error handlers, and one real bug beside them."""
+
+    @commands.command()
+    async def skip(self, ctx: commands.Context[Any]) -> None:
+        raise NotConnected("I'm not in a voice channel.")
+
+    @commands.command()
+    async def stop(self, ctx: commands.Context[Any]) -> None:
+        raise commands.CommandError("Nothing to stop.")
+
+    @commands.command()
+    async def queue(self, ctx: commands.Context[Any]) -> None:
+        raise KeyError("queue")
+
+    @app_commands.command()
+    async def nowplaying(self, interaction: discord.Interaction[Any]) -> None:
+        raise NothingPlaying("Nothing is playing.")
+
+    async def cog_command_error(self, ctx: commands.Context[Any], error: Exception) -> None:
+        await ctx.send(f"⚠ {error}")
+
+    async def cog_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        assert interaction.channel is not None
+        await interaction.channel.send(f"⚠ {error}")  # type: ignore[union-attr]
+
+
+class TestRefusals:
+    """A command error the bot's code raises on purpose is its way to say "no": a failure
+    with reason ``refused``, not a bug in #logs."""
+
+    def test_refusals_and_a_bug(self, otel: Otel, instrument: Instrument) -> None:
+        instrument()
+        sent: list[str] = []
+
+        async def main() -> None:
+            bot = make_bot()
+            await bot.add_cog(Music())
+            world = await start(bot)
+            for text in ("!skip", "!stop", "!queue"):
+                world.say(text)
+            world.slash("nowplaying")
+            await g.settle()
+            sent.extend(world.rest.sent())
+            await bot.close()
+
+        asyncio.run(main())
+        assert {
+            ("skip", "refused"): 1,
+            ("stop", "refused"): 1,
+            ("queue", "error"): 1,
+            ("nowplaying", "refused"): 1,
+        } == failures_by_reason(otel)
+        statuses = {(s.name, s.status.status_code) for s in otel.spans()}
+        assert {
+            ("skip", StatusCode.UNSET),
+            ("stop", StatusCode.UNSET),
+            ("queue", StatusCode.ERROR),
+            ("/nowplaying", StatusCode.UNSET),
+        } == statuses
+        skip = otel.span("skip").attributes or {}
+        assert f"{NotConnected.__module__}.NotConnected" == skip["error.type"]
+        [bug] = otel.error_logs()
+        assert "KeyError" in str((bug.log_record.attributes or {})["exception.type"])
+        assert "⚠ I'm not in a voice channel." in sent  # the bot's own answers, unchanged
+        assert "⚠ Nothing is playing." in sent
+
+    def test_the_librarys_own_raise_is_a_bug(self) -> None:
+        """discord.py raises a bare ``AppCommandError`` itself for malformed data: a bug."""
+        library = {
+            "__name__": "discord.app_commands.tree",
+            "AppCommandError": app_commands.AppCommandError,
+        }
+        exec("def handle():\n    raise AppCommandError('no focused element')\n", library)
+        mine = {"__name__": "cogs.music", "AppCommandError": app_commands.AppCommandError}
+        exec("def handle():\n    raise AppCommandError('not in voice')\n", mine)
+        reasons = []
+        for namespace in (library, mine):
+            try:
+                namespace["handle"]()
+            except app_commands.AppCommandError as exc:
+                reasons.append(classify(exc))
+        assert ["error", "refused"] == reasons
+        assert "error" == classify(app_commands.AppCommandError("never raised"))

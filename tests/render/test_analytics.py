@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -12,6 +13,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from otel_discord.render.analytics import render_activity
 from otel_discord.state.activity import COMMANDS, Activity, ActivityWindow, SpanStats, percentile
+from tests.conftest import FourChannels
 
 T0 = 1_700_000_000_000_000_000
 MIN = 60_000_000_000
@@ -175,3 +177,48 @@ class TestFigures:
         activity = Activity(T0, T0 + MIN, {}, {}, {}, changes)
         [embed] = render_activity(activity, service="s", host=None)
         assert any(f["value"].endswith("… 1 more guild") for f in embed["fields"])
+
+
+class TestGuildsByID:
+    """Member joins are counted per guild id: two guilds called "General" stay apart."""
+
+    def test_same_name_two_guilds(self, four_channels: FourChannels) -> None:
+        from otel_discord import Channel, configure
+
+        telemetry = configure(
+            config=four_channels.config(),
+            system_metrics=False,
+            instrument_discord=False,
+            set_global=False,
+            bridge_logging=False,
+        )
+        logger = telemetry.logger_provider.get_logger("otel_discord.instrumentation")
+        joins = [("111", "join"), ("111", "join"), ("222", "join"), ("222", "leave")]
+        for guild_id, change in joins:
+            logger.emit(
+                severity_number=SeverityNumber.INFO,
+                body="A member joined General",
+                attributes={
+                    "event.name": f"discord.member.{change}",
+                    "discord.guild.name": "General",
+                    "discord.guild.id": guild_id,
+                },
+                event_name=f"discord.member.{change}",
+            )
+        assert telemetry.shutdown()
+        [summary] = [
+            e
+            for e in four_channels.embeds(Channel.ANALYTICS)
+            if e.get("title", "").startswith("📊 Activity")
+        ]
+        fields = {f["name"]: f["value"] for f in summary["fields"]}
+        assert "General (111) +2 / −0\nGeneral (222) +1 / −1" == fields["Joins · leaves"]
+
+    def test_a_lone_name_reads_as_it_is(self) -> None:
+        window = ActivityWindow(T0)
+        window.add_member_change("Lo-Fi Lounge", True, "111")
+        window.add_member_change("General", False, "222")
+        window.add_member_change("General", True)  # no id: keyed by its name
+        assert {"Lo-Fi Lounge": (1, 0), "General (222)": (0, 1), "General": (1, 0)} == dict(
+            window.close(T0 + MIN).member_changes
+        )

@@ -9,13 +9,21 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
-from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+from opentelemetry.sdk._logs.export import (
+    BatchLogRecordProcessor,
+    InMemoryLogRecordExporter,
+    SimpleLogRecordProcessor,
+)
 from opentelemetry.sdk.resources import Resource
 
 from otel_discord import Channel, fingerprint
 from otel_discord.delivery.grouped import ErrorGroup
 from otel_discord.exporters import DiscordLogExporter
-from otel_discord.exporters.log_processor import ClippingLogRecordProcessor
+from otel_discord.exporters.log_processor import (
+    ClippingLogRecordProcessor,
+    clipped,
+    log_processor_for,
+)
 from otel_discord.record_clip import (
     MESSAGE_CHARS,
     TRACE_HEAD_CHARS,
@@ -165,6 +173,53 @@ class TestClippedBeforeTheQueue:
         assert trace < TRACE_HEAD_CHARS + TRACE_TAIL_CHARS + 100
         [embed] = four_channels.embeds(Channel.LOGS)
         assert "_… message of 977 KiB truncated_" in embed["description"]
+
+    def test_the_other_processors_get_the_whole_record(self, four_channels: FourChannels) -> None:
+        """The provider hands one record to every processor: an exporter beside ours
+        (OTLP, ``OTEL_LOGS_EXPORTER=discord,otlp``) keeps the whole text, before and after."""
+        beside_before, beside_after = InMemoryLogRecordExporter(), InMemoryLogRecordExporter()
+        provider = LoggerProvider(resource=Resource.create({"service.name": "bot"}))
+        provider.add_log_record_processor(SimpleLogRecordProcessor(beside_before))
+        provider.add_log_record_processor(
+            ClippingLogRecordProcessor(DiscordLogExporter(four_channels.config()))
+        )
+        provider.add_log_record_processor(SimpleLogRecordProcessor(beside_after))
+        with bridged("bot.huge.shared", provider) as logger:
+            try:
+                raise ValueError("y" * 100_000)
+            except ValueError:
+                logger.exception("%s", MEGABYTE_MESSAGE)
+            provider.force_flush()
+            for exporter in (beside_before, beside_after):
+                [data] = exporter.get_finished_logs()
+                attributes = data.log_record.attributes or {}
+                assert MEGABYTE_MESSAGE == data.log_record.body
+                assert "y" * 100_000 == attributes["exception.message"]
+                assert 100_000 < len(str(attributes["exception.stacktrace"]))
+        [embed] = four_channels.embeds(Channel.LOGS)
+        assert "_… message of 977 KiB truncated_" in embed["description"]
+
+    def test_a_short_record_is_queued_as_it_is(self) -> None:
+        """No copy for a record that needs no cut (the usual case)."""
+        provider = LoggerProvider()
+        exporter = InMemoryLogRecordExporter()
+        provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+        with bridged("bot.short", provider) as logger:
+            logger.error("short")
+            [data] = exporter.get_finished_logs()
+            assert clipped(data) is data
+
+    def test_the_factory_gives_discord_ours(self, four_channels: FourChannels) -> None:
+        ours = log_processor_for(DiscordLogExporter(four_channels.config()))
+        other = log_processor_for(InMemoryLogRecordExporter())
+        try:
+            assert (ClippingLogRecordProcessor, BatchLogRecordProcessor) == (
+                type(ours),
+                type(other),
+            )
+        finally:
+            ours.shutdown()
+            other.shutdown()
 
     def test_configure_uses_it(self, four_channels: FourChannels) -> None:
         from otel_discord import configure

@@ -182,3 +182,30 @@ def test_configure_under_the_wrapper(discord_server, webhooks) -> None:
     assert "already instrumented" not in result.stderr
     titles = [e.get("title", "") for e in discord_server.embeds(Channel.LOGS.value)]
     assert ["❌ ERROR · app"] == titles
+
+
+BURST_SCRIPT = Path(__file__).with_name("log_burst.py")
+
+
+class TestZeroCodeLogProcessor:
+    """The discord logs exporter gets the clipping processor with its longer queue."""
+
+    @staticmethod
+    def run_burst(variables: dict[str, str], count: int) -> list[str]:
+        variables = {**variables, "OTEL_METRICS_EXPORTER": "none", "OTEL_TRACES_EXPORTER": "none"}
+        result = run_wrapped([str(BURST_SCRIPT), str(count)], variables)
+        [line] = [x for x in result.stdout.splitlines() if x.startswith('{"processors"')]
+        processors: list[str] = json.loads(line)["processors"]
+        return processors
+
+    def test_a_burst_of_errors_arrives_whole(self, discord_server, webhooks) -> None:
+        """10,000 errors at once, past the 2,048 records the SDK's batch processor holds."""
+        assert ["ClippingLogRecordProcessor"] == self.run_burst(webhooks, 10_000)
+        embeds = discord_server.embeds(Channel.LOGS.value)
+        assert {"❌ ERROR · burst"} == {e.get("title") for e in embeds}
+        assert "seen 10,000× since" in embeds[-1]["description"]
+        assert [] == discord_server.violations
+
+    def test_other_exporters_keep_the_batch_processor(self, discord_server, webhooks) -> None:
+        processors = self.run_burst({**webhooks, "OTEL_LOGS_EXPORTER": "discord,console"}, 3)
+        assert ["ClippingLogRecordProcessor", "BatchLogRecordProcessor"] == processors

@@ -3,8 +3,8 @@
 A ``discord.Bot`` with no error handler (py-cord prints every error itself), a slash
 command whose ``before_invoke`` hook fails (the error escapes py-cord's invoke, past
 our hook), a cog whose ``cog_check`` says no, a confirm view whose ``interaction_check``
-refuses anyone but its owner, and a view whose own ``on_error`` answers the user. No
-telemetry code.
+refuses anyone but its owner, a view whose own ``on_error`` answers the user, and a
+command that refuses with an ``ApplicationCommandError`` of its own. No telemetry code.
 """
 
 # No ``from __future__ import annotations``: py-cord reads option types from live annotations.
@@ -16,6 +16,10 @@ from discord.ext import commands
 from discord.webhook.async_ import async_context
 
 from tests.instrumentation.fork_offline import World, run_bot
+
+
+class NotInVoice(discord.ApplicationCommandError):
+    """Raised by a music command when its user is in no voice channel."""
 
 
 class ConfirmView(discord.ui.View):
@@ -85,6 +89,10 @@ def build() -> discord.Bot:
     async def load_profile(ctx: discord.ApplicationContext) -> None:
         raise KeyError("profile cache")
 
+    @bot.slash_command(description="Play")
+    async def play(ctx: discord.ApplicationContext) -> None:
+        raise NotInVoice("Join a voice channel first.")
+
     bot.add_cog(Admin(bot))
     return bot
 
@@ -93,6 +101,7 @@ async def scenario(world: World) -> None:
     world.interact("crash")  # a bug; py-cord prints "Ignoring exception in command crash"
     world.interact("guarded")  # a bug in the before_invoke hook
     world.interact("shutdown")  # cog_check says no: CheckFailure, printed by py-cord
+    world.interact("play")  # refused on purpose with an error class of the bot's own
     world.interact("confirm")
     world.interact("shop")
     await world.settle()
