@@ -34,12 +34,12 @@ from typing import Final
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
-from opentelemetry.trace import SpanContext, TraceFlags
+from opentelemetry.trace import SpanContext, StatusCode, TraceFlags
 
 from otel_discord.exporters.traces import DiscordSpanExporter
 from otel_discord.fork_safety import reset_after_fork
-from otel_discord.intake.convert import _ERROR, _STATUS, EXCEPTION_EVENT
-from otel_discord.state.span_fields import PLAIN_STATUS
+from otel_discord.intake.convert import EXCEPTION_EVENT
+from otel_discord.state.span_fields import PLAIN_STATUS, FieldReader
 
 BATCH_SIZE: Final = 64
 """Spans handed to the intake per call. Under cachegrind (``profile_hot_path.py
@@ -56,6 +56,9 @@ the one shown, as before: the span's record of that exception is skipped as a re
 
 
 _SAMPLED_BIT: Final = int(TraceFlags.SAMPLED)
+_ERROR: Final = StatusCode.ERROR
+_STATUS: Final = FieldReader("status")
+"""A span's status without a property call (``on_end`` classifies every span)."""
 
 
 class DiscordSpanProcessor(SimpleSpanProcessor):
