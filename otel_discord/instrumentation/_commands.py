@@ -9,13 +9,15 @@ hands the exception to the probe instead. Nothing here adds an
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from time import perf_counter
 from typing import Any, Final
 
 from opentelemetry.util.types import AttributeValue
 
 from otel_discord.instrumentation import _names as n
 from otel_discord.instrumentation import _state
-from otel_discord.instrumentation._probe import CommandProbe, run_observed
+from otel_discord.instrumentation._outcomes import REASON_ERROR
+from otel_discord.instrumentation._probe import CommandProbe, new_probe, run_observed
 from otel_discord.instrumentation._safety import swallow
 from otel_discord.instrumentation._telemetry import Recorder
 
@@ -114,13 +116,41 @@ def make_invoke(original: Invoke) -> Invoke:
         if telemetry is None:
             return original(self, ctx)
         try:  # plain attribute reads: a try costs nothing, getattr() a call each
-            named = ctx.command is not None or ctx.invoked_with
+            command = ctx.command
+            named = command is not None or ctx.invoked_with
         except AttributeError:  # not a commands.Context: nothing to observe
             named = False
         if not named:
             return original(self, ctx)
         try:  # start_probe's guard, inline: one call less per command
-            probe = start_prefix_command(telemetry, ctx)
+            if command is None or telemetry.per_run_attributes:
+                probe = start_prefix_command(telemetry, ctx)
+            else:  # start_prefix_command's common case, inline: a frame less per command
+                if _stock_names.get(type(command)) and command.parent is None:
+                    name = command.name  # what the library's qualified_name returns for it
+                else:
+                    name = command_name(command)
+                shape = telemetry.prefix_shapes.get(name)
+                if shape is None:
+                    shape = telemetry.shapes.get(n.KIND_PREFIX, name)
+                span = telemetry.command_spans.start(
+                    telemetry.tracer, shape.span_name, shape.span_kind, shape.attributes
+                )
+                # CommandProbe(ctx, name, KIND_PREFIX, SOURCE_COMMAND, span, None, command,
+                # shape.success) without the class call (it runs __init__ from C).
+                probe = new_probe(CommandProbe)
+                probe.owner = ctx
+                probe.name = name
+                probe.kind = n.KIND_PREFIX
+                probe.source = n.SOURCE_COMMAND
+                probe.span = span
+                probe.guild_id = None
+                probe.error = None
+                probe.failure_hint = None
+                probe.reason = REASON_ERROR
+                probe.command = command
+                probe.success = shape.success
+                probe.started = perf_counter()
         except Exception as exc:
             swallow(f"{_SITE} start", exc)
             probe = None

@@ -11,6 +11,11 @@ Unseen keys take the slow path (``KeyError``: free to set up, paid once per key)
 Event-handler errors are observed by the ``Client.on_error`` hook, or by the shim
 that the first dispatch from a client with a handler of its own installs
 (``_event_errors``).
+
+A discord.py ``commands.Bot`` runs ``BotBase.dispatch`` first, whose ``super()`` call
+reaches the hook: a second hook on ``BotBase.dispatch`` (``make_bot_dispatch``) does
+both in one frame where that is the library's own path (its stock bytecode, nothing
+between it and ``Client`` in the bot's MRO, our ``Client`` hook still in place).
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ def _see(telemetry: Recorder, client: Any) -> None:
         hook_on_error(client)
         telemetry.known_clients = (weakref.ref(client), *known[: KNOWN_CLIENTS - 1])
     telemetry.seen_client = client
+    telemetry.direct_bot = client if direct_route(client) else None
 
 
 def forget(telemetry: Recorder, client: Any) -> None:
@@ -63,6 +69,7 @@ def forget(telemetry: Recorder, client: Any) -> None:
     """
     if telemetry.seen_client is client:
         telemetry.seen_client = None
+        telemetry.direct_bot = None
     telemetry.known_clients = tuple(ref for ref in telemetry.known_clients if ref() is not client)
 
 
@@ -84,19 +91,138 @@ _NO_ARGUMENT: Final = object()
 """The dispatch hook's default for an event's first argument: the event had none."""
 
 
-def make_dispatch(original: Dispatch) -> Dispatch:  # noqa: PLR0915 - see dispatch
-    """Wrap ``Client.dispatch``; the original always runs, telemetry first.
+class Route:
+    """A bot hook's way past ``super().dispatch``: the library's ``Client`` and our hook on it."""
+
+    __slots__ = ("base", "client", "client_hook", "client_original", "verdicts")
+
+    def __init__(self, base: type, client: type, client_hook: Dispatch) -> None:
+        self.base = base
+        self.client = client
+        self.client_hook = client_hook
+        self.client_original: Dispatch = client_hook.__wrapped__  # type: ignore[attr-defined]
+        self.verdicts: dict[type, bool] = {}
+        """Bot class -> whether its route is direct (a class's MRO never changes)."""
+
+    def direct(self, cls: type) -> bool:
+        """Whether ``cls``'s ``super().dispatch`` from ``base`` is our hook on ``client``."""
+        verdict = self.verdicts.get(cls)
+        if verdict is None:
+            mro = cls.__mro__
+            after = mro[mro.index(self.base) + 1 :]
+            definer = next((klass for klass in after if "dispatch" in vars(klass)), None)
+            verdict = definer is self.client and vars(definer)["dispatch"] is self.client_hook
+            if len(self.verdicts) < _VERDICTS_KEPT:
+                self.verdicts[cls] = verdict
+        return verdict
+
+
+_VERDICTS_KEPT: Final = 64
+
+
+_routes: dict[type, Route] = {}
+"""``BotBase`` class -> its route, for the bot hooks installed (``make_bot_dispatch``)."""
+
+
+def direct_route(client: Any) -> bool:
+    """Whether ``client``'s ``super().dispatch`` from ``BotBase`` reaches our ``Client`` hook
+    with nothing in between (no mixin's ``dispatch``), so the bot hook may do both at once."""
+    cls = type(client)
+    return any(route.direct(cls) for base, route in _routes.items() if issubclass(cls, base))
+
+
+class _StockBotBase:
+    """discord.py's ``BotBase.dispatch``, compiled here to compare with the installed one."""
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        # super() will resolve to Client
+        super().dispatch(event_name, *args, **kwargs)  # type: ignore[misc]
+        ev = "on_" + event_name
+        for event in self.extra_events.get(ev, []):  # type: ignore[attr-defined]
+            self._schedule_event(event, ev, *args, **kwargs)  # type: ignore[attr-defined]
+
+
+_CODE_FIELDS: Final = (
+    "co_code",
+    "co_consts",
+    "co_names",
+    "co_varnames",
+    "co_freevars",
+    "co_cellvars",
+    "co_argcount",
+    "co_posonlyargcount",
+    "co_kwonlyargcount",
+    "co_flags",
+    "co_exceptiontable",
+)
+
+
+def stock_bot_dispatch(function: Any) -> bool:
+    """Whether ``function`` is, bytecode for bytecode, the ``BotBase.dispatch`` above."""
+    code = getattr(function, "__code__", None)
+    reference = _StockBotBase.dispatch.__code__
+    try:
+        return code is not None and all(
+            getattr(code, field) == getattr(reference, field) for field in _CODE_FIELDS
+        )
+    except AttributeError:  # another interpreter's code objects: not ours to guess
+        return False
+
+
+def make_bot_dispatch(base: type, client: type) -> Callable[[Dispatch], Dispatch] | None:
+    """The factory of the hook on ``BotBase.dispatch``, or None where it can't apply.
+
+    A bot's every event runs ``BotBase.dispatch``, whose ``super().dispatch`` is our
+    ``Client`` hook: two frames of the library's and ours. The bot hook counts the
+    event itself and runs ``BotBase.dispatch``'s body with the library's own
+    ``Client.dispatch`` in place of ``super().dispatch`` (a frame less per event, about
+    1k instructions). Only where that is the same thing: the installed
+    ``BotBase.dispatch`` is the stock one (``stock_bot_dispatch``), our hook is on
+    ``client``, and the bot's class puts no other ``dispatch`` between the two
+    (``direct_route``, once per client); else the library's own path runs.
+    """
+    client_hook = vars(client).get("dispatch")
+    if not stock_bot_dispatch(vars(base).get("dispatch")) or not getattr(
+        client_hook, "__wrapped__", None
+    ):
+        return None
+
+    def factory(original: Dispatch) -> Dispatch:
+        route = Route(base, client, client_hook)  # type: ignore[arg-type]
+        _routes[base] = route
+        return make_dispatch(original, route)
+
+    return factory
+
+
+def make_dispatch(  # noqa: PLR0915 (one flat hook on purpose)
+    original: Dispatch, route: Route | None = None
+) -> Dispatch:
+    """Wrap ``Client.dispatch`` (or, with ``route``, ``BotBase.dispatch``); the original runs,
+    telemetry first.
 
     The event's first argument has a parameter of its own: nearly every event has
     exactly one (a message, a payload type, a context), and a named parameter costs
     less than a ``*args`` tuple to build and index (about 400 instructions a dispatch).
     """
+    bot = route is not None
+    client = route.client if route is not None else None
+    client_hook = route.client_hook if route is not None else None
+    client_original = route.client_original if route is not None else original
 
     # One flat function on purpose: on this path a call costs as much as the work it saves.
     def dispatch(  # noqa: PLR0912, PLR0915
         self: Any, event: str, arg: Any = _NO_ARGUMENT, /, *args: Any, **kwargs: Any
     ) -> None:
         telemetry = _state.current
+        if bot and (
+            telemetry is None
+            or self is not telemetry.direct_bot
+            or client.dispatch is not client_hook  # type: ignore[union-attr]  # re-patched since
+        ):  # the library's BotBase.dispatch, whose super() call reaches our Client hook
+            if arg is _NO_ARGUMENT:
+                return original(self, event, *args, **kwargs)
+            return original(self, event, arg, *args, **kwargs)
         if telemetry is not None:
             try:
                 if self is not telemetry.seen_client:  # another client than last time
@@ -146,9 +272,21 @@ def make_dispatch(original: Dispatch) -> Dispatch:  # noqa: PLR0915 - see dispat
             except Exception as exc:
                 swallow(f"dispatch {event}", exc)
         if args or kwargs or arg is _NO_ARGUMENT:
-            if arg is _NO_ARGUMENT:  # then there are no further positional arguments
-                return original(self, event, **kwargs)
-            return original(self, event, arg, *args, **kwargs)
-        return original(self, event, arg)  # most events: one argument
+            if arg is not _NO_ARGUMENT:
+                args = (arg, *args)
+            if not bot:
+                return original(self, event, *args, **kwargs)
+            client_original(self, event, *args, **kwargs)
+            ev = "on_" + event  # the rest of BotBase.dispatch, as the library has it
+            for handler in self.extra_events.get(ev, []):
+                self._schedule_event(handler, ev, *args, **kwargs)
+            return None
+        if bot:  # most events: one argument
+            client_original(self, event, arg)
+            ev = "on_" + event
+            for handler in self.extra_events.get(ev, []):
+                self._schedule_event(handler, ev, arg)
+            return None
+        return original(self, event, arg)
 
     return dispatch

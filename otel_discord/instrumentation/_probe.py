@@ -94,6 +94,11 @@ class CommandProbe:
         self.started = perf_counter()
 
 
+new_probe: Final = object.__new__
+"""``new_probe(CommandProbe)``: a probe whose slots the caller sets, every one of them, as
+``__init__`` does (the prefix command path: a class call runs ``__init__`` from C)."""
+
+
 def note_error(owner: Any, exc: BaseException) -> None:
     """Attach ``exc`` to the command in flight if ``owner`` (ctx or interaction) is its."""
     telemetry = _state.current

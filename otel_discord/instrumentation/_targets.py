@@ -21,7 +21,7 @@ from otel_discord.instrumentation._app_commands import make_call, make_error_ori
 from otel_discord.instrumentation._commands import make_invoke
 from otel_discord.instrumentation._components import patch_components
 from otel_discord.instrumentation._disnake import DISNAKE
-from otel_discord.instrumentation._dispatch import make_close, make_dispatch
+from otel_discord.instrumentation._dispatch import make_bot_dispatch, make_close, make_dispatch
 from otel_discord.instrumentation._error_handlers import make_invoke_error_handlers
 from otel_discord.instrumentation._errors import ErrorKinds, discord_py_error_kinds
 from otel_discord.instrumentation._event_errors import make_event, make_on_error
@@ -40,8 +40,10 @@ def _patch_discord_py(patcher: Patcher, module: ModuleType) -> None:
     from discord import app_commands
     from discord.ext.commands.bot import BotBase
 
-    del module  # discord.py's hook points live in its submodules
     patcher.wrap(BotBase, "invoke", make_invoke)
+    bot_dispatch = make_bot_dispatch(BotBase, module.Client)
+    if bot_dispatch is not None:  # after the Client hook (patch_library), which it calls past
+        patcher.wrap(BotBase, "dispatch", bot_dispatch)
     patcher.wrap(app_commands.CommandTree, "_call", make_call)
     patcher.wrap(app_commands.Command, "_invoke_error_handlers", make_invoke_error_handlers)
     patcher.wrap(app_commands.ContextMenu, "_invoke", make_error_origin)

@@ -97,7 +97,10 @@ class Recorder:
         self.clients = ClientRegistry(options.event_loop_lag_interval)
         self.seen_client: Any = None
         """The client the dispatch hook saw last (tracked, its ``on_error`` seen to): an
-        identity check per event tells it apart from one not seen yet."""
+        identity check per event tells it apart from one not seen yet. ``direct_bot`` is
+        that client too if the hook on ``BotBase.dispatch`` may skip its ``super()`` call
+        (``_dispatch.direct_route``), else None."""
+        self.direct_bot: Any = None
         self.known_clients: tuple[weakref.ref[Any], ...] = ()
         """The clients tracked lately, newest first, weakly (``_dispatch.KNOWN_CLIENTS``)."""
         self._slot = slot_for(meter_provider or metrics.get_meter_provider(), self.meter)
@@ -151,6 +154,7 @@ class Recorder:
         """Stop background probes; gauges report nothing from now on."""
         self.clients.close()
         self.seen_client = None
+        self.direct_bot = None
         self.known_clients = ()
         self.command_spans.close()
         if self._slot.registry is self.clients:

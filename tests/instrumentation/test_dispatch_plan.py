@@ -475,3 +475,134 @@ class TestNothingOfOursOnTheBot:
         asyncio.run(main())
         assert set() == names["instrumented"] - names["uninstrumented"]
         assert set() == names["uninstrumented"] - names["instrumented"]
+
+
+class TestBotHook:
+    """The hook on ``BotBase.dispatch`` does both hooks' work in one frame, only where that is
+    the library's own path: exact counts, every listener, any class in between honoured."""
+
+    @staticmethod
+    def frames_per_dispatch(bot: commands.Bot, event: str) -> list[str]:
+        """The Python functions one ``bot.dispatch(event, 1)`` runs (no listener for it)."""
+        import sys
+
+        called: list[str] = []
+
+        def profile(frame: Any, what: str, _: Any) -> None:
+            if what == "call":
+                called.append(frame.f_code.co_qualname)
+
+        sys.setprofile(profile)
+        try:
+            bot.dispatch(event, 1)
+        finally:
+            sys.setprofile(None)
+        return called
+
+    def test_a_bot_event_runs_one_hook_frame_and_the_library_s_client_dispatch(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """``BotBase.dispatch`` and our ``Client`` hook as one frame; the count and every
+        listener (``add_listener``'s extra events, ``on_`` handlers) as before."""
+        instrument()
+        frames: list[list[str]] = []
+        got: list[tuple[str, Any]] = []
+
+        def setup(bot: commands.Bot) -> None:
+            async def on_thing(a: int) -> None:
+                got.append(("listener", a))
+
+            bot.add_listener(on_thing)
+
+        def scenario(world: World) -> None:
+            world.say("hello")  # the first event of a client takes the library's path
+            telemetry = _state.current
+            assert telemetry is not None
+            assert world.bot is telemetry.direct_bot
+            frames.append(self.frames_per_dispatch(world.bot, "quiet"))
+            world.bot.dispatch("thing", 5)
+
+        run_bot(scenario, setup)
+        assert [["make_dispatch.<locals>.dispatch", "Client.dispatch"]] == [
+            [name for name in called if "dispatch" in name] for called in frames
+        ]
+        assert [("listener", 5)] == got
+        counted = values(otel, "discord.gateway.events", "discord.event")
+        assert (1, 1) == (counted["quiet"], counted["thing"])
+
+    def test_a_class_between_botbase_and_client_keeps_the_library_s_path(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """A mixin's ``dispatch`` after ``BotBase`` in the MRO sees every event, counted once."""
+        import discord
+
+        mixin_saw: list[str] = []
+
+        class Mixin(discord.Client):
+            def dispatch(self, event: str, /, *args: Any, **kwargs: Any) -> None:
+                mixin_saw.append(event)
+                super().dispatch(event, *args, **kwargs)
+
+        class MixedBot(commands.Bot, Mixin):
+            pass
+
+        instrument()
+
+        async def main() -> bool:
+            bot = MixedBot(command_prefix="!", intents=discord.Intents.all())
+            world = await start(bot)
+            for _ in range(3):
+                world.say("hello")
+            bot.dispatch("quiet", 1)
+            await g.settle()
+            telemetry = _state.current
+            direct = telemetry is not None and telemetry.direct_bot is bot
+            await bot.close()
+            return direct
+
+        assert not asyncio.run(main())
+        assert 1 == mixin_saw.count("quiet")
+        assert 3 == mixin_saw.count("message")
+        counted = values(otel, "discord.gateway.events", "discord.event")
+        assert (1, 3) == (counted["quiet"], counted["message"])
+        assert [("text", True, 3)] == message_points(otel)
+
+    def test_client_dispatch_patched_after_us_is_called(
+        self, otel: Otel, instrument: Instrument
+    ) -> None:
+        """A wrapper put on ``Client.dispatch`` later is reached, and events count once."""
+        import discord
+
+        instrument()
+        wrapped_saw: list[str] = []
+        ours = discord.Client.dispatch
+
+        def later(self: Any, event: str, /, *args: Any, **kwargs: Any) -> None:
+            wrapped_saw.append(event)
+            ours(self, event, *args, **kwargs)
+
+        def scenario(world: World) -> None:
+            world.say("before")
+            discord.Client.dispatch = later  # type: ignore[method-assign]
+            try:  # put back before uninstrument, which leaves a third party's patch alone
+                world.bot.dispatch("quiet", 1)
+                world.bot.dispatch("quiet", 2)
+            finally:
+                discord.Client.dispatch = ours  # type: ignore[method-assign]
+
+        run_bot(scenario)
+        assert ["quiet", "quiet"] == wrapped_saw
+        counted = values(otel, "discord.gateway.events", "discord.event")
+        assert 2 == counted["quiet"]
+
+    def test_a_changed_botbase_dispatch_is_left_alone(self) -> None:
+        """Only the stock ``BotBase.dispatch`` (bytecode for bytecode) gets the bot hook."""
+        import discord
+        from discord.ext.commands.bot import BotBase
+
+        def changed(self: Any, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+            super(BotBase, self).dispatch(event_name, *args, **kwargs)
+
+        assert _dispatch.stock_bot_dispatch(vars(BotBase)["dispatch"])
+        assert not _dispatch.stock_bot_dispatch(changed)
+        assert _dispatch.make_bot_dispatch(BotBase, discord.Client) is None  # no Client hook
