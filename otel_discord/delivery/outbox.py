@@ -137,27 +137,42 @@ class Outbox:
         priority = self._oldest_priority()
         return None if priority is None else self._queues[priority][0]
 
-    def take(self, n: int) -> list[Entry]:
+    def take(self, n: int, *, newest_first: bool = False) -> list[Entry]:
         """Remove up to ``n`` entries in the order they were queued.
 
+        With ``newest_first`` (a shutdown that cannot send everything) the newest ``n`` go,
+        still in the order they happened: the last errors before an exit explain it.
         Once taken, an entry no longer absorbs newcomers: it may be rendering.
         """
         taken: list[Entry] = []
         while len(taken) < n:
+            if newest_first:
+                tails = [(q[-1].seq, p) for p, q in self._queues.items() if q]
+                if not tails:
+                    break
+                taken.append(self._forget(self._queues[max(tails)[1]].pop()))
+                continue
             priority = self._oldest_priority()
             if priority is None:
                 break
             taken.append(self._pop(priority))
+        if newest_first:
+            taken.reverse()
         return taken
 
     def peek(self) -> list[Entry]:
         """Every queued entry, without removing any (order not guaranteed)."""
         return [entry for queue in self._queues.values() for entry in queue]
 
-    def put_back(self, entries: list[Entry]) -> None:
-        """Return entries taken but not sent, at the front, in their order."""
-        for entry in reversed(entries):
-            self._queues[entry.item.priority].appendleft(entry)
+    def put_back(self, entries: list[Entry], *, newest_first: bool = False) -> None:
+        """Return entries taken but not sent, in their order: at the front, or at the back
+        when they were taken ``newest_first`` (so they are the next taken again)."""
+        for entry in entries if newest_first else reversed(entries):
+            queue = self._queues[entry.item.priority]
+            if newest_first:
+                queue.append(entry)
+            else:
+                queue.appendleft(entry)
             self._by_source[entry.item.priority, entry.item.source] += 1
             self._size += 1
             self._bytes += entry.nbytes

@@ -175,10 +175,12 @@ class DestinationSender:
         self.wake.clear()
         entries: list[Entry] = []
         tally: Counter[Priority] = Counter()
+        # Shutting down: what cannot all go in time goes newest first (an exit's cause).
+        newest_first = self.core.deadline is not None
         with self.core.cond:
             state, linger = self._pick(time.monotonic())
             if state is not None:
-                entries = state.outbox.take(limits.MESSAGE_EMBEDS)
+                entries = state.outbox.take(limits.MESSAGE_EMBEDS, newest_first=newest_first)
                 state.in_hand = entries
                 tally = state.outbox.take_unreported()
         if state is None:
@@ -189,7 +191,7 @@ class DestinationSender:
             state.channel, entries, notice, self._username, with_files=not self.files_off
         )
         with self.core.cond:
-            state.outbox.put_back(leftovers)
+            state.outbox.put_back(leftovers, newest_first=newest_first)
             for entry in batch.render_failures:
                 state.counters.count_drop(entry.item.priority, entry.weight)
             state.in_hand = list(batch.entries)
