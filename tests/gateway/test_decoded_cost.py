@@ -9,8 +9,6 @@ from __future__ import annotations
 import gzip
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +32,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from otel_discord.gateway import Gateway, GatewaySettings
 from otel_discord.gateway._wire import ITEM_BYTES, ITEMS, MESSAGE_BYTES, protobuf_cost
-from tests.conftest import FourChannels
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 RESOURCE = Resource({"service.name": "bot", "host.name": "h1", "process.pid": 42})
@@ -155,18 +151,6 @@ def _rss_bytes() -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
-
-
-@pytest.fixture
-def make_gateway(four_channels: FourChannels) -> Iterator[Any]:
-    with ExitStack() as stack:
-
-        def make(**settings: Any) -> Gateway:
-            gateway = Gateway(four_channels.config(), GatewaySettings(port=0, **settings))
-            stack.callback(gateway.stop, 2.0)
-            return gateway.start()
-
-        yield make
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc for RSS")

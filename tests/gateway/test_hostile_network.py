@@ -63,18 +63,6 @@ def _spans_body() -> bytes:
     return encode_spans(memory.get_finished_spans()).SerializeToString()
 
 
-@pytest.fixture
-def make_gateway(four_channels: FourChannels) -> Iterator[Any]:
-    with ExitStack() as stack:
-
-        def make(**settings: Any) -> Gateway:
-            gateway = Gateway(four_channels.config(), GatewaySettings(port=0, **settings))
-            stack.callback(gateway.stop, 2.0)
-            return gateway.start()
-
-        yield make
-
-
 def _legit_post(gateway: Gateway, timeout_s: float) -> httpx.Response:
     transport = httpx.HTTPTransport(local_address=LEGIT_ADDRESS)
     with httpx.Client(transport=transport, timeout=timeout_s) as client:
